@@ -1,0 +1,269 @@
+// Package config defines port21's server configuration: its embedded
+// defaults, strict decoding of a TOML file, and validation in one place.
+//
+// Every error names the key that is wrong (as in the TOML file and on the
+// command line, which use the same names), so an administrator can fix it
+// without reading code. Unknown keys are errors, with their line: a typo in
+// a security setting must never be silently ignored.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is the server's configuration. Field tags are the TOML keys, which
+// are also the command-line flag names.
+type Config struct {
+	Listen            string `toml:"listen"`
+	ImplicitTLSListen string `toml:"implicit-tls-listen"`
+	DataDir           string `toml:"data-dir"`
+	PassivePorts      string `toml:"passive-ports"`
+	PublicHost        string `toml:"public-host"`
+	Cert              string `toml:"cert"`
+	Key               string `toml:"key"`
+
+	// ActiveMode allows PORT/EPRT. Even when on, the server only connects
+	// back to the control connection's own address on ports >= 1024.
+	ActiveMode bool `toml:"active-mode"`
+	// RequireCloseNotify refuses TLS uploads that end without a TLS
+	// close_notify alert: without it a forged TCP FIN could truncate a file.
+	RequireCloseNotify bool `toml:"require-close-notify"`
+
+	MaxClients      int      `toml:"max-clients"`
+	MaxClientsPerIP int      `toml:"max-clients-per-ip"`
+	IdleTimeout     Duration `toml:"idle-timeout"`
+	LoginTimeout    Duration `toml:"login-timeout"`
+	DataTimeout     Duration `toml:"data-timeout"`
+
+	// MaxLoginFailures failed logins from one address within BanWindow ban
+	// that address for BanDuration. 0 turns banning off.
+	MaxLoginFailures int      `toml:"max-login-failures"`
+	BanWindow        Duration `toml:"ban-window"`
+	BanDuration      Duration `toml:"ban-duration"`
+
+	// LogFormat is "text" or "json"; the audit log goes to standard error.
+	LogFormat string `toml:"log-format"`
+}
+
+// Default returns the embedded defaults: loopback only, TLS required by the
+// server's own policy, bans on, active mode restricted but available.
+func Default() Config {
+	return Config{
+		Listen:             "127.0.0.1:2121",
+		DataDir:            "./port21-data",
+		PassivePorts:       "50000-50100",
+		ActiveMode:         true,
+		RequireCloseNotify: true,
+		MaxClients:         512,
+		MaxClientsPerIP:    32,
+		IdleTimeout:        Duration{5 * time.Minute},
+		LoginTimeout:       Duration{60 * time.Second},
+		DataTimeout:        Duration{60 * time.Second},
+		MaxLoginFailures:   5,
+		BanWindow:          Duration{10 * time.Minute},
+		BanDuration:        Duration{30 * time.Minute},
+		LogFormat:          "text",
+	}
+}
+
+// Duration is a time.Duration written as a Go duration string ("90s", "5m").
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler for TOML strings.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like \"90s\" or \"5m\"", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Load decodes a TOML file over base. Keys absent from the file keep base's
+// values; unknown keys are an error that names the key and its line.
+func Load(path string, base Config) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return base, fmt.Errorf("config: %w", err)
+	}
+	return Decode(b, path, base)
+}
+
+// Decode is Load for bytes already read; name is used in errors.
+func Decode(b []byte, name string, base Config) (Config, error) {
+	cfg := base
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) && len(strict.Errors) > 0 {
+			var msgs []string
+			for _, e := range strict.Errors {
+				row, _ := e.Position()
+				msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", name, row, strings.Join(e.Key(), ".")))
+			}
+			return base, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, _ := de.Position()
+			key := strings.Join(de.Key(), ".")
+			if key != "" {
+				return base, fmt.Errorf("config: %s:%d: key %q: %s", name, row, key, de.Error())
+			}
+			return base, fmt.Errorf("config: %s:%d: %s", name, row, de.Error())
+		}
+		return base, fmt.Errorf("config: %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// PortRange is an inclusive range of TCP ports.
+type PortRange struct{ Low, High uint16 }
+
+// Len is the number of ports in the range.
+func (r PortRange) Len() int { return int(r.High) - int(r.Low) + 1 }
+
+func (r PortRange) String() string { return fmt.Sprintf("%d-%d", r.Low, r.High) }
+
+// ParsePortRange parses "LOW-HIGH" (or a single port).
+func ParsePortRange(s string) (PortRange, error) {
+	lo, hi, found := strings.Cut(strings.TrimSpace(s), "-")
+	if !found {
+		hi = lo
+	}
+	l, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 16)
+	h, err2 := strconv.ParseUint(strings.TrimSpace(hi), 10, 16)
+	if err1 != nil || err2 != nil || l == 0 || h == 0 {
+		return PortRange{}, fmt.Errorf("%q is not a port range like 50000-50100", s)
+	}
+	if l > h {
+		return PortRange{}, fmt.Errorf("%q: low port is above high port", s)
+	}
+	if l < 1024 {
+		return PortRange{}, fmt.Errorf("%q: passive ports must be 1024 or above", s)
+	}
+	return PortRange{uint16(l), uint16(h)}, nil
+}
+
+// Validated is a Config whose values have been checked and parsed.
+type Validated struct {
+	Config
+	Passive PortRange
+	// Public is the address announced in PASV replies; invalid means "the
+	// control connection's local address".
+	Public netip.Addr
+}
+
+// Validate checks every key and returns the parsed values. The error names
+// the first key that is wrong and why; the server must not start with it.
+func (c Config) Validate() (Validated, error) {
+	v := Validated{Config: c}
+	bad := func(key, format string, args ...any) (Validated, error) {
+		return Validated{}, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+	}
+	if err := checkListen(c.Listen); err != nil {
+		return bad("listen", "%v", err)
+	}
+	if c.ImplicitTLSListen != "" {
+		if err := checkListen(c.ImplicitTLSListen); err != nil {
+			return bad("implicit-tls-listen", "%v", err)
+		}
+		if c.ImplicitTLSListen == c.Listen {
+			return bad("implicit-tls-listen", "must differ from listen (%s)", c.Listen)
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return bad("data-dir", "must not be empty")
+	}
+	pr, err := ParsePortRange(c.PassivePorts)
+	if err != nil {
+		return bad("passive-ports", "%v", err)
+	}
+	v.Passive = pr
+	if c.PublicHost != "" {
+		a, err := netip.ParseAddr(c.PublicHost)
+		if err != nil {
+			ips, lerr := net.LookupIP(c.PublicHost)
+			if lerr != nil || len(ips) == 0 {
+				return bad("public-host", "%q is neither an IP address nor a resolvable host name", c.PublicHost)
+			}
+			for _, ip := range ips {
+				if ip4 := ip.To4(); ip4 != nil {
+					a, _ = netip.AddrFromSlice(ip4)
+					break
+				}
+			}
+			if !a.IsValid() {
+				return bad("public-host", "%q has no IPv4 address (PASV can only announce IPv4; IPv6 clients use EPSV)", c.PublicHost)
+			}
+		}
+		a = a.Unmap()
+		if !a.Is4() {
+			return bad("public-host", "%q is not IPv4: PASV can only announce IPv4 (IPv6 clients use EPSV, which needs no address)", c.PublicHost)
+		}
+		v.Public = a
+	}
+	if (c.Cert == "") != (c.Key == "") {
+		return bad("cert", "cert and key must be given together")
+	}
+	for key, val := range map[string]int{"max-clients": c.MaxClients, "max-clients-per-ip": c.MaxClientsPerIP} {
+		if val < 1 {
+			return bad(key, "must be at least 1, got %d", val)
+		}
+	}
+	if c.MaxClientsPerIP > c.MaxClients {
+		return bad("max-clients-per-ip", "%d is above max-clients (%d)", c.MaxClientsPerIP, c.MaxClients)
+	}
+	for key, d := range map[string]Duration{"idle-timeout": c.IdleTimeout, "login-timeout": c.LoginTimeout, "data-timeout": c.DataTimeout} {
+		if d.Duration < time.Second {
+			return bad(key, "must be at least 1s, got %s", d)
+		}
+	}
+	if c.MaxLoginFailures < 0 {
+		return bad("max-login-failures", "must be 0 (off) or more, got %d", c.MaxLoginFailures)
+	}
+	if c.MaxLoginFailures > 0 {
+		if c.BanWindow.Duration <= 0 {
+			return bad("ban-window", "must be positive when max-login-failures is set")
+		}
+		if c.BanDuration.Duration <= 0 {
+			return bad("ban-duration", "must be positive when max-login-failures is set")
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return bad("log-format", "%q: want \"text\" or \"json\"", c.LogFormat)
+	}
+	return v, nil
+}
+
+func checkListen(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not HOST:PORT (IPv6 as [::1]:2121)", s)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("%q: host must be an IP address", s)
+		}
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: bad port", s)
+	}
+	return nil
+}
