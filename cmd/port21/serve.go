@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/port21/port21/internal/certs"
+	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/server"
+	"github.com/port21/port21/internal/users"
+)
+
+func newServeCmd() *cobra.Command {
+	var configFile string
+	flags := config.Default()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the FTP/FTPS server",
+		Long: `Run the FTP/FTPS server. With no configuration it listens on 127.0.0.1:2121, requires
+TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its state in
+./port21-data. Every flag is also a key of the TOML file given with --config; flags win.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := config.Default()
+			if configFile != "" {
+				var err error
+				if cfg, err = config.Load(configFile, cfg); err != nil {
+					return err
+				}
+			}
+			cmd.Flags().Visit(func(f *pflag.Flag) { copyKey(&cfg, &flags, f.Name) })
+			v, err := cfg.Validate()
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), v, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configFile, "config", "", "TOML configuration file")
+	f.StringVar(&flags.Listen, "listen", flags.Listen, "control connection address (explicit FTPS)")
+	f.StringVar(&flags.ImplicitTLSListen, "implicit-tls-listen", "", "optional implicit FTPS address (port 990 style)")
+	f.StringVar(&flags.DataDir, "data-dir", flags.DataDir, "state directory: user store, TLS key and certificate, homes")
+	f.StringVar(&flags.PassivePorts, "passive-ports", flags.PassivePorts, "passive data port range LOW-HIGH")
+	f.StringVar(&flags.PublicHost, "public-host", "", "IPv4 address or host name announced in PASV replies (behind NAT)")
+	f.StringVar(&flags.Cert, "cert", "", "PEM certificate chain (instead of the generated one)")
+	f.StringVar(&flags.Key, "key", "", "PEM private key for --cert")
+	f.BoolVar(&flags.ActiveMode, "active-mode", flags.ActiveMode, "allow PORT/EPRT (only to the client's own address, ports >= 1024)")
+	f.BoolVar(&flags.RequireCloseNotify, "require-close-notify", flags.RequireCloseNotify, "discard TLS uploads that end without close_notify (possible truncation)")
+	f.IntVar(&flags.MaxClients, "max-clients", flags.MaxClients, "most control connections at once")
+	f.IntVar(&flags.MaxClientsPerIP, "max-clients-per-ip", flags.MaxClientsPerIP, "most control connections from one address")
+	f.DurationVar(&flags.IdleTimeout.Duration, "idle-timeout", flags.IdleTimeout.Duration, "close sessions idle this long")
+	f.DurationVar(&flags.LoginTimeout.Duration, "login-timeout", flags.LoginTimeout.Duration, "close connections not logged in after this long")
+	f.DurationVar(&flags.DataTimeout.Duration, "data-timeout", flags.DataTimeout.Duration, "data connection setup and stall time-out")
+	f.IntVar(&flags.MaxLoginFailures, "max-login-failures", flags.MaxLoginFailures, "failed logins within --ban-window that ban an address (0: off)")
+	f.DurationVar(&flags.BanWindow.Duration, "ban-window", flags.BanWindow.Duration, "window in which failed logins are counted")
+	f.DurationVar(&flags.BanDuration.Duration, "ban-duration", flags.BanDuration.Duration, "how long a ban lasts")
+	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
+	return cmd
+}
+
+// copyKey copies the field whose TOML key is name from src to dst, so that
+// flags and config keys can never drift apart.
+func copyKey(dst, src *config.Config, name string) {
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := 0; i < d.NumField(); i++ {
+		if d.Type().Field(i).Tag.Get("toml") == name {
+			d.Field(i).Set(s.Field(i))
+			return
+		}
+	}
+}
+
+func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) error {
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(handler)
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data-dir: %w", err)
+	}
+	var cert certs.Cert
+	var err error
+	if cfg.Cert != "" {
+		cert, err = certs.Load(cfg.Cert, cfg.Key)
+	} else {
+		cert, err = certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"), time.Now())
+	}
+	if err != nil {
+		return err
+	}
+	store, err := users.OpenStore(ctx, filepath.Join(cfg.DataDir, "users.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	hasher := users.NewHasher(runtime.NumCPU())
+
+	firstUser, firstPassword, err := ensureFirstUser(ctx, store, hasher)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{
+		Config:    cfg,
+		Cert:      cert.TLS,
+		Accounts:  store,
+		Passwords: hasher,
+		Logger:    log,
+	})
+	if err != nil {
+		return err
+	}
+	return srv.ListenAndServe(ctx, func(control, implicit net.Addr) {
+		fmt.Fprintf(stdout, "port21: listening on %s (explicit FTPS)", control)
+		if implicit != nil {
+			fmt.Fprintf(stdout, " and %s (implicit FTPS)", implicit)
+		}
+		fmt.Fprintf(stdout, "\nport21: TLS certificate SHA-256 fingerprint %s\n", cert.Fingerprint)
+		if firstUser != "" {
+			printFirstUser(stdout, firstUser, firstPassword, cert, control)
+		}
+	})
+}
+
+// ensureFirstUser creates one account with a random password when the store
+// is empty, so that a first start is usable at once and never open.
+func ensureFirstUser(ctx context.Context, store *users.Store, hasher *users.Hasher) (name, password string, err error) {
+	n, err := store.Count(ctx)
+	if err != nil || n > 0 {
+		return "", "", err
+	}
+	password, err = users.GeneratePassword()
+	if err != nil {
+		return "", "", err
+	}
+	hash, err := hasher.Hash(ctx, password)
+	if err != nil {
+		return "", "", err
+	}
+	name = "port21"
+	if err := store.Add(ctx, users.User{Name: name, Hash: hash}); err != nil {
+		return "", "", fmt.Errorf("create first user: %w", err)
+	}
+	return name, password, nil
+}
+
+func printFirstUser(w io.Writer, name, password string, cert certs.Cert, control net.Addr) {
+	host := "127.0.0.1"
+	port := 21
+	if ta, ok := control.(*net.TCPAddr); ok {
+		port = ta.Port
+		if !ta.IP.IsUnspecified() {
+			host = ta.IP.String()
+			if ta.IP.To4() == nil {
+				host = "[" + host + "]"
+			}
+		}
+	}
+	fmt.Fprintf(w, `
+port21: first start: created user %q with password %s
+        (shown only this once; change it with: port21 user passwd %s)
+port21: try it (the certificate is self-signed, so curl pins its key instead of trusting a CA):
+  curl --ssl-reqd --insecure --pinnedpubkey '%s' --user '%s:%s' ftp://%s:%d/
+
+`, name, password, name, cert.PublicKeyPin, name, password, host, port)
+}

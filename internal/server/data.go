@@ -1,0 +1,391 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/port21/port21/internal/ftp"
+)
+
+// Errors of data-connection setup, mapped to replies by dataErrReply.
+var (
+	errNoReuse     = errors.New("data connection did not resume the control connection's TLS session")
+	errDataTLS     = errors.New("data connection TLS handshake failed")
+	errDataTimeout = errors.New("no data connection arrived in time")
+)
+
+// dataPlan is how the next transfer gets its data connection: a passive
+// listener already accepting, or an address to connect to (active mode).
+type dataPlan struct {
+	active netip.AddrPort // active mode target; invalid in passive mode
+
+	ln    net.Listener   // passive mode
+	ready chan dataReady // passive: the accepted, secured connection
+	once  sync.Once
+
+	// Decided when the plan is made: the accept goroutine secures the
+	// connection as soon as it arrives, before the transfer command.
+	protect       bool
+	reuseOptional bool
+}
+
+type dataReady struct {
+	dc  *dataConn
+	err error
+}
+
+// close stops a passive listener and discards a connection accepted for a
+// transfer that never came. Safe on nil and more than once.
+func (p *dataPlan) close() {
+	if p == nil {
+		return
+	}
+	p.once.Do(func() {
+		if p.ln == nil {
+			return
+		}
+		p.ln.Close()
+		go func() {
+			if r := <-p.ready; r.dc != nil {
+				r.dc.abort()
+			}
+		}()
+	})
+}
+
+// dataConn is an open data connection.
+type dataConn struct {
+	raw *net.TCPConn
+	tls *tls.Conn // nil when the data travels in clear
+	fin *finWatch // under tls: did the peer close TCP without close_notify
+}
+
+// conn is what transfers read and write: the TLS layer, or the bare TCP
+// connection so that io.Copy can use sendfile and splice.
+func (d *dataConn) conn() io.ReadWriter {
+	if d.tls != nil {
+		return d.tls
+	}
+	return d.raw
+}
+
+func (d *dataConn) setDeadline(t time.Time) { d.raw.SetDeadline(t) }
+
+// finishSend ends a download: TLS close_notify (clients such as FileZilla
+// warn without it) and a half-close, then a short wait for the client's own
+// close, so the client has all the data before the 226 reply.
+func (d *dataConn) finishSend() error {
+	var err error
+	if d.tls != nil {
+		d.raw.SetDeadline(time.Now().Add(5 * time.Second))
+		err = d.tls.CloseWrite()
+		d.raw.SetReadDeadline(time.Now().Add(2 * time.Second))
+		io.Copy(io.Discard, io.LimitReader(d.tls, 64<<10))
+	} else {
+		err = d.raw.CloseWrite()
+	}
+	d.raw.Close()
+	return err
+}
+
+// finishReceive ends an upload, answering the client's close_notify with
+// ours (Python's ftplib waits for it).
+func (d *dataConn) finishReceive() {
+	if d.tls != nil {
+		d.raw.SetDeadline(time.Now().Add(2 * time.Second))
+		d.tls.Close()
+	}
+	d.raw.Close()
+}
+
+// abort drops the connection at once.
+func (d *dataConn) abort() {
+	d.raw.SetLinger(0)
+	d.raw.Close()
+}
+
+// finWatch sits under crypto/tls and notes a TCP FIN. crypto/tls reports a
+// FIN at a record boundary as a clean io.EOF, exactly like a close_notify
+// alert; an attacker who can inject a FIN could cut an upload short and it
+// would look complete. After a close_notify crypto/tls stops reading, so a
+// FIN seen here means the peer never sent one.
+type finWatch struct {
+	net.Conn
+	fin atomic.Bool
+}
+
+func (w *finWatch) Read(b []byte) (int, error) {
+	n, err := w.Conn.Read(b)
+	if errors.Is(err, io.EOF) {
+		w.fin.Store(true)
+	}
+	return n, err
+}
+
+// plan returns the data plan of the session's current settings.
+func (s *session) newPlan() *dataPlan {
+	return &dataPlan{
+		protect:       s.tlsOn && s.prot == 'P',
+		reuseOptional: s.user != nil && s.user.TLSReuseOptional,
+	}
+}
+
+// listenPassive opens a passive listener on the control connection's local
+// address, on a random free port of the configured range.
+func (s *session) listenPassive() (*dataPlan, error) {
+	pr := s.srv.cfg.Passive
+	tries := min(pr.Len(), 100)
+	var lc net.ListenConfig
+	var lastErr error
+	for i := 0; i < tries; i++ {
+		port := pr.Low + uint16(rand.IntN(pr.Len()))
+		ln, err := lc.Listen(context.Background(), "tcp", netip.AddrPortFrom(s.local.Addr(), port).String())
+		if err != nil {
+			lastErr = err
+			if errors.Is(err, syscall.EADDRINUSE) {
+				continue
+			}
+			return nil, err
+		}
+		p := s.newPlan()
+		p.ln = ln
+		p.ready = make(chan dataReady, 1)
+		go s.acceptData(p)
+		return p, nil
+	}
+	return nil, fmt.Errorf("no free passive port in %s: %w", pr, lastErr)
+}
+
+// acceptData waits for the client's data connection. Connections from any
+// address but the control connection's are refused (and logged) and the
+// wait goes on, so another host cannot steal or block the transfer. The
+// TLS handshake starts at once: many clients connect before they send the
+// transfer command.
+func (s *session) acceptData(p *dataPlan) {
+	tl := p.ln.(*net.TCPListener)
+	tl.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
+	for {
+		c, err := tl.AcceptTCP()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				p.ready <- dataReady{err: net.ErrClosed}
+			} else {
+				p.ready <- dataReady{err: errDataTimeout}
+			}
+			return
+		}
+		if from := addrPort(c.RemoteAddr()); from.Addr() != s.remote.Addr() {
+			s.log.Warn("data connection from a foreign address refused", "from", from.String())
+			c.SetLinger(0)
+			c.Close()
+			continue
+		}
+		p.ln.Close()
+		dc, err := s.secure(c, p)
+		p.ready <- dataReady{dc: dc, err: err}
+		return
+	}
+}
+
+// secure wraps a fresh data connection in TLS when the plan asks for it and
+// enforces the session binding: the handshake must resume a ticket issued
+// to this control session.
+func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
+	dc := &dataConn{raw: c}
+	if !p.protect {
+		return dc, nil
+	}
+	dc.fin = &finWatch{Conn: c}
+	dc.tls = tls.Server(dc.fin, s.dataTLSConfig())
+	c.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
+	err := dc.tls.Handshake()
+	c.SetDeadline(time.Time{})
+	if err != nil {
+		dc.abort()
+		return nil, fmt.Errorf("%w: %v", errDataTLS, err)
+	}
+	if !dc.tls.ConnectionState().DidResume && !p.reuseOptional {
+		s.log.Warn("data connection refused: TLS session not resumed")
+		dc.tls.Close()
+		return nil, errNoReuse
+	}
+	return dc, nil
+}
+
+// openData returns the plan's data connection: the accepted one in passive
+// mode, or a new connection to the client in active mode.
+func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) {
+	if p.ln != nil {
+		select {
+		case r := <-p.ready:
+			return r.dc, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	d := net.Dialer{
+		LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.local.Addr(), 0)),
+		Timeout:   s.srv.cfg.DataTimeout.Duration,
+	}
+	c, err := d.DialContext(ctx, "tcp", p.active.String())
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", p.active, err)
+	}
+	return s.secure(c.(*net.TCPConn), p)
+}
+
+// dataErrReply turns a data-connection failure into the reply the client sees.
+func dataErrReply(err error) (int, string) {
+	switch {
+	case errors.Is(err, errNoReuse):
+		return ftp.CodeBadNetworkProtocol, "Data connection refused: it must resume the TLS session of this control connection " +
+			"(TLS session reuse), so that no one else can take over the transfer. If your client cannot (Python's ftplib), " +
+			"an administrator can allow it for your account: port21 user mod NAME --tls-reuse-optional"
+	case errors.Is(err, errDataTLS):
+		return ftp.CodeCantOpenData, "Data connection TLS handshake failed."
+	case errors.Is(err, errDataTimeout):
+		return ftp.CodeCantOpenData, "No data connection arrived in time."
+	default:
+		return ftp.CodeCantOpenData, "Cannot open data connection."
+	}
+}
+
+// dataPolicy checks, before a transfer, that the session may open a data
+// connection at all; it replies and returns false when not.
+func (s *session) dataPolicy() bool {
+	switch {
+	case s.data == nil:
+		s.reply(ftp.CodeCantOpenData, "Use PASV, EPSV, PORT or EPRT first.")
+		return false
+	case s.tlsOn && s.prot != 'P' && !s.user.AllowCleartext:
+		s.data.close()
+		s.data = nil
+		s.reply(ftp.CodeDataProtectionRefused, "Data connections must be protected: send PBSZ 0 and PROT P.")
+		return false
+	case s.data.protect != (s.tlsOn && s.prot == 'P'):
+		s.data.close()
+		s.data = nil
+		s.reply(ftp.CodeCantOpenData, "PROT changed after the data connection was set up; send PASV or EPSV again.")
+		return false
+	}
+	return true
+}
+
+func (s *session) setPlan(p *dataPlan) {
+	s.data.close()
+	s.data = p
+}
+
+func (s *session) cmdPASV(string) bool {
+	if s.epsvAll {
+		s.reply(ftp.CodeBadSequence, "EPSV ALL is in effect; use EPSV.")
+		return true
+	}
+	announce := s.local.Addr()
+	if s.srv.cfg.Public.IsValid() {
+		announce = s.srv.cfg.Public
+	}
+	if !announce.Is4() {
+		s.reply(ftp.CodeParamSyntaxError, "PASV is IPv4 only; use EPSV.")
+		return true
+	}
+	p, err := s.listenPassive()
+	if err != nil {
+		s.log.Error("passive listen failed", "err", err)
+		s.reply(ftp.CodeCantOpenData, "Cannot open a passive port.")
+		return true
+	}
+	s.setPlan(p)
+	port := uint16(p.ln.Addr().(*net.TCPAddr).Port)
+	s.reply(ftp.CodeEnteringPassive, "%s", ftp.FormatPASV(netip.AddrPortFrom(announce, port)))
+	return true
+}
+
+func (s *session) cmdEPSV(arg string) bool {
+	proto, all, err := ftp.ParseEPSVArg(arg)
+	if err != nil {
+		s.reply(ftp.CodeParamSyntaxError, "Bad EPSV argument.")
+		return true
+	}
+	if all {
+		s.epsvAll = true
+		s.reply(ftp.CodeOK, "EPSV ALL ok.")
+		return true
+	}
+	if mine := netProto(s.local.Addr()); proto != 0 && proto != mine {
+		s.reply(ftp.CodeBadNetworkProtocol, "Network protocol not supported, use (%d)", mine)
+		return true
+	}
+	p, err := s.listenPassive()
+	if err != nil {
+		s.log.Error("passive listen failed", "err", err)
+		s.reply(ftp.CodeCantOpenData, "Cannot open a passive port.")
+		return true
+	}
+	s.setPlan(p)
+	s.reply(ftp.CodeEnteringEPSV, "%s", ftp.FormatEPSV(uint16(p.ln.Addr().(*net.TCPAddr).Port)))
+	return true
+}
+
+func netProto(a netip.Addr) int {
+	if a.Is4() {
+		return 1
+	}
+	return 2
+}
+
+func (s *session) cmdPORT(arg string) bool {
+	ap, err := ftp.ParsePORT(arg)
+	if err != nil {
+		s.reply(ftp.CodeParamSyntaxError, "Bad PORT argument.")
+		return true
+	}
+	return s.active(ap)
+}
+
+func (s *session) cmdEPRT(arg string) bool {
+	ap, err := ftp.ParseEPRT(arg)
+	if err != nil {
+		s.reply(ftp.CodeParamSyntaxError, "Bad EPRT argument.")
+		return true
+	}
+	if netProto(ap.Addr()) != netProto(s.remote.Addr()) {
+		s.reply(ftp.CodeBadNetworkProtocol, "Network protocol not supported, use (%d)", netProto(s.remote.Addr()))
+		return true
+	}
+	return s.active(ap)
+}
+
+// active accepts an active-mode target only on the client's own address
+// and an unprivileged port: anything else would let a client use the
+// server to connect to third parties (the FTP bounce attack, CERT CA-1997-27).
+func (s *session) active(ap netip.AddrPort) bool {
+	switch {
+	case !s.srv.cfg.ActiveMode:
+		s.reply(ftp.CodeNotImplemented, "Active mode (PORT/EPRT) is disabled on this server; use PASV or EPSV.")
+	case s.epsvAll:
+		s.reply(ftp.CodeBadSequence, "EPSV ALL is in effect; use EPSV.")
+	case ap.Addr().Unmap() != s.remote.Addr():
+		s.log.Warn("PORT to a foreign address refused", "target", ap.String())
+		s.reply(ftp.CodeParamSyntaxError, "PORT refused: the data connection must go to your own address (%s).", s.remote.Addr())
+	case ap.Port() < 1024:
+		s.log.Warn("PORT to a privileged port refused", "target", ap.String())
+		s.reply(ftp.CodeParamSyntaxError, "PORT refused: ports below 1024 are not allowed.")
+	default:
+		p := s.newPlan()
+		p.active = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		s.setPlan(p)
+		s.reply(ftp.CodeOK, "PORT command successful. Consider using EPSV.")
+	}
+	return true
+}

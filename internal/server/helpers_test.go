@@ -1,0 +1,279 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+
+	"github.com/port21/port21/internal/certs"
+	"github.com/port21/port21/internal/config"
+	wire "github.com/port21/port21/internal/ftp"
+	"github.com/port21/port21/internal/users"
+)
+
+const testPassword = "correct horse battery staple"
+
+// testServer is a real server on a loopback port with a real user store.
+type testServer struct {
+	srv   *Server
+	addr  string
+	dir   string
+	store *users.Store
+	logs  *bytes.Buffer
+}
+
+type serverOpt func(*config.Config)
+
+func startServer(t testing.TB, opts ...serverOpt) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.Listen = "127.0.0.1:0"
+	cfg.PassivePorts = "30000-39999"
+	cfg.DataTimeout = config.Duration{Duration: 5 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	v, err := cfg.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	store, err := users.OpenStore(ctx, filepath.Join(dir, "users.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := certs.LoadOrCreate(filepath.Join(dir, "tls"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	srv, err := New(Options{
+		Config:    v,
+		Cert:      cert.TLS,
+		Accounts:  store,
+		Passwords: users.NewHasher(2),
+		Logger:    slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		FailDelay: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", v.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, false) }()
+	ts := &testServer{srv: srv, addr: ln.Addr().String(), dir: dir, store: store, logs: logs}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		store.Close()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return ts
+}
+
+// addUser creates an account with testPassword; mod adjusts it first.
+func (ts *testServer) addUser(t testing.TB, name string, mod func(*users.User)) {
+	t.Helper()
+	h, err := users.NewHasher(1).Hash(context.Background(), testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := users.User{Name: name, Hash: h}
+	if mod != nil {
+		mod(&u)
+	}
+	if err := ts.store.Add(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (ts *testServer) home(name string) string { return filepath.Join(ts.dir, "home", name) }
+
+// clientTLS resumes sessions the way FTPS clients must: a session cache
+// keyed by a fixed server name, so data connections find the control
+// connection's ticket.
+func clientTLS() *tls.Config {
+	return &tls.Config{
+		InsecureSkipVerify: true,
+		ServerName:         "localhost",
+		ClientSessionCache: tls.NewLRUClientSessionCache(8),
+		NextProtos:         []string{"ftp"},
+	}
+}
+
+// dial logs in with jlaffaye/ftp over explicit FTPS.
+func (ts *testServer) dial(t *testing.T, user string, cfg *tls.Config) *ftp.ServerConn {
+	t.Helper()
+	c, err := ftp.Dial(ts.addr, ftp.DialWithExplicitTLS(cfg), ftp.DialWithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if err := c.Login(user, testPassword); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	t.Cleanup(func() { c.Quit() })
+	return c
+}
+
+// rawClient speaks the control protocol by hand, for what a client
+// library would not let a test do.
+type rawClient struct {
+	t    *testing.T
+	conn net.Conn
+	r    *wire.Reader
+	tls  *tls.Config
+}
+
+func (ts *testServer) raw(t *testing.T) *rawClient {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	rc := &rawClient{t: t, conn: c, r: wire.NewReader(c)}
+	t.Cleanup(func() { c.Close() })
+	rc.expect(220)
+	return rc
+}
+
+func (rc *rawClient) read() wire.Reply {
+	rc.t.Helper()
+	rep, err := wire.ReadReply(rc.r)
+	if err != nil {
+		rc.t.Fatalf("read reply: %v", err)
+	}
+	return rep
+}
+
+func (rc *rawClient) expect(code int) wire.Reply {
+	rc.t.Helper()
+	rep := rc.read()
+	if rep.Code != code {
+		rc.t.Fatalf("got %d %q, want %d", rep.Code, rep.Message(), code)
+	}
+	return rep
+}
+
+func (rc *rawClient) send(format string, args ...any) {
+	rc.t.Helper()
+	if _, err := fmt.Fprintf(rc.conn, format+"\r\n", args...); err != nil {
+		rc.t.Fatalf("send: %v", err)
+	}
+}
+
+// cmd sends a command and checks the reply code.
+func (rc *rawClient) cmd(code int, format string, args ...any) wire.Reply {
+	rc.t.Helper()
+	rc.send(format, args...)
+	return rc.expect(code)
+}
+
+// startTLS runs AUTH TLS and the client handshake.
+func (rc *rawClient) startTLS(cfg *tls.Config) {
+	rc.t.Helper()
+	rc.cmd(234, "AUTH TLS")
+	tc := tls.Client(rc.conn, cfg)
+	if err := tc.Handshake(); err != nil {
+		rc.t.Fatalf("handshake: %v", err)
+	}
+	rc.conn, rc.tls = tc, cfg
+	rc.r = wire.NewReader(tc)
+}
+
+// login does AUTH TLS, USER, PASS, PBSZ 0, PROT P.
+func (rc *rawClient) login(user string, cfg *tls.Config) {
+	rc.t.Helper()
+	rc.startTLS(cfg)
+	rc.cmd(331, "USER %s", user)
+	rc.cmd(230, "PASS %s", testPassword)
+	rc.cmd(200, "PBSZ 0")
+	rc.cmd(200, "PROT P")
+}
+
+// epsv returns the passive data address.
+func (rc *rawClient) epsv() string {
+	rc.t.Helper()
+	rep := rc.cmd(229, "EPSV")
+	port, err := wire.ParseEPSVReply(rep.Message())
+	if err != nil {
+		rc.t.Fatal(err)
+	}
+	host, _, _ := net.SplitHostPort(rc.conn.RemoteAddr().String())
+	return net.JoinHostPort(host, fmt.Sprint(port))
+}
+
+// dialData connects to a data address, optionally from a given local IP,
+// and wraps it in TLS with cfg when cfg is not nil.
+func dialData(t *testing.T, addr string, from string, cfg *tls.Config) (net.Conn, error) {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if from != "" {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(from), 0))
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if cfg == nil {
+		return c, nil
+	}
+	tc := tls.Client(c, cfg)
+	if err := tc.Handshake(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func writeFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+type netipPrefix = netip.Prefix
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+func newReader(c net.Conn) *wire.Reader { return wire.NewReader(c) }
+
+func hexString(b []byte) string { return fmt.Sprintf("%x", b) }

@@ -1,0 +1,260 @@
+// Package server is port21's FTP/FTPS session engine: it accepts control
+// connections, runs each session's command loop, opens data connections
+// bound to their session, and enforces the security policy (TLS before
+// login, protected and session-bound data connections, no bounce, jailed
+// users, bans on password guessing). The wire format lives in package ftp,
+// the file system in package jail and the accounts in package users.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/policy"
+	"github.com/port21/port21/internal/users"
+)
+
+// Accounts is what the server needs from the user store.
+type Accounts interface {
+	Get(ctx context.Context, name string) (users.User, error)
+	SetHash(ctx context.Context, name, hash string) error
+}
+
+// Passwords verifies and (re)hashes passwords.
+type Passwords interface {
+	Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error)
+	DummyVerify(ctx context.Context, password string)
+	Hash(ctx context.Context, password string) (string, error)
+}
+
+// Options are everything a Server needs; Config must come from
+// config.Config.Validate.
+type Options struct {
+	Config    config.Validated
+	Cert      tls.Certificate
+	Accounts  Accounts
+	Passwords Passwords
+	Logger    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// FailDelay is the pause after a failed login (slows guessing on one
+	// connection; bans handle many). Zero means one second; negative, none.
+	FailDelay time.Duration
+}
+
+// Server is an FTP/FTPS server. Create it with New.
+type Server struct {
+	cfg       config.Validated
+	homeBase  string
+	accounts  Accounts
+	passwords Passwords
+	log       *slog.Logger
+	now       func() time.Time
+	failDelay time.Duration
+	tlsBase   *tls.Config
+	bans      *policy.Bans
+	limiter   *policy.Limiter
+	cmds      map[string]command
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	wg       sync.WaitGroup
+}
+
+// New checks opts and returns a server ready to Serve.
+func New(opts Options) (*Server, error) {
+	if opts.Accounts == nil || opts.Passwords == nil {
+		return nil, errors.New("server: Accounts and Passwords are required")
+	}
+	if len(opts.Cert.Certificate) == 0 {
+		return nil, errors.New("server: a TLS certificate is required")
+	}
+	base, err := newTLSBase(opts.Cert)
+	if err != nil {
+		return nil, err
+	}
+	home, err := filepath.Abs(filepath.Join(opts.Config.DataDir, "home"))
+	if err != nil {
+		return nil, fmt.Errorf("server: data-dir: %w", err)
+	}
+	s := &Server{
+		cfg:       opts.Config,
+		homeBase:  home,
+		accounts:  opts.Accounts,
+		passwords: opts.Passwords,
+		log:       opts.Logger,
+		now:       opts.Now,
+		failDelay: opts.FailDelay,
+		tlsBase:   base,
+		limiter:   policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
+		cmds:      commandTable(),
+		sessions:  map[*session]struct{}{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	switch {
+	case s.failDelay == 0:
+		s.failDelay = time.Second
+	case s.failDelay < 0:
+		s.failDelay = 0
+	}
+	s.bans = policy.NewBans(policy.BanConfig{
+		MaxFailures: opts.Config.MaxLoginFailures,
+		Window:      opts.Config.BanWindow.Duration,
+		Duration:    opts.Config.BanDuration.Duration,
+	}, s.now)
+	return s, nil
+}
+
+// ListenAndServe listens on the configured addresses and serves until ctx
+// is done. ready, if not nil, is called with the bound listeners' addresses
+// once they accept connections.
+func (s *Server) ListenAndServe(ctx context.Context, ready func(control, implicit net.Addr)) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	var iln net.Listener
+	if s.cfg.ImplicitTLSListen != "" {
+		if iln, err = lc.Listen(ctx, "tcp", s.cfg.ImplicitTLSListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("server: implicit-tls-listen: %w", err)
+		}
+	}
+	if ready != nil {
+		var ia net.Addr
+		if iln != nil {
+			ia = iln.Addr()
+		}
+		ready(ln.Addr(), ia)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- s.Serve(ctx, ln, false) }()
+	n := 1
+	if iln != nil {
+		n++
+		go func() { errc <- s.Serve(ctx, iln, true) }()
+	}
+	var first error
+	for i := 0; i < n; i++ {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Serve accepts control connections on ln until ctx is done, then closes
+// every session and waits for them. implicitTLS starts TLS at once (the
+// port 990 convention) instead of waiting for AUTH TLS.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	s.log.Info("listening", "addr", ln.Addr().String(), "implicit_tls", implicitTLS)
+	var tempDelay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				s.shutdown()
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+				time.Sleep(tempDelay)
+				continue
+			}
+			return fmt.Errorf("server: accept: %w", err)
+		}
+		tempDelay = 0
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.handle(ctx, c, implicitTLS)
+		}()
+	}
+}
+
+// shutdown tells every session the server is going away and waits.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	for sess := range s.sessions {
+		sess.kill(reply421("Server shutting down."))
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
+	remote := addrPort(c.RemoteAddr())
+	log := s.log.With("client", remote.String())
+	if banned, until := s.bans.Banned(remote.Addr()); banned {
+		log.Warn("connection refused: address banned", "until", until.Format(time.RFC3339))
+		refuse(c, implicitTLS, "421 Too many failed logins from your address; try again later.\r\n")
+		return
+	}
+	release, reason, ok := s.limiter.Acquire(remote.Addr())
+	if !ok {
+		log.Warn("connection refused", "reason", reason)
+		refuse(c, implicitTLS, "421 "+reason+"; try again later.\r\n")
+		return
+	}
+	defer release()
+	sess, err := newSession(s, c, log)
+	if err != nil {
+		log.Error("session setup failed", "err", err)
+		c.Close()
+		return
+	}
+	s.mu.Lock()
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.sessions, sess)
+		s.mu.Unlock()
+	}()
+	sess.run(ctx, implicitTLS)
+}
+
+// refuse sends a last reply on a connection we will not serve. On an
+// implicit-TLS port the client expects a handshake first, so we just close.
+func refuse(c net.Conn, implicitTLS bool, line string) {
+	if !implicitTLS {
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.Write([]byte(line))
+	}
+	c.Close()
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func newID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

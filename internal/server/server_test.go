@@ -1,0 +1,601 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+
+	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/users"
+)
+
+func TestRoundTripWithGoClient(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	c := ts.dial(t, "alice", clientTLS())
+
+	data := bytes.Repeat([]byte("port21 "), 200_000)
+	if err := c.Stor("big.bin", bytes.NewReader(data)); err != nil {
+		t.Fatalf("STOR: %v", err)
+	}
+	r, err := c.Retr("big.bin")
+	if err != nil {
+		t.Fatalf("RETR: %v", err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("download differs (%d bytes, err %v)", len(got), err)
+	}
+	// Resume a download from an offset.
+	r, err = c.RetrFrom("big.bin", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(r)
+	r.Close()
+	if !bytes.Equal(got, data[1000:]) {
+		t.Fatal("resumed download differs")
+	}
+	// Resume an upload: the first half is on the server, send the rest.
+	half := len(data) / 2
+	if err := c.Stor("resume.bin", bytes.NewReader(data[:half])); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StorFrom("resume.bin", bytes.NewReader(data[half:]), uint64(half)); err != nil {
+		t.Fatalf("STOR with REST: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "resume.bin")); !bytes.Equal(b, data) {
+		t.Fatalf("resumed upload differs (%d bytes)", len(b))
+	}
+	if err := c.Append("resume.bin", strings.NewReader("tail")); err != nil {
+		t.Fatalf("APPE: %v", err)
+	}
+	if size, err := c.FileSize("resume.bin"); err != nil || size != int64(len(data)+4) {
+		t.Fatalf("SIZE after APPE = %d, %v", size, err)
+	}
+	if err := c.MakeDir("dir"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename("big.bin", "dir/moved.bin"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := c.List("dir")
+	if err != nil || len(entries) != 1 || entries[0].Name != "moved.bin" || entries[0].Size != uint64(len(data)) {
+		t.Fatalf("LIST dir = %+v, %v", entries, err)
+	}
+	if err := c.Delete("dir/moved.bin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveDir("dir"); err != nil {
+		t.Fatal(err)
+	}
+	names, err := c.NameList("/")
+	if err != nil || strings.Join(names, ",") != "resume.bin" {
+		t.Fatalf("NLST = %v, %v", names, err)
+	}
+}
+
+func TestCleartextLoginRefused(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rep := rc.cmd(530, "USER alice")
+	if !contains(rep.Message(), "AUTH TLS") {
+		t.Errorf("refusal does not say why: %q", rep.Message())
+	}
+	// Unknown users get the same answer: nothing to enumerate.
+	rc.cmd(530, "USER nobody")
+	rc.cmd(503, "PASS x")
+}
+
+func TestCleartextUserOnlyFromAllowedNetworks(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "legacy", func(u *users.User) { u.AllowCleartext = true })
+	rc := ts.raw(t)
+	rc.cmd(331, "USER legacy")
+	rc.cmd(230, "PASS %s", testPassword)
+
+	// Plain FTP end to end with a client library.
+	c, err := ftp.Dial(ts.addr, ftp.DialWithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Quit()
+	if err := c.Login("legacy", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stor("f", strings.NewReader("hello")); err != nil {
+		t.Fatal(err)
+	}
+
+	ts.addUser(t, "remote", func(u *users.User) {
+		u.AllowCleartext = true
+		u.Allow = []netipPrefix{mustPrefix("198.51.100.0/24")}
+	})
+	rc2 := ts.raw(t)
+	rc2.cmd(530, "USER remote")
+}
+
+func TestPROTCRefused(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.startTLS(clientTLS())
+	rc.cmd(331, "USER alice")
+	rc.cmd(230, "PASS %s", testPassword)
+	rc.cmd(200, "PBSZ 0")
+	rc.cmd(534, "PROT C")
+	// Without PROT P no data connection is opened.
+	rc.epsv()
+	rc.cmd(521, "LIST")
+}
+
+func TestDataConnectionMustResumeSession(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	ts.addUser(t, "python", func(u *users.User) { u.TLSReuseOptional = true })
+
+	noCache := &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	addr := rc.epsv()
+	rc.send("LIST")
+	dc, err := dialData(t, addr, "", noCache)
+	if err == nil {
+		defer dc.Close()
+	}
+	rc.expect(150)
+	rep := rc.expect(522)
+	if !contains(rep.Message(), "--tls-reuse-optional") {
+		t.Errorf("refusal does not name the per-user option: %q", rep.Message())
+	}
+
+	// The per-user relaxation lets a non-resuming client through.
+	rc2 := ts.raw(t)
+	rc2.login("python", clientTLS())
+	addr = rc2.epsv()
+	rc2.send("LIST")
+	dc, err = dialData(t, addr, "", noCache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, dc)
+	dc.Close()
+	rc2.expect(150)
+	rc2.expect(226)
+}
+
+func TestTicketOfAnotherSessionRefused(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	ts.addUser(t, "mallory", nil)
+	victim := ts.raw(t)
+	victimTLS := clientTLS()
+	victim.login("alice", victimTLS)
+	victim.cmd(257, "PWD") // reading a reply makes the client store its ticket
+
+	attacker := ts.raw(t)
+	attacker.login("mallory", clientTLS())
+	addr := attacker.epsv()
+	attacker.send("LIST")
+	// The attacker's data connection presents the victim's ticket.
+	dc, err := dialData(t, addr, "", victimTLS)
+	if err == nil {
+		if tc, ok := dc.(*tls.Conn); ok && tc.ConnectionState().DidResume {
+			t.Error("server resumed a ticket issued to another session")
+		}
+		dc.Close()
+	}
+	attacker.expect(150)
+	attacker.expect(522)
+}
+
+func TestDataConnectionFromAnotherAddressRefused(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	cfg := clientTLS()
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	addr := rc.epsv()
+	// A thief on another address connects first and gets nothing.
+	thief, err := dialData(t, addr, "127.0.0.2", nil)
+	if err == nil {
+		thief.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, _ := thief.Read(make([]byte, 1))
+		if n > 0 {
+			t.Error("thief read data")
+		}
+		thief.Close()
+	}
+	rc.send("LIST")
+	dc, err := dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatalf("legitimate data connection: %v", err)
+	}
+	io.Copy(io.Discard, dc)
+	dc.Close()
+	rc.expect(150)
+	rc.expect(226)
+	if !contains(ts.logs.String(), "foreign address") {
+		t.Error("the refused data connection was not logged")
+	}
+}
+
+func TestBounceRefused(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	rc.cmd(501, "PORT 127,0,0,2,195,80")      // another address
+	rc.cmd(501, "PORT 127,0,0,1,0,80")        // privileged port
+	rc.cmd(501, "EPRT |1|198.51.100.7|2121|") // third party
+	rc.cmd(522, "EPRT |2|::1|2121|")          // other family than the control connection
+	rc.cmd(200, "PORT 127,0,0,1,195,80")      // own address, high port
+	rc.cmd(200, "EPRT |1|127.0.0.1|50000|")   // same, extended form
+	rc.cmd(501, "PORT 127,0,0,1,300,1")       // malformed
+}
+
+func TestActiveModeOff(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.ActiveMode = false })
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	rc.cmd(502, "PORT 127,0,0,1,195,80")
+}
+
+func TestActiveModeTransfer(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	writeFile(t, filepath.Join(ts.home("alice"), "a.txt"), []byte("active"))
+	cfg := clientTLS()
+	c, err := ftp.Dial(ts.addr, ftp.DialWithExplicitTLS(cfg), ftp.DialWithTimeout(5*time.Second), ftp.DialWithDisabledEPSV(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Quit()
+	if err := c.Login("alice", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	// jlaffaye has no active mode; drive PORT by hand on a raw client.
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	rc.cmd(200, "PORT 127,0,0,1,%d,%d", port>>8, port&255)
+	rc.send("RETR a.txt")
+	rc.expect(150)
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := tls.Client(conn, cfg)
+	got, err := io.ReadAll(tc)
+	tc.Close()
+	if err != nil || string(got) != "active" {
+		t.Fatalf("active RETR = %q, %v", got, err)
+	}
+	rc.expect(226)
+}
+
+func TestALPNOtherThanFTPRefused(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.raw(t)
+	rc.cmd(234, "AUTH TLS")
+	tc := tls.Client(rc.conn, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	if err := tc.Handshake(); err == nil {
+		t.Fatal("handshake with ALPN http/1.1 succeeded (ALPACA)")
+	}
+}
+
+func TestPlaintextAfterAUTHDiscarded(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "legacy", func(u *users.User) { u.AllowCleartext = true })
+	rc := ts.raw(t)
+	// An injected command rides in the same packet as AUTH TLS.
+	rc.send("AUTH TLS\r\nUSER legacy")
+	rc.expect(234)
+	tc := tls.Client(rc.conn, clientTLS())
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	rc.conn, rc.r = tc, newReader(tc)
+	// Had USER been executed, PASS would log in; it must be out of sequence.
+	rc.cmd(503, "PASS %s", testPassword)
+	if !contains(ts.logs.String(), "discarded plaintext") {
+		t.Error("discarded plaintext not logged")
+	}
+}
+
+func TestUploadWithoutCloseNotifyDiscarded(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	cfg := clientTLS()
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	addr := rc.epsv()
+	rc.send("STOR cut.bin")
+	dc, err := dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.expect(150)
+	dc.Write(bytes.Repeat([]byte("x"), 100_000))
+	// A forged FIN: TCP closes with no close_notify.
+	dc.(*tls.Conn).NetConn().Close()
+	rep := rc.expect(426)
+	if !contains(rep.Message(), "close_notify") {
+		t.Errorf("reply does not say why: %q", rep.Message())
+	}
+	if _, err := os.Stat(filepath.Join(ts.home("alice"), "cut.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("truncated upload stored: %v", err)
+	}
+	// The same upload closed properly is kept.
+	addr = rc.epsv()
+	rc.send("STOR whole.bin")
+	dc, err = dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.expect(150)
+	dc.Write([]byte("whole"))
+	dc.Close()
+	rc.expect(226)
+	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "whole.bin")); string(b) != "whole" {
+		t.Errorf("upload = %q", b)
+	}
+}
+
+func TestABOR(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	writeFile(t, filepath.Join(ts.home("alice"), "big"), bytes.Repeat([]byte("y"), 64<<20))
+	cfg := clientTLS()
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	addr := rc.epsv()
+	rc.send("RETR big")
+	dc, err := dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	rc.expect(150)
+	dc.Read(make([]byte, 1024)) // the transfer is under way; stop reading
+	rc.send("ABOR")
+	rc.expect(426)
+	rc.expect(226)
+	rc.cmd(200, "NOOP")
+}
+
+func TestBanAfterFailedLogins(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.MaxLoginFailures = 3 })
+	ts.addUser(t, "alice", nil)
+	for i := 0; i < 2; i++ {
+		rc := ts.raw(t)
+		rc.startTLS(clientTLS())
+		rc.cmd(331, "USER alice")
+		rc.cmd(530, "PASS wrong")
+	}
+	rc := ts.raw(t)
+	rc.startTLS(clientTLS())
+	rc.cmd(331, "USER alice")
+	rc.cmd(421, "PASS wrong")
+	// A banned address is turned away at once, right password or not.
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	line, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(line), "421") {
+		t.Fatalf("banned client got %q", line)
+	}
+}
+
+func TestReadOnlyUser(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "reader", func(u *users.User) { u.ReadOnly = true })
+	writeFile(t, filepath.Join(ts.home("reader"), "f"), []byte("data"))
+	c := ts.dial(t, "reader", clientTLS())
+	if err := c.Stor("new", strings.NewReader("x")); err == nil {
+		t.Error("read-only user could upload")
+	}
+	if err := c.Delete("f"); err == nil {
+		t.Error("read-only user could delete")
+	}
+	r, err := c.Retr("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	r.Close()
+	if string(b) != "data" {
+		t.Errorf("RETR = %q", b)
+	}
+}
+
+func TestFEATBeforeLogin(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.raw(t)
+	rep := rc.cmd(211, "FEAT")
+	for _, want := range []string{"AUTH TLS", "EPSV", "MLST", "UTF8", "REST STREAM", "HASH", "MFMT"} {
+		if !contains(rep.Message(), want) {
+			t.Errorf("FEAT lacks %s: %q", want, rep.Message())
+		}
+	}
+	rc.cmd(530, "LIST")
+	rc.cmd(500, "BOGUS")
+	rc.cmd(221, "QUIT")
+}
+
+func TestFileCommands(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	writeFile(t, filepath.Join(ts.home("alice"), "sub", "f.txt"), []byte("line1\nline2\n"))
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	rc.cmd(257, "PWD")
+	rc.cmd(250, "CWD sub")
+	if rep := rc.cmd(257, "PWD"); !contains(rep.Message(), `"/sub"`) {
+		t.Errorf("PWD = %q", rep.Message())
+	}
+	rc.cmd(250, "CDUP")
+	if rep := rc.cmd(213, "SIZE sub/f.txt"); rep.Message() != "12" {
+		t.Errorf("SIZE = %q", rep.Message())
+	}
+	rc.cmd(213, "MFMT 20200102030405 sub/f.txt")
+	if rep := rc.cmd(213, "MDTM sub/f.txt"); rep.Message() != "20200102030405" {
+		t.Errorf("MDTM = %q", rep.Message())
+	}
+	sum := sha256.Sum256([]byte("line1\nline2\n"))
+	if rep := rc.cmd(213, "HASH sub/f.txt"); !contains(rep.Message(), "SHA-256 0-12 "+hexString(sum[:])) {
+		t.Errorf("HASH = %q", rep.Message())
+	}
+	rc.cmd(200, "OPTS HASH MD5")
+	rc.cmd(213, "HASH sub/f.txt")
+	rc.cmd(501, "OPTS HASH WHIRLPOOL")
+	if rep := rc.cmd(250, "MLST sub/f.txt"); !contains(rep.Message(), "type=file;size=12;") {
+		t.Errorf("MLST = %q", rep.Message())
+	}
+	rc.cmd(550, "CWD nowhere")
+	rc.cmd(550, "RMD /")
+	rc.cmd(350, "RNFR sub/f.txt")
+	rc.cmd(250, "RNTO g.txt")
+	rc.cmd(503, "RNTO h.txt")
+	rc.cmd(550, "SIZE sub")
+	rc.cmd(200, "TYPE I")
+	rc.cmd(504, "TYPE E")
+	rc.cmd(200, "MODE S")
+	rc.cmd(504, "MODE B")
+	rc.cmd(200, "STRU F")
+	rc.cmd(202, "ALLO 100")
+	rc.cmd(211, "STAT")
+	rc.cmd(213, "STAT /")
+	rc.cmd(214, "HELP")
+	rc.cmd(215, "SYST")
+	// Replies never show the real path of the home.
+	rc.epsv()
+	rep := rc.cmd(550, "RETR /etc/passwd")
+	if contains(rep.Message(), ts.dir) {
+		t.Errorf("reply leaks the real path: %q", rep.Message())
+	}
+}
+
+func TestASCIIMode(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	writeFile(t, filepath.Join(ts.home("alice"), "unix.txt"), []byte("a\nb\r\nc\n"))
+	cfg := clientTLS()
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	rc.cmd(200, "TYPE A")
+	addr := rc.epsv()
+	rc.send("RETR unix.txt")
+	dc, err := dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(dc)
+	dc.Close()
+	rc.expect(150)
+	rc.expect(226)
+	if string(got) != "a\r\nb\r\nc\r\n" {
+		t.Errorf("ASCII RETR = %q", got)
+	}
+	addr = rc.epsv()
+	rc.send("STOR dos.txt")
+	dc, err = dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.expect(150)
+	dc.Write([]byte("x\r\ny\r\nlone\rcr\r"))
+	dc.Close()
+	rc.expect(226)
+	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "dos.txt")); string(b) != "x\ny\nlone\rcr\r" {
+		t.Errorf("ASCII STOR stored %q", b)
+	}
+}
+
+func TestIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	ln.Close()
+	ts := startServer(t, func(c *config.Config) { c.Listen = "[::1]:0" })
+	ts.addUser(t, "alice", nil)
+	c := ts.dial(t, "alice", clientTLS())
+	if err := c.Stor("v6", strings.NewReader("six")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Retr("v6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	r.Close()
+	if string(b) != "six" {
+		t.Errorf("got %q", b)
+	}
+}
+
+func TestRESTAppliesToOneTransfer(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	writeFile(t, filepath.Join(ts.home("alice"), "f"), []byte("0123456789"))
+	c := ts.dial(t, "alice", clientTLS())
+	for _, tc := range []struct {
+		offset uint64
+		want   string
+	}{{4, "456789"}, {0, "0123456789"}} {
+		var r *ftp.Response
+		var err error
+		if tc.offset > 0 {
+			r, err = c.RetrFrom("f", tc.offset)
+		} else {
+			r, err = c.Retr("f")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		if string(b) != tc.want {
+			t.Errorf("offset %d: got %q, want %q", tc.offset, b, tc.want)
+		}
+	}
+}
+
+func TestIdleAndLoginTimeouts(t *testing.T) {
+	second := config.Duration{Duration: time.Second}
+	slow := startServer(t, func(c *config.Config) { c.LoginTimeout = second })
+	anon := slow.raw(t)
+	if rep := anon.read(); rep.Code != 421 || !contains(rep.Message(), "Login timeout") {
+		t.Errorf("not logged in: got %d %q", rep.Code, rep.Message())
+	}
+	// The login itself may be slow on a loaded machine; only idleness after it counts.
+	idle := startServer(t, func(c *config.Config) { c.IdleTimeout = second })
+	idle.addUser(t, "alice", nil)
+	rc := idle.raw(t)
+	rc.login("alice", clientTLS())
+	if rep := rc.read(); rep.Code != 421 || !contains(rep.Message(), "Idle timeout") {
+		t.Errorf("idle: got %d %q", rep.Code, rep.Message())
+	}
+}

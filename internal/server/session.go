@@ -1,0 +1,274 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/port21/port21/internal/ftp"
+	"github.com/port21/port21/internal/jail"
+	"github.com/port21/port21/internal/users"
+)
+
+var errTooManyFiles = syscall.EMFILE
+
+// session is one control connection and everything that hangs off it.
+// Its fields are owned by the goroutine running run, except where noted.
+type session struct {
+	srv    *Server
+	id     string
+	log    *slog.Logger
+	remote netip.AddrPort
+	local  netip.AddrPort
+
+	raw  net.Conn // the TCP connection
+	ctrl net.Conn // raw, or the TLS connection on top of it
+	r    *ftp.Reader
+
+	wmu    sync.Mutex // serialises replies: a transfer goroutine replies too
+	closed bool       // guarded by wmu
+
+	tlsOn   bool
+	binding [16]byte // ties data-connection TLS tickets to this session
+	pbsz    bool
+	prot    byte // 'C' or 'P'
+
+	pendingUser string
+	user        *users.User
+	jail        *jail.Jail
+	cwd         string
+	failures    int
+	loginBy     time.Time
+
+	typ        byte // 'A' or 'I'
+	rest       int64
+	renameFrom string
+	hashAlgo   string
+	facts      ftp.FactSet
+	epsvAll    bool
+
+	data *dataPlan // how the next transfer gets its data connection
+	xfer *transfer // the transfer in progress, if any
+}
+
+func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
+	sess := &session{
+		srv:      s,
+		id:       newID(),
+		raw:      c,
+		ctrl:     c,
+		remote:   addrPort(c.RemoteAddr()),
+		local:    addrPort(c.LocalAddr()),
+		prot:     'C',
+		typ:      'A',
+		cwd:      "/",
+		hashAlgo: "SHA-256",
+		facts:    ftp.DefaultFacts,
+	}
+	sess.log = log.With("session", sess.id)
+	if _, err := rand.Read(sess.binding[:]); err != nil {
+		return nil, fmt.Errorf("session binding: %w", err)
+	}
+	sess.r = ftp.NewReader(c)
+	return sess, nil
+}
+
+// run serves the session until the client quits, the connection fails or
+// ctx is done.
+func (s *session) run(ctx context.Context, implicitTLS bool) {
+	defer s.cleanup()
+	stop := context.AfterFunc(ctx, func() { s.kill(reply421("Server shutting down.")) })
+	defer stop()
+	s.loginBy = s.srv.now().Add(s.srv.cfg.LoginTimeout.Duration)
+	s.log.Info("connect", "local", s.local.String(), "implicit_tls", implicitTLS)
+	if implicitTLS {
+		if err := s.startTLS(); err != nil {
+			s.log.Warn("implicit TLS handshake failed", "err", err)
+			return
+		}
+		s.prot = 'P'
+		s.pbsz = true
+	}
+	s.reply(ftp.CodeServiceReady, "port21 ready. TLS is required: AUTH TLS, then log in.")
+	for {
+		deadline := s.srv.now().Add(s.srv.cfg.IdleTimeout.Duration)
+		if s.user == nil && s.loginBy.Before(deadline) {
+			deadline = s.loginBy
+		}
+		s.raw.SetReadDeadline(deadline)
+		cmd, err := s.r.ReadCommand()
+		if err != nil {
+			if s.handleReadError(err) {
+				continue
+			}
+			return
+		}
+		s.log.Debug("command", "cmd", cmd.String())
+		if !s.dispatch(cmd) {
+			return
+		}
+	}
+}
+
+// handleReadError replies to a bad line and reports whether the session
+// may go on.
+func (s *session) handleReadError(err error) bool {
+	switch {
+	case errors.Is(err, ftp.ErrLineTooLong):
+		s.reply(ftp.CodeSyntaxError, "Line too long.")
+		return true
+	case errors.Is(err, ftp.ErrEmptyCommand), errors.Is(err, ftp.ErrBadVerb):
+		s.reply(ftp.CodeSyntaxError, "Syntax error, command unrecognized.")
+		return true
+	case errors.Is(err, ftp.ErrNUL), errors.Is(err, ftp.ErrBadChar):
+		s.reply(ftp.CodeParamSyntaxError, "Control characters are not allowed in commands.")
+		return true
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if s.xfer != nil && s.xfer.running() {
+			return true // a long transfer is not idleness
+		}
+		if s.user == nil {
+			s.log.Info("login timeout")
+			s.reply(ftp.CodeServiceNotAvailable, "Login timeout; closing control connection.")
+		} else {
+			s.log.Info("idle timeout")
+			s.reply(ftp.CodeServiceNotAvailable, "Idle timeout; closing control connection.")
+		}
+		return false
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET):
+		return false
+	default:
+		s.log.Debug("control read failed", "err", err)
+		return false
+	}
+}
+
+// dispatch runs one command and reports whether the session goes on.
+func (s *session) dispatch(cmd ftp.Command) bool {
+	c, ok := s.srv.cmds[cmd.Verb]
+	if !ok {
+		s.reply(ftp.CodeSyntaxError, "Unknown command %q.", cmd.Verb)
+		return true
+	}
+	// While a transfer runs only ABOR, STAT, NOOP and QUIT are served at
+	// once; anything else waits for the transfer to finish (pipelining).
+	if s.xfer != nil && !c.duringTransfer {
+		s.xfer.wait()
+		s.xfer = nil
+	}
+	if c.transfer {
+		// A REST offset applies to the next transfer only.
+		defer func() { s.rest = 0 }()
+	}
+	if cmd.Verb != "RNTO" && cmd.Verb != "RNFR" {
+		s.renameFrom = ""
+	}
+	switch {
+	case c.needLogin && s.user == nil:
+		s.reply(ftp.CodeNotLoggedIn, "Please log in with USER and PASS first.")
+		return true
+	case c.needArg && cmd.Arg == "":
+		s.reply(ftp.CodeParamSyntaxError, "%s needs an argument.", cmd.Verb)
+		return true
+	case c.write && s.user != nil && s.user.ReadOnly:
+		s.reply(ftp.CodeFileUnavailable, "Permission denied: this account is read-only.")
+		return true
+	}
+	return c.fn(s, cmd.Arg)
+}
+
+// reply writes one reply. It is safe from any goroutine.
+func (s *session) reply(code int, format string, args ...any) {
+	text := format
+	if len(args) > 0 {
+		text = fmt.Sprintf(format, args...)
+	}
+	s.send(ftp.Reply{Code: code, Lines: strings.Split(text, "\n")})
+}
+
+func (s *session) send(r ftp.Reply) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return
+	}
+	s.ctrl.SetWriteDeadline(time.Now().Add(s.srv.cfg.IdleTimeout.Duration))
+	if _, err := r.WriteTo(s.ctrl); err != nil {
+		s.log.Debug("reply failed", "err", err)
+	}
+}
+
+func reply421(msg string) ftp.Reply {
+	return ftp.Reply{Code: ftp.CodeServiceNotAvailable, Lines: []string{msg}}
+}
+
+// kill sends a last reply and closes the control connection, which makes
+// the command loop end. Safe from any goroutine.
+func (s *session) kill(r ftp.Reply) {
+	s.send(r)
+	s.wmu.Lock()
+	s.closed = true
+	s.wmu.Unlock()
+	s.raw.Close()
+}
+
+func (s *session) cleanup() {
+	if s.xfer != nil {
+		s.xfer.abort()
+		s.xfer.wait()
+	}
+	s.data.close()
+	if s.jail != nil {
+		s.jail.Close()
+	}
+	s.wmu.Lock()
+	s.closed = true
+	s.wmu.Unlock()
+	if tc, ok := s.ctrl.(*tls.Conn); ok {
+		tc.SetWriteDeadline(time.Now().Add(time.Second))
+		tc.Close()
+	}
+	s.raw.Close()
+	user := ""
+	if s.user != nil {
+		user = s.user.Name
+	}
+	s.log.Info("disconnect", "user", user)
+}
+
+// startTLS runs the server side of the control connection's handshake and
+// switches the command reader onto it.
+func (s *session) startTLS() error {
+	// Anything the client sent after AUTH TLS but before the handshake was
+	// sent in clear and could have been injected by a man in the middle
+	// (CVE-2011-1575): it must never be read as a command.
+	if n := s.r.Buffered(); n > 0 {
+		s.log.Warn("discarded plaintext sent after AUTH TLS before the handshake", "bytes", n)
+	}
+	tc := tls.Server(s.raw, s.controlTLSConfig())
+	s.raw.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
+	err := tc.Handshake()
+	s.raw.SetDeadline(time.Time{})
+	if err != nil {
+		return err
+	}
+	st := tc.ConnectionState()
+	s.log.Info("tls", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite), "alpn", st.NegotiatedProtocol)
+	s.wmu.Lock()
+	s.ctrl = tc
+	s.wmu.Unlock()
+	s.r.Reset(tc)
+	s.tlsOn = true
+	return nil
+}

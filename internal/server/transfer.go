@@ -1,0 +1,364 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/port21/port21/internal/ftp"
+	"github.com/port21/port21/internal/jail"
+)
+
+// chunk is how much a transfer moves between deadline refreshes: large
+// enough for sendfile and splice to do real work per call, small enough
+// that a stalled client is noticed within DataTimeout.
+const chunk = 8 << 20
+
+// transfer is a data transfer running in its own goroutine, so that the
+// command loop can still read ABOR.
+type transfer struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	aborted atomic.Bool
+}
+
+func (t *transfer) abort() {
+	t.aborted.Store(true)
+	t.cancel()
+}
+
+func (t *transfer) wait() { <-t.done }
+
+func (t *transfer) running() bool {
+	select {
+	case <-t.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// result is a transfer's final reply and what the audit log records.
+type result struct {
+	code  int
+	msg   string
+	bytes int64
+	err   error // for the log only, never shown to the client
+}
+
+// runTransfer sends the preliminary reply and runs fn on the data
+// connection in a goroutine. fn must close the data connection and any
+// file before returning: the final reply (226) promises both are done.
+func (s *session) runTransfer(op, vpath, prelim string, fn func(ctx context.Context, dc *dataConn) result) {
+	plan := s.data
+	s.data = nil
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &transfer{cancel: cancel, done: make(chan struct{})}
+	s.xfer = t
+	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
+	go func() {
+		defer close(t.done)
+		defer cancel()
+		defer plan.close()
+		start := time.Now()
+		dc, err := s.openData(ctx, plan)
+		var res result
+		if err != nil {
+			res.code, res.msg = dataErrReply(err)
+			res.err = err
+		} else {
+			stop := context.AfterFunc(ctx, dc.abort)
+			res = fn(ctx, dc)
+			stop()
+		}
+		if t.aborted.Load() {
+			res.code, res.msg = ftp.CodeTransferAborted, "Connection closed; transfer aborted."
+		}
+		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
+			"ms", time.Since(start).Milliseconds(), "code", res.code, "err", res.err)
+		s.reply(res.code, "%s", res.msg)
+	}()
+}
+
+// copyChunks copies src to dst until EOF, refreshing the data connection's
+// deadline per chunk. io.CopyN keeps *os.File and *net.TCPConn visible to
+// io.Copy, so plain transfers still use sendfile and splice.
+func (s *session) copyChunks(dc *dataConn, dst io.Writer, src io.Reader) (int64, error) {
+	var total int64
+	for {
+		dc.setDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
+		n, err := io.CopyN(dst, src, chunk)
+		total += n
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+func (s *session) cmdREST(arg string) bool {
+	n, err := strconv.ParseInt(strings.TrimSpace(arg), 10, 64)
+	if err != nil || n < 0 {
+		s.reply(ftp.CodeParamSyntaxError, "REST needs a non-negative byte offset.")
+		return true
+	}
+	s.rest = n
+	s.reply(ftp.CodePendingMore, "Restarting at %d. Send RETR or STOR to go on.", n)
+	return true
+}
+
+func (s *session) cmdABOR(string) bool {
+	if s.xfer == nil {
+		s.data.close()
+		s.data = nil
+		s.reply(ftp.CodeTransferComplete, "No transfer to abort.")
+		return true
+	}
+	s.xfer.abort()
+	s.xfer.wait()
+	s.xfer = nil
+	s.reply(ftp.CodeTransferComplete, "ABOR successful.")
+	return true
+}
+
+func (s *session) typeName() string {
+	if s.typ == 'A' {
+		return "ASCII"
+	}
+	return "BINARY"
+}
+
+func (s *session) cmdRETR(arg string) bool {
+	if !s.dataPolicy() {
+		return true
+	}
+	vpath, f, err := s.openForRead(arg)
+	if err == nil && s.rest > 0 {
+		_, err = f.Seek(s.rest, io.SeekStart)
+	}
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		s.failData(err)
+		return true
+	}
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	prelim := fmt.Sprintf("Opening %s mode data connection for %s (%d bytes).", s.typeName(), path.Base(vpath), size)
+	ascii := s.typ == 'A'
+	s.runTransfer("RETR", vpath, prelim, func(ctx context.Context, dc *dataConn) result {
+		defer f.Close()
+		var src io.Reader = f
+		var dst io.Writer = dc.conn()
+		var bw *bufio.Writer
+		if ascii {
+			bw = bufio.NewWriterSize(dst, 64<<10)
+			dst = &toCRLF{w: bw}
+		}
+		n, err := s.copyChunks(dc, dst, src)
+		if err == nil && bw != nil {
+			err = bw.Flush()
+		}
+		if err != nil {
+			dc.abort()
+			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted.", bytes: n, err: err}
+		}
+		if err := dc.finishSend(); err != nil {
+			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted.", bytes: n, err: err}
+		}
+		return result{code: ftp.CodeTransferComplete, msg: "Transfer complete.", bytes: n}
+	})
+	return true
+}
+
+func (s *session) openForRead(arg string) (string, *os.File, error) {
+	vpath, err := jail.Resolve(s.cwd, arg)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := s.jail.OpenFile(vpath)
+	return vpath, f, err
+}
+
+// failData replies to a transfer command that failed before the data
+// connection was used, and drops the prepared data connection.
+func (s *session) failData(err error) {
+	s.data.close()
+	s.data = nil
+	s.replyErr(err)
+}
+
+func (s *session) cmdSTOR(arg string) bool { return s.store(arg, false) }
+func (s *session) cmdAPPE(arg string) bool { return s.store(arg, true) }
+
+// store receives an upload. It is atomic: the data goes to a temporary
+// file that is renamed into place only when the whole upload arrived (see
+// jail.CreateUpload, which also makes resume work on top of that).
+func (s *session) store(arg string, appendMode bool) bool {
+	if !s.dataPolicy() {
+		return true
+	}
+	vpath, err := jail.Resolve(s.cwd, arg)
+	if err != nil {
+		s.failData(err)
+		return true
+	}
+	up, err := s.jail.CreateUpload(vpath, s.rest, appendMode)
+	if err != nil {
+		s.failData(err)
+		return true
+	}
+	op := "STOR"
+	if appendMode {
+		op = "APPE"
+	}
+	prelim := fmt.Sprintf("Ok to send data for %s (%s mode).", path.Base(vpath), s.typeName())
+	s.runTransfer(op, vpath, prelim, s.receive(up, "Transfer complete."))
+	return true
+}
+
+func (s *session) cmdSTOU(arg string) bool {
+	if !s.dataPolicy() {
+		return true
+	}
+	hint := "upload"
+	if arg != "" {
+		hint = path.Base(arg)
+	}
+	up, vpath, err := s.jail.CreateUnique(s.cwd, hint)
+	if err != nil {
+		s.failData(err)
+		return true
+	}
+	// RFC 1123 4.1.2.9: the preliminary reply names the file.
+	name := path.Base(vpath)
+	s.runTransfer("STOU", vpath, "FILE: "+name, s.receive(up, "Transfer complete (unique file name: "+name+")."))
+	return true
+}
+
+// receive returns the transfer body of an upload into up.
+func (s *session) receive(up *jail.Upload, done string) func(context.Context, *dataConn) result {
+	ascii := s.typ == 'A'
+	return func(ctx context.Context, dc *dataConn) result {
+		var dst io.Writer = up.File()
+		var bw *bufio.Writer
+		var conv *fromCRLF
+		if ascii {
+			bw = bufio.NewWriterSize(dst, 64<<10)
+			conv = &fromCRLF{w: bw}
+			dst = conv
+		}
+		n, err := s.copyChunks(dc, dst, dc.conn())
+		if err == nil && conv != nil {
+			if conv.pending {
+				_, err = bw.Write([]byte{'\r'})
+			}
+			if err == nil {
+				err = bw.Flush()
+			}
+		}
+		cutShort := dc.fin != nil && dc.fin.fin.Load()
+		dc.finishReceive()
+		switch {
+		case err != nil:
+			up.Abort()
+			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted. Nothing was stored.", bytes: n, err: err}
+		case cutShort && s.srv.cfg.RequireCloseNotify:
+			up.Abort()
+			return result{code: ftp.CodeTransferAborted, bytes: n, err: errors.New("upload ended without TLS close_notify"),
+				msg: "Upload ended without a TLS close_notify, so it may have been cut short; nothing was stored."}
+		}
+		if err := up.Commit(); err != nil {
+			up.Abort()
+			code, msg := errReply(err)
+			return result{code: code, msg: msg, bytes: n, err: err}
+		}
+		return result{code: ftp.CodeTransferComplete, msg: done, bytes: n}
+	}
+}
+
+// toCRLF converts LF line ends to CRLF for TYPE A downloads.
+type toCRLF struct {
+	w      io.Writer
+	lastCR bool
+}
+
+func (c *toCRLF) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if _, err := c.w.Write(p); err != nil {
+				return written, err
+			}
+			c.lastCR = p[len(p)-1] == '\r'
+			return written + len(p), nil
+		}
+		if _, err := c.w.Write(p[:i]); err != nil {
+			return written, err
+		}
+		prevCR := c.lastCR
+		if i > 0 {
+			prevCR = p[i-1] == '\r'
+		}
+		eol := "\r\n"
+		if prevCR {
+			eol = "\n"
+		}
+		if _, err := io.WriteString(c.w, eol); err != nil {
+			return written, err
+		}
+		c.lastCR = false
+		written += i + 1
+		p = p[i+1:]
+	}
+	return written, nil
+}
+
+// fromCRLF converts CRLF line ends to LF for TYPE A uploads; a lone CR is
+// kept.
+type fromCRLF struct {
+	w       io.Writer
+	pending bool // a CR was held back at the end of the last write
+}
+
+func (c *fromCRLF) Write(p []byte) (int, error) {
+	n := len(p)
+	out := make([]byte, 0, len(p)+1)
+	if c.pending {
+		if len(p) == 0 || p[0] != '\n' {
+			out = append(out, '\r')
+		}
+		c.pending = false
+	}
+	for i, b := range p {
+		if b == '\r' {
+			if i == len(p)-1 {
+				c.pending = true
+				continue
+			}
+			if p[i+1] == '\n' {
+				continue
+			}
+		}
+		out = append(out, b)
+	}
+	if _, err := c.w.Write(out); err != nil {
+		return 0, err
+	}
+	return n, nil
+}

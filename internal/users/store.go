@@ -1,0 +1,455 @@
+package users
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// SchemaVersion is the version of the database schema this package writes,
+// kept in SQLite's PRAGMA user_version. OpenStore migrates older databases up
+// to it and refuses newer ones, which a later port21 wrote and this one
+// cannot understand.
+const SchemaVersion = 1
+
+// ErrSchemaTooNew reports a database written by a newer port21.
+var ErrSchemaTooNew = errors.New("user database was written by a newer port21")
+
+// busyTimeout is how long a statement waits for another process's write
+// lock (the CLI's while the server runs, or the other way round) before
+// failing with "database is locked".
+const busyTimeout = 5 * time.Second
+
+// migrations()[i] takes a database from schema version i to i+1. Entries are
+// never edited once released; a schema change is a new entry.
+func migrations() []string {
+	return []string{
+		// 0 -> 1: accounts and their allow lists.
+		`CREATE TABLE users (
+			name               TEXT    NOT NULL PRIMARY KEY,
+			home               TEXT    NOT NULL DEFAULT '',
+			hash               TEXT    NOT NULL,
+			read_only          INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1)),
+			allow_cleartext    INTEGER NOT NULL DEFAULT 0 CHECK (allow_cleartext IN (0, 1)),
+			tls_reuse_optional INTEGER NOT NULL DEFAULT 0 CHECK (tls_reuse_optional IN (0, 1)),
+			created            TEXT    NOT NULL,
+			updated            TEXT    NOT NULL
+		) STRICT;
+		CREATE TABLE user_allow (
+			user   TEXT    NOT NULL REFERENCES users (name) ON DELETE CASCADE ON UPDATE CASCADE,
+			pos    INTEGER NOT NULL,
+			prefix TEXT    NOT NULL,
+			PRIMARY KEY (user, pos)
+		) STRICT;`,
+	}
+}
+
+// Store is the account database, a SQLite file. Several Stores, in one
+// process or several, may use the same file at once: the server reads it
+// while `port21 user` changes it. The file is in WAL mode so readers never
+// block the writer, and a writer waits up to 5 s for another writer instead
+// of failing.
+//
+// A Store is safe for concurrent use.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// OpenStore opens the account database at path, creating the file (mode
+// 0600: it holds password hashes) and its schema if needed, and migrating an
+// older schema. An existing file readable by group or others is tightened to
+// 0600. The directory must exist.
+func OpenStore(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("users: open store: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("users: open store %q: %w", path, err)
+	}
+	if err := createPrivate(abs); err != nil {
+		return nil, fmt.Errorf("users: open store: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("users: open store %q: %w", path, err)
+	}
+	s := &Store{db: db, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("users: open store %q: %w", path, err)
+	}
+	return s, nil
+}
+
+// createPrivate creates the database file with mode 0600 before SQLite sees
+// it (SQLite would create it with 0644), and tightens an existing one. SQLite
+// gives the -wal and -shm files the main file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%q is not a regular file", path)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("make %q private: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// dsn builds the modernc.org/sqlite data source name for an absolute path:
+// a file: URI, so that characters such as '?' and '#' in the path cannot be
+// read as URI syntax, with the pragmas every connection needs. _txlock makes
+// every transaction BEGIN IMMEDIATE: it takes the write lock up front, so
+// two processes' read-then-write transactions queue on busy_timeout instead
+// of deadlocking.
+func dsn(abs string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + r.Replace(filepath.ToSlash(abs)) +
+		fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) +
+		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+}
+
+// migrate brings the schema up to SchemaVersion in one transaction, so that
+// two processes opening a new file at once cannot both create it.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		m := migrations()
+		if v > len(m) {
+			return fmt.Errorf("%w (schema version %d; this one knows up to %d)", ErrSchemaTooNew, v, len(m))
+		}
+		for ; v < len(m); v++ {
+			if _, err := tx.ExecContext(ctx, m[v]); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
+			// PRAGMA takes no bound parameters; v+1 is an int we control.
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("users: close store: %w", err)
+	}
+	return nil
+}
+
+// tx runs f in a transaction, committing if f returns nil.
+func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeFormat stores times as sortable UTC text, readable in the sqlite3 shell.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// check validates u's fields other than Hash.
+func check(u User) error {
+	if err := ValidateName(u.Name); err != nil {
+		return err
+	}
+	if u.Home != "" && !filepath.IsAbs(u.Home) {
+		return fmt.Errorf("home %q is not an absolute path", u.Home)
+	}
+	if strings.ContainsRune(u.Home, 0) {
+		return errors.New("home contains a NUL byte")
+	}
+	for _, p := range u.Allow {
+		if !p.IsValid() {
+			return fmt.Errorf("allow list has an invalid prefix %q", p)
+		}
+	}
+	return nil
+}
+
+// Add creates the account u. It sets Created and Updated to now unless they
+// are set. It fails with ErrExists if the name is taken and with ErrBadName,
+// ErrBadHash or another validation error if u is not acceptable.
+func (s *Store) Add(ctx context.Context, u User) error {
+	if err := check(u); err != nil {
+		return fmt.Errorf("users: add %q: %w", u.Name, err)
+	}
+	if err := ValidateHash(u.Hash); err != nil {
+		return fmt.Errorf("users: add %q: %w", u.Name, err)
+	}
+	now := s.now()
+	if u.Created.IsZero() {
+		u.Created = now
+	}
+	if u.Updated.IsZero() {
+		u.Updated = u.Created
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE name = ?", u.Name).Scan(&one); {
+		case err == nil:
+			return ErrExists
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO users (name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.Name, u.Home, u.Hash, u.ReadOnly, u.AllowCleartext, u.TLSReuseOptional,
+			formatTime(u.Created), formatTime(u.Updated)); err != nil {
+			return err
+		}
+		return insertAllow(ctx, tx, u.Name, u.Allow)
+	})
+	if err != nil {
+		return fmt.Errorf("users: add %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+func insertAllow(ctx context.Context, tx *sql.Tx, name string, allow []netip.Prefix) error {
+	for i, p := range allow {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO user_allow (user, pos, prefix) VALUES (?, ?, ?)",
+			name, i, p.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Get returns the account called name. It fails with ErrNotFound if there is
+// none; a name that ValidateName rejects cannot exist, so it fails with an
+// error that matches both ErrNotFound and ErrBadName, and the caller need not
+// validate names taken from the network first.
+func (s *Store) Get(ctx context.Context, name string) (User, error) {
+	if err := ValidateName(name); err != nil {
+		return User{}, fmt.Errorf("users: get: %w: %w", ErrNotFound, err)
+	}
+	us, err := s.query(ctx, "WHERE name = ?", name)
+	if err != nil {
+		return User{}, fmt.Errorf("users: get %q: %w", name, err)
+	}
+	if len(us) == 0 {
+		return User{}, fmt.Errorf("users: get %q: %w", name, ErrNotFound)
+	}
+	return us[0], nil
+}
+
+// List returns every account, sorted by name (byte-wise, as Go sorts
+// strings).
+func (s *Store) List(ctx context.Context) ([]User, error) {
+	us, err := s.query(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("users: list: %w", err)
+	}
+	return us, nil
+}
+
+// query reads the accounts selected by where (a WHERE clause on the users
+// table, or "") with their allow lists, in one read transaction so the two
+// tables agree.
+func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, error) {
+	var us []User
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx,
+			`SELECT name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated
+			 FROM users `+where+` ORDER BY name`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		index := map[string]int{}
+		for rows.Next() {
+			var (
+				u                User
+				created, updated string
+			)
+			if err := rows.Scan(&u.Name, &u.Home, &u.Hash, &u.ReadOnly, &u.AllowCleartext, &u.TLSReuseOptional,
+				&created, &updated); err != nil {
+				return err
+			}
+			if u.Created, err = time.Parse(timeFormat, created); err != nil {
+				return fmt.Errorf("user %q: created: %w", u.Name, err)
+			}
+			if u.Updated, err = time.Parse(timeFormat, updated); err != nil {
+				return fmt.Errorf("user %q: updated: %w", u.Name, err)
+			}
+			index[u.Name] = len(us)
+			us = append(us, u)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(us) == 0 {
+			return nil
+		}
+		awhere := ""
+		if where != "" {
+			awhere = "WHERE user IN (SELECT name FROM users " + where + ")"
+		}
+		arows, err := tx.QueryContext(ctx, "SELECT user, prefix FROM user_allow "+awhere+" ORDER BY user, pos", args...)
+		if err != nil {
+			return err
+		}
+		defer arows.Close()
+		for arows.Next() {
+			var name, prefix string
+			if err := arows.Scan(&name, &prefix); err != nil {
+				return err
+			}
+			p, err := netip.ParsePrefix(prefix)
+			if err != nil {
+				return fmt.Errorf("user %q: allow list: %w", name, err)
+			}
+			if i, ok := index[name]; ok {
+				us[i].Allow = append(us[i].Allow, p)
+			}
+		}
+		return arows.Err()
+	})
+	return us, err
+}
+
+// readTx runs f in a read-only transaction. It takes no write lock, unlike
+// tx, so reads never wait for a writer.
+func (s *Store) readTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return f(tx)
+}
+
+// Delete removes the account called name, and its allow list. It does not
+// touch the account's home directory. It fails with ErrNotFound if there is
+// no such account.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	if err := ValidateName(name); err != nil {
+		return fmt.Errorf("users: delete: %w: %w", ErrNotFound, err)
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM users WHERE name = ?", name)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("users: delete %q: %w", name, err)
+	}
+	return nil
+}
+
+func mustAffect(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Update replaces every field of the account called u.Name with u's, and
+// sets Updated to now; Created is kept. An empty u.Hash keeps the stored
+// hash, so a caller changing other fields (the CLI's `user mod`) cannot undo
+// a rehash the server made meanwhile. It fails with ErrNotFound if there is
+// no such account.
+func (s *Store) Update(ctx context.Context, u User) error {
+	if err := check(u); err != nil {
+		return fmt.Errorf("users: update %q: %w", u.Name, err)
+	}
+	if u.Hash != "" {
+		if err := ValidateHash(u.Hash); err != nil {
+			return fmt.Errorf("users: update %q: %w", u.Name, err)
+		}
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE users SET home = ?, hash = CASE WHEN ? = '' THEN hash ELSE ? END,
+			 read_only = ?, allow_cleartext = ?, tls_reuse_optional = ?, updated = ?
+			 WHERE name = ?`,
+			u.Home, u.Hash, u.Hash, u.ReadOnly, u.AllowCleartext, u.TLSReuseOptional, formatTime(s.now()), u.Name)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM user_allow WHERE user = ?", u.Name); err != nil {
+			return err
+		}
+		return insertAllow(ctx, tx, u.Name, u.Allow)
+	})
+	if err != nil {
+		return fmt.Errorf("users: update %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// SetHash replaces the password hash of the account called name, as after a
+// password change or a rehash at login. It fails with ErrNotFound if there is
+// no such account and with ErrBadHash if ValidateHash rejects hash.
+func (s *Store) SetHash(ctx context.Context, name, hash string) error {
+	if err := ValidateName(name); err != nil {
+		return fmt.Errorf("users: set hash: %w: %w", ErrNotFound, err)
+	}
+	if err := ValidateHash(hash); err != nil {
+		return fmt.Errorf("users: set hash of %q: %w", name, err)
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE users SET hash = ?, updated = ? WHERE name = ?",
+			hash, formatTime(s.now()), name)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("users: set hash of %q: %w", name, err)
+	}
+	return nil
+}
+
+// Count returns the number of accounts. The server uses it to warn at start
+// when there are none.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil {
+		return 0, fmt.Errorf("users: count: %w", err)
+	}
+	return n, nil
+}
