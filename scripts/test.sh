@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs port21's whole test suite. The tests drive real programs (FTP clients
+# from Debian), so this installs the Debian packages that are missing first.
+# Usage: scripts/test.sh [extra go test flags]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package
+declare -A need=(
+	[curl]=curl
+	[lftp]=lftp
+	[rclone]=rclone
+	[/usr/bin/python3]=python3
+)
+missing=()
+for cmd in "${!need[@]}"; do
+	command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "test.sh: installing ${missing[*]}" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The interop matrix fails, rather than skips, when a client is missing.
+export PORT21_REQUIRE_CLIENTS=1
+go vet ./...
+go test -count=1 -timeout 20m "$@" ./...
