@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -76,6 +77,8 @@ type Hasher struct {
 	// dummySalt feeds DummyVerify: random per Hasher so the dummy work cannot
 	// be precomputed, and fixed so DummyVerify does not read crypto/rand.
 	dummySalt []byte
+	// verified remembers recent successful verifications (see verifiedCache).
+	verified *verifiedCache
 	// hook and waiting, when set (by tests only), run while a slot is held
 	// and just before waiting for one, so tests can observe the concurrency
 	// without relying on timing.
@@ -96,7 +99,12 @@ func newHasher(maxConcurrent int, p argon2Params) *Hasher {
 	}
 	salt := make([]byte, p.saltLen)
 	rand.Read(salt) // never fails (crypto/rand documents it)
-	return &Hasher{sem: make(chan struct{}, maxConcurrent), params: p, dummySalt: salt}
+	return &Hasher{
+		sem:       make(chan struct{}, maxConcurrent),
+		params:    p,
+		dummySalt: salt,
+		verified:  newVerifiedCache(15*time.Minute, 4096),
+	}
 }
 
 // ValidatePassword reports whether password may be hashed: it must be
@@ -174,6 +182,9 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, need
 	if err != nil {
 		return false, false, fmt.Errorf("users: verify: %w", err)
 	}
+	if h.verified.hit(encoded, password) {
+		return true, false, nil
+	}
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
@@ -185,7 +196,12 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, need
 	if !ok {
 		return false, false, nil
 	}
-	return true, v.weakerThan(h.params), nil
+	// A hash due for rehashing is about to change, so it is not cached.
+	if v.weakerThan(h.params) {
+		return true, true, nil
+	}
+	h.verified.add(encoded, password)
+	return true, false, nil
 }
 
 // DummyVerify does the work of verifying password against a current argon2id

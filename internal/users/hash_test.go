@@ -214,6 +214,7 @@ func TestBadHash(t *testing.T) {
 func TestConcurrencyCap(t *testing.T) {
 	const maxConcurrent, workers = 3, 12
 	h := fastHasher(maxConcurrent)
+	h.verified = newVerifiedCache(0, 1) // every Verify must take a slot
 	var (
 		active, peak atomic.Int32
 		entered      = make(chan struct{}, workers)
