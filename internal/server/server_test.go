@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
@@ -597,5 +598,44 @@ func TestIdleAndLoginTimeouts(t *testing.T) {
 	rc.login("alice", clientTLS())
 	if rep := rc.read(); rep.Code != 421 || !contains(rep.Message(), "Idle timeout") {
 		t.Errorf("idle: got %d %q", rep.Code, rep.Message())
+	}
+}
+
+func TestImplicitTLS(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Serve(ctx, ln, true) }()
+	defer func() { cancel(); <-done }()
+
+	c, err := ftp.Dial(ln.Addr().String(), ftp.DialWithTLS(clientTLS()), ftp.DialWithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Quit()
+	if err := c.Login("alice", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	// Data is protected from the start: no PBSZ/PROT needed on port 990.
+	if err := c.Stor("implicit", strings.NewReader("990")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "implicit")); string(b) != "990" {
+		t.Errorf("stored %q", b)
+	}
+	// A plain client on the implicit port gets no banner in clear.
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, _ := raw.Read(make([]byte, 10)); n > 0 {
+		t.Error("implicit TLS port spoke in clear")
 	}
 }

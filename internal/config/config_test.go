@@ -1,0 +1,119 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsValidate(t *testing.T) {
+	v, err := Default().Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Listen != "127.0.0.1:2121" || v.Passive != (PortRange{50000, 50100}) || !v.RequireCloseNotify {
+		t.Errorf("defaults changed: %+v", v)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	cfg, err := Decode([]byte(`
+listen = "0.0.0.0:21"
+passive-ports = "40000-40009"
+idle-timeout = "90s"
+active-mode = false
+`), "port21.toml", Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "0.0.0.0:21" || cfg.PassivePorts != "40000-40009" || cfg.IdleTimeout.Duration != 90*time.Second || cfg.ActiveMode {
+		t.Errorf("decoded %+v", cfg)
+	}
+	// Keys absent from the file keep their defaults.
+	if cfg.DataDir != "./port21-data" || cfg.MaxLoginFailures != 5 {
+		t.Errorf("defaults lost: %+v", cfg)
+	}
+}
+
+// Errors must name the key (and the line for the file) so an administrator
+// can fix them without reading code.
+func TestErrorsNameTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		name, toml string
+		want       []string
+	}{
+		{"unknown key", "listen = \"127.0.0.1:21\"\npasive-ports = \"1-2\"\n", []string{"port21.toml:2", `"pasive-ports"`}},
+		{"wrong type", "max-clients = \"many\"\n", []string{"port21.toml:1", "max-clients"}},
+		{"bad duration", "idle-timeout = \"forever\"\n", []string{"idle-timeout", "forever"}},
+		{"bad syntax", "listen = \n", []string{"port21.toml:1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode([]byte(tc.toml), "port21.toml", Default())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		key    string
+		mutate func(*Config)
+	}{
+		{"listen", func(c *Config) { c.Listen = "localhost" }},
+		{"listen", func(c *Config) { c.Listen = "ftp.example.com:21" }},
+		{"implicit-tls-listen", func(c *Config) { c.ImplicitTLSListen = c.Listen }},
+		{"data-dir", func(c *Config) { c.DataDir = " " }},
+		{"passive-ports", func(c *Config) { c.PassivePorts = "50100-50000" }},
+		{"passive-ports", func(c *Config) { c.PassivePorts = "20-21" }},
+		{"passive-ports", func(c *Config) { c.PassivePorts = "a-b" }},
+		{"public-host", func(c *Config) { c.PublicHost = "2001:db8::1" }},
+		{"public-host", func(c *Config) { c.PublicHost = "no-such-host.invalid" }},
+		{"cert", func(c *Config) { c.Cert = "/etc/cert.pem" }},
+		{"max-clients", func(c *Config) { c.MaxClients = 0 }},
+		{"max-clients-per-ip", func(c *Config) { c.MaxClientsPerIP = c.MaxClients + 1 }},
+		{"idle-timeout", func(c *Config) { c.IdleTimeout.Duration = time.Millisecond }},
+		{"max-login-failures", func(c *Config) { c.MaxLoginFailures = -1 }},
+		{"ban-window", func(c *Config) { c.BanWindow.Duration = 0 }},
+		{"log-format", func(c *Config) { c.LogFormat = "xml" }},
+	} {
+		c := Default()
+		tc.mutate(&c)
+		_, err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.key+":") {
+			t.Errorf("%s: error %v does not name the key", tc.key, err)
+		}
+	}
+}
+
+func TestPublicHostAndPassive(t *testing.T) {
+	c := Default()
+	c.PublicHost = "203.0.113.10"
+	c.PassivePorts = "60000"
+	v, err := c.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Public.String() != "203.0.113.10" || v.Passive != (PortRange{60000, 60000}) || v.Passive.Len() != 1 {
+		t.Errorf("got %v %v", v.Public, v.Passive)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("listen = \"127.0.0.1:21\"\n"))
+	f.Add([]byte("idle-timeout = \"5m\"\nmax-clients = 3\n"))
+	f.Add([]byte("[x]\ny = 1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := Decode(b, "fuzz.toml", Default())
+		if err != nil {
+			return
+		}
+		cfg.Validate() // must not panic
+	})
+}
