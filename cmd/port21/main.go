@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,11 +18,21 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
-	if err != nil {
+	var code exitCode
+	switch {
+	case errors.As(err, &code):
+		os.Exit(int(code))
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "port21:", err)
 		os.Exit(1)
 	}
 }
+
+// exitCode is an error that is only an exit status: whatever the command
+// had to say is written already (scan and local with --fail-on exit 2).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -31,5 +42,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newUserCmd())
+	root.AddCommand(newScanCmd())
 	return root
 }

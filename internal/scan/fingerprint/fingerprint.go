@@ -1,0 +1,212 @@
+// Package fingerprint names the FTP server product, and its version when the
+// service gives it away, from what the service said before login: the
+// greeting, and the replies to SYST, FEAT, HELP and a command it cannot know.
+//
+// Each product has a table of clues. A clue is a substring or pattern that
+// one product's replies carry and others' do not; the banner is the strongest
+// clue, but administrators often change it, so the wording of SYST, HELP and
+// error replies lets a product be named, with less confidence, behind a
+// custom banner. All input is what a remote service chose to send, so it is
+// matched, never trusted: a product claimed in a banner is only as reliable
+// as the confidence says.
+package fingerprint
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Product names, as they appear in findings and in the CVE dataset.
+const (
+	VsFTPd       = "vsftpd"
+	ProFTPD      = "ProFTPD"
+	PureFTPd     = "Pure-FTPd"
+	FileZilla    = "FileZilla Server"
+	MicrosoftFTP = "Microsoft FTP Service"
+	ServU        = "Serv-U"
+	CrushFTP     = "CrushFTP"
+	WingFTP      = "Wing FTP Server"
+	WuFTPd       = "wu-ftpd"
+	GlFTPd       = "glFTPd"
+	Port21       = "port21"
+	Unknown      = ""
+)
+
+// Observation is what a service said before login. Each field holds the
+// reply text, lines joined with "\n", without the reply codes of the first
+// and last lines; empty when the command was not sent or not answered.
+type Observation struct {
+	Banner  string // the 220 greeting
+	Syst    string // reply to SYST
+	Feat    string // reply to FEAT
+	Help    string // reply to HELP
+	Unknown string // reply to a command no server implements
+	User    string // reply to USER with a random name (never followed by PASS)
+	// Codes holds the reply codes, keyed by the same names ("syst", "feat",
+	// "help", "unknown", "user"), for clues that depend on them.
+	Codes map[string]int
+}
+
+// Result is the product found, if any.
+type Result struct {
+	Product string
+	Version string
+	// Confidence is 0 to 100: 100 for a banner that names the product and
+	// version in its own format, lower for clues from other replies, 0 when
+	// nothing matched.
+	Confidence int
+	// Clues lists what matched, for the evidence of findings.
+	Clues []string
+}
+
+// clue is one piece of evidence for a product.
+type clue struct {
+	field  string         // "banner", "syst", "feat", "help", "unknown", "user"
+	re     *regexp.Regexp // must match; a capture group named "v" is the version
+	weight int
+}
+
+type rule struct {
+	product string
+	clues   []clue
+}
+
+func c(field string, pattern string, weight int) clue {
+	return clue{field: field, re: regexp.MustCompile(pattern), weight: weight}
+}
+
+// rules are checked in order; ties go to the first product listed.
+var rules = []rule{
+	{Port21, []clue{
+		c("banner", `(?i)^port21 ready\b`, 90),
+		c("help", `(?m)^Help OK\.$`, 10),
+		c("unknown", `^Unknown command "`, 20),
+	}},
+	{VsFTPd, []clue{
+		c("banner", `\(vsFTPd (?P<v>\d+\.\d+\.\d+[a-z0-9]*)\)`, 100),
+		c("banner", `(?i)\bvsftpd\b`, 60),
+		c("help", `(?m)^Help OK\.$`, 25),
+		c("unknown", `^Unknown command\.$`, 25),
+		c("user", `^Please specify the password\.$`, 30),
+		c("user", `^Non-anonymous sessions must use encryption\.$`, 40),
+		c("syst", `^UNIX Type: L8$`, 5),
+	}},
+	{ProFTPD, []clue{
+		c("banner", `ProFTPD (?P<v>\d+\.\d+\.\d+[a-z0-9]*) Server`, 100),
+		c("banner", `\bProFTPD\b`, 70),
+		c("unknown", ` not understood$`, 30),
+		c("help", `(?m)^The following commands are recognized \(\* =>'s unimplemented\):`, 50),
+		c("help", `(?m)^Direct comments to `, 20),
+		c("user", `^Password required for `, 30),
+		c("feat", `(?m)^ ?LANG en-US`, 15),
+		c("feat", `(?m)^ ?MFF modify;UNIX\.group`, 25),
+		c("syst", `^UNIX Type: L8$`, 5),
+	}},
+	{PureFTPd, []clue{
+		c("banner", `Pure-FTPd`, 90),
+		c("banner", `(?m)^You are user number \d+ of \d+ allowed\.`, 40),
+		c("banner", `(?m)^Local time is now \d\d:\d\d\. Server port: \d+\.`, 40),
+		c("help", `Pure-FTPd - http`, 60),
+		c("unknown", `^Unknown command$`, 15),
+		c("user", `^User \S+ OK\. Password required$`, 40),
+		c("feat", `(?m)^ ?PRET$`, 10),
+	}},
+	{FileZilla, []clue{
+		c("banner", `FileZilla Server (?:version )?(?P<v>\d+\.\d+\.\d+[a-z0-9]*)`, 100),
+		c("banner", `(?i)filezilla`, 70),
+		c("syst", `UNIX emulated by FileZilla`, 60),
+	}},
+	{MicrosoftFTP, []clue{
+		c("banner", `^Microsoft FTP Service`, 90),
+		c("syst", `^Windows_NT`, 30),
+		c("unknown", `^'.*': command not (?:understood|implemented)`, 15),
+	}},
+	{ServU, []clue{
+		c("banner", `Serv-U FTP Server v(?P<v>\d+(?:\.\d+)+)`, 100),
+		c("banner", `Serv-U`, 80),
+	}},
+	{CrushFTP, []clue{
+		c("banner", `CrushFTP(?:\d+)? Server`, 90),
+		c("banner", `(?i)crushftp`, 70),
+	}},
+	{WingFTP, []clue{
+		c("banner", `Wing FTP Server (?:v)?(?P<v>\d+\.\d+\.\d+)`, 100),
+		c("banner", `(?i)wing ?ftp`, 80),
+	}},
+	{WuFTPd, []clue{
+		c("banner", `\(Version wu-(?P<v>\d+\.\d+\.\d+)`, 100),
+		c("banner", `\bwu-\d`, 70),
+	}},
+	{GlFTPd, []clue{
+		c("banner", `glFTPd (?P<v>\d+\.\d+[a-z0-9]*)`, 100),
+		c("banner", `(?i)glftpd`, 70),
+	}},
+}
+
+// Identify returns the most likely product for o. When two products score
+// the same, the one listed first in the rules wins, so results are stable.
+func Identify(o Observation) Result {
+	fields := map[string]string{
+		"banner": o.Banner, "syst": o.Syst, "feat": o.Feat,
+		"help": o.Help, "unknown": o.Unknown, "user": o.User,
+	}
+	best := Result{}
+	for _, r := range rules {
+		res := Result{Product: r.product}
+		for _, cl := range r.clues {
+			text := fields[cl.field]
+			if text == "" {
+				continue
+			}
+			m := cl.re.FindStringSubmatch(text)
+			if m == nil {
+				continue
+			}
+			res.Confidence += cl.weight
+			res.Clues = append(res.Clues, cl.field+" matches "+cl.re.String())
+			if i := cl.re.SubexpIndex("v"); i > 0 && res.Version == "" && m[i] != "" {
+				res.Version = m[i]
+			}
+		}
+		res.Confidence = min(res.Confidence, 100)
+		if res.Confidence > best.Confidence {
+			best = res
+		}
+	}
+	if best.Confidence < minConfidence {
+		return Result{}
+	}
+	if best.Product == PureFTPd && best.Version == "" {
+		best.Clues = append(best.Clues, pureVersionHint(o.Feat)...)
+	}
+	sort.Strings(best.Clues)
+	return best
+}
+
+// minConfidence is the least score that names a product: weak clues alone
+// (SYST "UNIX Type: L8" is said by half the servers in the world) do not.
+const minConfidence = 25
+
+// pureVersionHint narrows a Pure-FTPd version from FEAT, since Pure-FTPd
+// never prints its version: PRET arrived in 1.0.48 and SPSV left after
+// 1.0.49.
+func pureVersionHint(feat string) []string {
+	var hints []string
+	for line := range strings.SplitSeq(feat, "\n") {
+		switch strings.TrimSpace(line) {
+		case "PRET":
+			hints = append(hints, "feat lists PRET: version >= 1.0.48")
+		case "SPSV":
+			hints = append(hints, "feat lists SPSV: version <= 1.0.49")
+		}
+	}
+	return hints
+}
+
+// VersionInBanner reports whether the banner itself discloses a version
+// number, which is what the version-disclosed finding is about: a version
+// learned from FEAT or HELP wording is not given away on purpose.
+func VersionInBanner(r Result, banner string) bool {
+	return r.Version != "" && strings.Contains(banner, r.Version)
+}

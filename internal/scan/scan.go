@@ -1,0 +1,217 @@
+// Package scan is the engine of `port21 scan`: it probes many host:port
+// targets at a bounded concurrency and connection rate, recognises FTP and
+// implicit FTPS on any port from what the service says, fingerprints the
+// product, runs the safe checks (and the intrusive ones when asked) and hands
+// each audited service back as a Result with its findings.
+//
+// Every byte a target sends is hostile input: replies are read through
+// ftp.Reader with caps on line length, lines per reply and bytes per
+// connection, and every target has a deadline, so a server that never stops
+// talking, or never starts, costs one worker slot for at most the time-out.
+// The scanner opens connections only to the target's own address: a PASV
+// reply naming another address is reported, never followed.
+package scan
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"iter"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/port21/port21/internal/finding"
+	"github.com/port21/port21/internal/scan/cve"
+	"github.com/port21/port21/internal/scan/targets"
+)
+
+// Defaults for Options.
+const (
+	DefaultConcurrency = 100
+	DefaultTimeout     = 30 * time.Second
+	// DefaultConnectTimeout is long enough for a TCP handshake across the
+	// world several times over.
+	DefaultConnectTimeout = 5 * time.Second
+	// DefaultRate is new connections per second: enough for a /16 in
+	// minutes, little enough not to look like a flood to most IDSs.
+	DefaultRate = 200
+)
+
+// Options configures a Scanner. The zero value of each field is a usable
+// default.
+type Options struct {
+	// Concurrency is how many targets are audited at once.
+	Concurrency int
+	// Rate is how many new TCP connections per second the scanner opens, all
+	// targets and probes together; 0 means DefaultRate, a negative value no
+	// limit.
+	Rate float64
+	// Timeout bounds the whole audit of one target, every connection and
+	// probe included.
+	Timeout time.Duration
+	// ConnectTimeout bounds each TCP connection attempt, so that a filtered
+	// port (no answer at all) costs this, not the whole Timeout; 0 means
+	// DefaultConnectTimeout, and it is never more than Timeout.
+	ConnectTimeout time.Duration
+	// Intrusive enables checks that change the target or guess passwords:
+	// anonymous-write (stores and deletes a small file) and
+	// default-credentials. Without it, nothing is written and no password
+	// but the anonymous convention is sent.
+	Intrusive bool
+	// DialContext opens TCP connections; nil means a net.Dialer.
+	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
+	// LookupNetIP resolves host names; nil means net.DefaultResolver.
+	LookupNetIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
+	// Roots are the CAs a certificate must chain to; nil means the system's.
+	Roots *x509.CertPool
+	// Now is the clock for certificate validity; nil means time.Now.
+	Now func() time.Time
+	// CVE is the vulnerability dataset; nil means the embedded one.
+	CVE *cve.DB
+}
+
+// Result is one audited target. It has the shape of report.Result, which
+// the command converts it to; the scanner does not depend on reporting.
+type Result struct {
+	Target   finding.Target
+	Service  *finding.Service // nil when the port did not speak FTP
+	Findings []finding.Finding
+	// Err says why the audit is incomplete; the findings made before it are
+	// kept.
+	Err error
+}
+
+// Stats counts a scan's progress. Its fields are read and written
+// atomically, so a progress display may read them while the scan runs.
+type Stats struct {
+	Total    atomic.Uint64 // targets to scan, when known
+	Done     atomic.Uint64 // targets finished
+	Open     atomic.Uint64 // targets that accepted a connection
+	FTP      atomic.Uint64 // targets recognised as FTP or FTPS
+	Findings atomic.Uint64
+}
+
+// Scanner audits targets. It is safe for concurrent use, though one Run at
+// a time is the normal use.
+type Scanner struct {
+	opts    Options
+	limiter *rate.Limiter
+	dial    func(ctx context.Context, network, address string) (net.Conn, error)
+	lookup  func(ctx context.Context, network, host string) ([]netip.Addr, error)
+	now     func() time.Time
+	db      *cve.DB
+}
+
+// New returns a Scanner for opts, with defaults filled in.
+func New(opts Options) (*Scanner, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	opts.ConnectTimeout = min(opts.ConnectTimeout, opts.Timeout)
+	s := &Scanner{opts: opts, dial: opts.DialContext, lookup: opts.LookupNetIP, now: opts.Now, db: opts.CVE}
+	switch {
+	case opts.Rate == 0:
+		s.limiter = rate.NewLimiter(DefaultRate, 1)
+	case opts.Rate > 0:
+		s.limiter = rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate/10)))
+	default:
+		s.limiter = rate.NewLimiter(rate.Inf, 0)
+	}
+	if s.dial == nil {
+		d := &net.Dialer{}
+		s.dial = d.DialContext
+	}
+	if s.lookup == nil {
+		s.lookup = net.DefaultResolver.LookupNetIP
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.db == nil {
+		db, err := cve.Load()
+		if err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		s.db = db
+	}
+	return s, nil
+}
+
+// Run audits every target from ts, at most Concurrency at once, and calls
+// emit for each target that accepted a connection or could not be resolved,
+// as it finishes. Closed and unreachable ports produce no Result; stats
+// counts them. emit is called from one goroutine at a time; an error from it
+// stops the scan and is returned. Run returns ctx.Err() if ctx is cancelled,
+// after the targets in flight have been abandoned.
+func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *Stats, emit func(Result) error) error {
+	if stats == nil {
+		stats = &Stats{}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	work := make(chan targets.Target)
+	results := make(chan Result)
+	var wg sync.WaitGroup
+	for range s.opts.Concurrency {
+		wg.Go(func() {
+			for t := range work {
+				r, ok := s.Audit(ctx, t)
+				if r.Service != nil {
+					stats.FTP.Add(1)
+				}
+				if ok {
+					stats.Open.Add(1)
+				}
+				stats.Findings.Add(uint64(len(r.Findings)))
+				stats.Done.Add(1)
+				if !ok {
+					continue
+				}
+				select {
+				case results <- r:
+				case <-ctx.Done():
+				}
+			}
+		})
+	}
+	go func() {
+		defer close(work)
+		for t := range ts {
+			select {
+			case work <- t:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	var emitErr error
+	for r := range results {
+		if emitErr != nil {
+			continue
+		}
+		if err := emit(r); err != nil {
+			emitErr = err
+			cancel(err)
+		}
+	}
+	if emitErr != nil {
+		return emitErr
+	}
+	return ctx.Err()
+}
