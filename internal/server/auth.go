@@ -123,6 +123,8 @@ func (s *session) cmdPASS(arg string) bool {
 		return true
 	}
 	s.user = &u
+	s.account.Store(&u.Name)
+	close(s.loggedIn)
 	s.srv.bans.Succeed(s.remote.Addr())
 	s.log.Info("login", "user", u.Name, "tls", s.tlsOn, "read_only", u.ReadOnly)
 	s.reply(ftp.CodeLoggedIn, "Login successful.")

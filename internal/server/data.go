@@ -370,6 +370,11 @@ func (s *session) cmdEPRT(arg string) bool {
 // and an unprivileged port: anything else would let a client use the
 // server to connect to third parties (the FTP bounce attack, CERT CA-1997-27).
 func (s *session) active(ap netip.AddrPort) bool {
+	if ap.Addr().IsUnspecified() {
+		// "EPRT |2|::|port|" (lftp on IPv6 loopback) means "my address":
+		// the client's own address is the only one it may name anyway.
+		ap = netip.AddrPortFrom(s.remote.Addr(), ap.Port())
+	}
 	switch {
 	case !s.srv.cfg.ActiveMode:
 		s.reply(ftp.CodeNotImplemented, "Active mode (PORT/EPRT) is disabled on this server; use PASV or EPSV.")

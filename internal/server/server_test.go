@@ -639,3 +639,62 @@ func TestImplicitTLS(t *testing.T) {
 		t.Error("implicit TLS port spoke in clear")
 	}
 }
+
+// rclone shares one session cache slot across its control connections: a
+// data connection may present the ticket of a sibling session of the same
+// account from the same address, and that is accepted.
+func TestTicketOfSiblingSessionAccepted(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	shared := clientTLS()
+	first := ts.raw(t)
+	first.login("alice", shared)
+	first.cmd(257, "PWD")
+	second := ts.raw(t)
+	second.login("alice", clientTLS())
+	addr := second.epsv()
+	second.send("LIST")
+	dc, err := dialData(t, addr, "", shared) // presents the first session's ticket
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dc.(*tls.Conn).ConnectionState().DidResume {
+		t.Error("sibling ticket not resumed")
+	}
+	io.Copy(io.Discard, dc)
+	dc.Close()
+	second.expect(150)
+	second.expect(226)
+}
+
+// An upload whose data connection never comes leaves no temporary file.
+func TestRefusedUploadLeavesNothing(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	for _, verb := range []string{"STOR f", "APPE f", "STOU"} {
+		addr := rc.epsv()
+		rc.send(verb)
+		if dc, err := dialData(t, addr, "", &tls.Config{InsecureSkipVerify: true}); err == nil {
+			dc.Close()
+		}
+		rc.expect(150)
+		rc.expect(522)
+	}
+	entries, _ := os.ReadDir(ts.home("alice"))
+	for _, e := range entries {
+		t.Errorf("left behind: %s", e.Name())
+	}
+}
+
+// "EPRT |2|::|port|" means the client's own address (lftp on IPv6).
+func TestUnspecifiedActiveAddressIsTheClient(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	rc.cmd(200, "PORT 0,0,0,0,195,80")
+	rc.cmd(522, "EPRT |2|::|50000|") // wrong family for an IPv4 session
+	rc.cmd(200, "EPRT |1|0.0.0.0|50000|")
+}

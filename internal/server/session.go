@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -46,6 +47,8 @@ type session struct {
 
 	pendingUser string
 	user        *users.User
+	account     atomic.Pointer[string] // user name once logged in; read by other sessions
+	loggedIn    chan struct{}          // closed at login
 	jail        *jail.Jail
 	cwd         string
 	failures    int
@@ -75,6 +78,7 @@ func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
 		cwd:      "/",
 		hashAlgo: "SHA-256",
 		facts:    ftp.DefaultFacts,
+		loggedIn: make(chan struct{}),
 	}
 	sess.log = log.With("session", sess.id)
 	if _, err := rand.Read(sess.binding[:]); err != nil {

@@ -76,10 +76,17 @@ func (s *session) controlTLSConfig() *tls.Config {
 	return cfg
 }
 
-// dataTLSConfig is the TLS config of this session's data connections: it
-// resumes only tickets bound to this session (RFC 4217 section 10 asks
-// servers to make sure the data connection belongs to the control
-// connection's client; vsftpd and ProFTPD do it by requiring reuse).
+// dataTLSConfig is the TLS config of this session's data connections. A
+// data connection must resume a ticket issued to this control session
+// (RFC 4217 section 10 asks servers to make sure the data connection belongs
+// to the control connection's client; vsftpd and ProFTPD require reuse, but
+// accept any session's ticket). One exception: a ticket of another session
+// (live, or ended within ticketLifetime) logged in to the same account from
+// the same address. Go clients
+// such as rclone share one session cache slot per host across all their
+// control connections, so a data connection often presents the ticket of a
+// sibling connection; the sibling's owner already holds this account's
+// password and this address, so accepting it lets no one new in.
 func (s *session) dataTLSConfig() *tls.Config {
 	base := s.srv.tlsBase
 	cfg := base.Clone()
@@ -90,15 +97,31 @@ func (s *session) dataTLSConfig() *tls.Config {
 		if err != nil || ss == nil {
 			return nil, nil
 		}
-		for _, e := range ss.Extra {
-			if bytes.HasPrefix(e, bindingTag) && bytes.Equal(e[len(bindingTag):], s.binding[:]) {
-				return ss, nil
-			}
+		b, ok := bindingOf(ss)
+		switch {
+		case !ok:
+			return nil, nil
+		case b == s.binding:
+			return ss, nil
+		case s.srv.sibling(b, s):
+			s.log.Debug("data connection resumed a ticket of a sibling session (same account, same address)")
+			return ss, nil
 		}
 		s.log.Warn("data connection offered a TLS ticket of another session; not resumed")
 		return nil, nil
 	}
 	return cfg
+}
+
+// bindingOf returns the session binding stamped into a ticket.
+func bindingOf(ss *tls.SessionState) (b [16]byte, ok bool) {
+	for _, e := range ss.Extra {
+		if bytes.HasPrefix(e, bindingTag) && len(e) == len(bindingTag)+len(b) {
+			copy(b[:], e[len(bindingTag):])
+			return b, true
+		}
+	}
+	return b, false
 }
 
 // wrapSession stamps a ticket with this session's binding and encrypts it.

@@ -58,7 +58,9 @@ type result struct {
 // runTransfer sends the preliminary reply and runs fn on the data
 // connection in a goroutine. fn must close the data connection and any
 // file before returning: the final reply (226) promises both are done.
-func (s *session) runTransfer(op, vpath, prelim string, fn func(ctx context.Context, dc *dataConn) result) {
+// abandon, if not nil, releases what the command prepared (an open file, an
+// upload's temporary file) when no data connection comes and fn never runs.
+func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(ctx context.Context, dc *dataConn) result) {
 	plan := s.data
 	s.data = nil
 	ctx, cancel := context.WithCancel(context.Background())
@@ -73,6 +75,9 @@ func (s *session) runTransfer(op, vpath, prelim string, fn func(ctx context.Cont
 		dc, err := s.openData(ctx, plan)
 		var res result
 		if err != nil {
+			if abandon != nil {
+				abandon()
+			}
 			res.code, res.msg = dataErrReply(err)
 			res.err = err
 		} else {
@@ -160,7 +165,7 @@ func (s *session) cmdRETR(arg string) bool {
 	}
 	prelim := fmt.Sprintf("Opening %s mode data connection for %s (%d bytes).", s.typeName(), path.Base(vpath), size)
 	ascii := s.typ == 'A'
-	s.runTransfer("RETR", vpath, prelim, func(ctx context.Context, dc *dataConn) result {
+	s.runTransfer("RETR", vpath, prelim, func() { f.Close() }, func(ctx context.Context, dc *dataConn) result {
 		defer f.Close()
 		var src io.Reader = f
 		var dst io.Writer = dc.conn()
@@ -227,7 +232,7 @@ func (s *session) store(arg string, appendMode bool) bool {
 		op = "APPE"
 	}
 	prelim := fmt.Sprintf("Ok to send data for %s (%s mode).", path.Base(vpath), s.typeName())
-	s.runTransfer(op, vpath, prelim, s.receive(up, "Transfer complete."))
+	s.runTransfer(op, vpath, prelim, func() { up.Abort() }, s.receive(up, "Transfer complete."))
 	return true
 }
 
@@ -246,7 +251,7 @@ func (s *session) cmdSTOU(arg string) bool {
 	}
 	// RFC 1123 4.1.2.9: the preliminary reply names the file.
 	name := path.Base(vpath)
-	s.runTransfer("STOU", vpath, "FILE: "+name, s.receive(up, "Transfer complete (unique file name: "+name+")."))
+	s.runTransfer("STOU", vpath, "FILE: "+name, func() { up.Abort() }, s.receive(up, "Transfer complete (unique file name: "+name+")."))
 	return true
 }
 
