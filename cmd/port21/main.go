@@ -42,6 +42,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newUserCmd())
+	root.AddCommand(newLocalCmd(), newFirewallCmd())
 	root.AddCommand(newScanCmd())
 	return root
 }

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/port21/port21/internal/confaudit"
+	"github.com/port21/port21/internal/finding"
+	"github.com/port21/port21/internal/firewall"
+	"github.com/port21/port21/internal/report"
+	"github.com/port21/port21/internal/sockets"
+)
+
+type localFlags struct {
+	configPaths  []string
+	format       string
+	output       string
+	failOn       string
+	probeTimeout time.Duration
+}
+
+// localEnv is where port21 local looks; tests point it at fixtures.
+type localEnv struct {
+	procRoot string // "/proc"
+	confRoot string // "/"
+	status   func(context.Context, []firewall.PortRange) (*firewall.Status, error)
+	probe    func(context.Context, []sockets.Listener, time.Duration, int) map[int]string
+	now      func() time.Time
+}
+
+func newLocalCmd() *cobra.Command {
+	var lf localFlags
+	cmd := &cobra.Command{
+		Use:   "local [--config-path PATH...]",
+		Short: "Is an FTP port open on this machine, who owns it, and what is wrong with its configuration",
+		Long: `List every listening TCP socket on an FTP port (21, 990, 2121 and the passive range of any
+configuration found) and every local listener that greets like FTP, IPv4 and IPv6, with its
+process, executable, user and how long it has listened; say what the firewall does with it
+from outside; and audit the FTP server configurations on this machine (vsftpd, ProFTPD with
+its includes, Pure-FTPd, port21).
+
+Without root, the owners of other users' sockets and the firewall rules cannot be read:
+port21 local says what it could not see.
+
+Exit status: 0, or 1 on error, or 2 when --fail-on is given and a finding at or above that
+severity was found.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			env := localEnv{procRoot: "/proc", confRoot: "/", status: firewall.ReadStatus, probe: sockets.ProbeAll, now: time.Now}
+			err := runLocal(cmd.Context(), env, lf, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			if errors.Is(err, errFailOn) {
+				return exitCode(2)
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&lf.configPaths, "config-path", nil, "also audit this configuration file or Pure-FTPd conf directory; repeatable")
+	f.StringVar(&lf.format, "format", "table", "report format: table, json, jsonl, sarif, csv or html")
+	f.StringVarP(&lf.output, "output", "o", "", "write the report to FILE instead of standard output")
+	f.StringVar(&lf.failOn, "fail-on", "", "exit 2 when a finding of this severity or higher exists (info, low, medium, high, critical)")
+	f.DurationVar(&lf.probeTimeout, "probe-timeout", 500*time.Millisecond, "how long to wait for a local listener's greeting")
+	return cmd
+}
+
+// localListener is a listener port21 local reports on.
+type localListener struct {
+	sockets.Listener
+	greeting string
+	fw       []firewall.PortStatus // per family the listener accepts
+}
+
+func runLocal(ctx context.Context, env localEnv, lf localFlags, stdout, stderr io.Writer) error {
+	format, err := report.ParseFormat(lf.format)
+	if err != nil {
+		return err
+	}
+	var failOn finding.Severity
+	if lf.failOn != "" {
+		if failOn, err = finding.ParseSeverity(lf.failOn); err != nil {
+			return fmt.Errorf("--fail-on: %w", err)
+		}
+	}
+	if lf.probeTimeout <= 0 {
+		return errors.New("--probe-timeout: must be positive")
+	}
+	rep, listeners, notes := survey(ctx, env, lf)
+	out := stdout
+	var file *os.File
+	if lf.output != "" {
+		if file, err = os.Create(lf.output); err != nil {
+			return fmt.Errorf("-o: %w", err)
+		}
+		out = file
+	}
+	if format == report.Table {
+		writeListenerTable(out, listeners, env.now())
+		fmt.Fprintln(out)
+	}
+	opts := report.Options{Color: file == nil && format == report.Table && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""}
+	if err := report.Write(out, format, rep, opts); err != nil {
+		return err
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("-o: %w", err)
+		}
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "port21 local: note:", n)
+	}
+	if sev, ok := report.MaxSeverity(rep); lf.failOn != "" && ok && sev >= failOn {
+		return errFailOn
+	}
+	return nil
+}
+
+// ftpPorts are the ports reported whatever answers on them.
+var ftpPorts = []uint16{21, 990, 2121}
+
+// survey gathers listeners, firewall verdicts and configuration audits.
+func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []localListener, []string) {
+	rep := report.Report{Tool: "port21 local", Started: env.now().UTC(), Results: []report.Result{}}
+	var notes []string
+
+	snap, err := sockets.Read(env.procRoot)
+	var all []sockets.Listener
+	if err != nil {
+		notes = append(notes, "listening sockets: "+err.Error())
+	} else {
+		all = snap.Listeners
+		notes = append(notes, snap.Notes...)
+	}
+
+	// Configurations next: the default places, --config-path, and the
+	// files running servers were started with. Their passive ranges
+	// decide which ports matter.
+	srcs, errs := confaudit.Discover(env.confRoot, lf.configPaths)
+	for _, e := range errs {
+		notes = append(notes, e.Error())
+	}
+	for _, l := range all {
+		for _, p := range l.Processes {
+			if s, ok := confaudit.FromCommandLine(p.Name, p.Args); ok {
+				s.Path = filepath.Join(env.confRoot, s.Path)
+				if !slices.ContainsFunc(srcs, func(o confaudit.Source) bool { return o.Path == s.Path }) {
+					srcs = append(srcs, s)
+				}
+			}
+		}
+	}
+	var passive [][2]uint16
+	var confResults []report.Result
+	for _, s := range srcs {
+		r := confaudit.Audit(s)
+		res := report.Result{
+			Target:   finding.Target{File: s.Path},
+			Service:  &finding.Service{Product: string(s.Product)},
+			Findings: r.Findings,
+		}
+		if r.Err != nil {
+			res.Error = r.Err.Error()
+		}
+		if r.Passive[0] != 0 {
+			passive = append(passive, r.Passive)
+		}
+		rep.Inputs = append(rep.Inputs, s.Path)
+		confResults = append(confResults, res)
+	}
+
+	greet := env.probe(ctx, all, lf.probeTimeout, 32)
+	var ls []localListener
+	for i, l := range all {
+		g, isFTP := greet[i]
+		if !isFTP && !slices.Contains(ftpPorts, l.Port) && !slices.ContainsFunc(passive, func(r [2]uint16) bool { return l.Port >= r[0] && l.Port <= r[1] }) {
+			continue
+		}
+		ls = append(ls, localListener{Listener: l, greeting: g})
+	}
+
+	// What the firewall does with each listener's port, per family.
+	var ports []firewall.PortRange
+	for _, l := range ls {
+		pr := firewall.PortRange{Low: l.Port, High: l.Port}
+		if !slices.Contains(ports, pr) {
+			ports = append(ports, pr)
+		}
+	}
+	var st *firewall.Status
+	if len(ports) > 0 {
+		if st, err = env.status(ctx, ports); err != nil {
+			notes = append(notes, "firewall: "+err.Error())
+		} else {
+			notes = append(notes, st.Notes...)
+		}
+	}
+	passiveFlag := ""
+	if len(passive) > 0 {
+		passiveFlag = fmt.Sprintf(" --passive-ports %d-%d", passive[0][0], passive[0][1])
+	}
+	for i := range ls {
+		l := &ls[i]
+		if st != nil && !l.Addr.IsLoopback() {
+			for _, fam := range families(l.Addr) {
+				if ps, ok := st.Lookup(l.Port, fam); ok {
+					l.fw = append(l.fw, ps)
+				}
+			}
+		}
+		rep.Results = append(rep.Results, listenerResult(*l, passiveFlag))
+	}
+	rep.Results = append(rep.Results, confResults...)
+	rep.Finished = env.now().UTC()
+	slices.Sort(notes)
+	return rep, ls, slices.Compact(notes)
+}
+
+// families is who can reach an address: an IPv6 wildcard socket also
+// takes IPv4 (unless bindv6only is set, which is rare).
+func families(a netip.Addr) []string {
+	switch {
+	case a.Is4():
+		return []string{"ipv4"}
+	case a == netip.IPv6Unspecified():
+		return []string{"ipv6", "ipv4"}
+	}
+	return []string{"ipv6"}
+}
+
+// Finding ids of port21 local's own (listener) findings.
+const (
+	idFTPListener  = "ftp-listener"
+	idFirewallOpen = "firewall-open"
+)
+
+func listenerResult(l localListener, passiveFlag string) report.Result {
+	res := report.Result{
+		Target:   finding.Target{Host: l.Addr.String(), Address: l.Addr.String(), Port: int(l.Port)},
+		Service:  &finding.Service{Banner: l.greeting},
+		Findings: []finding.Finding{},
+	}
+	var ev []finding.Evidence
+	for _, p := range l.Processes {
+		note := fmt.Sprintf("process %s (pid %d", p.Name, p.PID)
+		if p.Exe != "" {
+			note += ", " + p.Exe
+		}
+		if p.User != "" {
+			note += ", user " + p.User
+		}
+		note += ")"
+		if !p.Started.IsZero() {
+			note += ", listening at most since " + p.Started.UTC().Format(time.RFC3339)
+		}
+		ev = append(ev, finding.Evidence{Note: note})
+		if res.Service.Product == "" {
+			res.Service.Product = p.Name
+		}
+	}
+	switch l.Activation {
+	case "systemd":
+		ev = append(ev, finding.Evidence{Note: "socket activation: systemd (PID 1) holds the socket and starts the server on the first connection; stop the .socket unit, not only the service"})
+	case "inetd":
+		ev = append(ev, finding.Evidence{Note: "started per connection by inetd/xinetd: disable the ftp entry there"})
+	}
+	if len(l.Processes) == 0 {
+		res.Error = "the owning process is not visible (run as root, or the socket belongs to another PID namespace)"
+	}
+	if l.greeting != "" {
+		ev = append(ev, finding.Evidence{Received: l.greeting, Note: "greeting"})
+	}
+	if l.Addr.IsLoopback() {
+		ev = append(ev, finding.Evidence{Note: "listens on loopback only: not reachable from other machines"})
+	}
+	open := false
+	var openFams []string
+	for _, f := range l.fw {
+		note := fmt.Sprintf("firewall %s: %s", f.Family, f.Access)
+		if f.Access == firewall.Restricted {
+			note += " to " + strings.Join(f.Allowed, ", ")
+		}
+		if len(f.Rules) > 0 {
+			note += " (" + strings.Join(f.Rules, "; ") + ")"
+		}
+		ev = append(ev, finding.Evidence{Note: note})
+		if f.Access == firewall.Open {
+			open = true
+			openFams = append(openFams, f.Family)
+		}
+	}
+	res.Findings = append(res.Findings, finding.Finding{
+		ID:       idFTPListener,
+		Severity: finding.Info,
+		Title:    "FTP service listening",
+		Detail:   "A process listens on an FTP port or greets like an FTP server.",
+		Target:   res.Target,
+		Basis:    "confirmed",
+		Evidence: ev,
+		Fix:      finding.Fix{Summary: "If nobody needs it, stop and disable the service; otherwise restrict who can reach it."},
+	})
+	if open {
+		res.Findings = append(res.Findings, finding.Finding{
+			ID:       idFirewallOpen,
+			Severity: finding.Low,
+			Title:    "FTP port open to every network",
+			Detail:   "The active firewall rules let anyone open a connection to this port (" + strings.Join(openFams, ", ") + ").",
+			Target:   res.Target,
+			Basis:    "config",
+			Fix: finding.Fix{
+				Summary:  "Allow only the networks that need FTP, or block the port.",
+				Firewall: "port21 firewall apply --allow CIDR" + passiveFlag + " --confirm 60s",
+			},
+		})
+	}
+	return res
+}
+
+func writeListenerTable(w io.Writer, ls []localListener, now time.Time) {
+	if len(ls) == 0 {
+		fmt.Fprintln(w, "No listener on an FTP port, and none that greets like FTP.")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tPORT\tPID\tPROCESS\tEXECUTABLE\tUSER\tLISTENING\tFIREWALL (FROM OUTSIDE)")
+	for _, l := range ls {
+		pid, name, exe, user, since := "?", "?", "?", "?", "?"
+		if len(l.Processes) > 0 {
+			p := l.Processes[0]
+			pid, name, exe, user = strconv.Itoa(p.PID), p.Name, p.Exe, p.User
+			if len(l.Processes) > 1 {
+				pid += fmt.Sprintf(" (+%d)", len(l.Processes)-1)
+			}
+			if !p.Started.IsZero() {
+				since = "≤ " + now.Sub(p.Started).Round(time.Second).String()
+			}
+		}
+		if l.Activation != "" {
+			name += " [" + l.Activation + "]"
+		}
+		fw := "local only"
+		if !l.Addr.IsLoopback() {
+			var parts []string
+			for _, f := range l.fw {
+				parts = append(parts, f.Family+" "+f.Access.String())
+			}
+			fw = strings.Join(parts, ", ")
+			if fw == "" {
+				fw = "unknown"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Addr, l.Port, pid, visible(name), visible(exe), visible(user), since, fw)
+	}
+	tw.Flush()
+}
+
+// visible keeps a value read from /proc (a process may name itself
+// anything) from moving the terminal: control characters become '?'.
+func visible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}

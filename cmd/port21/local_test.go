@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/port21/port21/internal/firewall"
+	"github.com/port21/port21/internal/report"
+	"github.com/port21/port21/internal/sockets"
+)
+
+// TestLocalFixture runs port21 local on a /proc snapshot and a configuration
+// tree from testdata/local, with a fake firewall and no network probes.
+func TestLocalFixture(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	env := localEnv{
+		procRoot: "testdata/local/proc",
+		confRoot: "testdata/local",
+		status: func(_ context.Context, ports []firewall.PortRange) (*firewall.Status, error) {
+			st := &firewall.Status{}
+			for _, p := range ports {
+				st.Ports = append(st.Ports,
+					firewall.PortStatus{Port: p, Family: "ipv4", Access: firewall.Open},
+					firewall.PortStatus{Port: p, Family: "ipv6", Access: firewall.Restricted, Allowed: []string{"fd00:21::/64"}, Rules: []string{"nftables: inet port21 chain input handle 9"}})
+			}
+			return st, nil
+		},
+		probe: func(_ context.Context, ls []sockets.Listener, _ time.Duration, _ int) map[int]string {
+			out := map[int]string{}
+			for i, l := range ls {
+				if l.Port == 2117 { // an FTP server on an unusual port
+					out[i] = "ProFTPD Server ready."
+				}
+			}
+			return out
+		},
+		now: func() time.Time { return now },
+	}
+	var out, errb bytes.Buffer
+	if err := runLocal(context.Background(), env, localFlags{format: "json", probeTimeout: time.Second}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	got := map[string][]string{}
+	for _, r := range rep.Results {
+		var ids []string
+		for _, f := range r.Findings {
+			ids = append(ids, f.ID)
+		}
+		slices.Sort(ids)
+		got[r.Target.String()] = ids
+	}
+	want := map[string][]string{
+		"0.0.0.0:21":                     {"firewall-open", "ftp-listener"},
+		"[::]:21":                        {"firewall-open", "ftp-listener"}, // :: takes IPv4 too, which is open
+		"0.0.0.0:990":                    {"firewall-open", "ftp-listener"},
+		"127.0.0.1:2117":                 {"ftp-listener"},
+		"testdata/local/etc/vsftpd.conf": {"anonymous-login", "anonymous-write", "anonymous-write", "ftp-bounce", "logging-off", "no-chroot", "no-passive-range", "no-tls", "version-disclosed"},
+	}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			t.Errorf("%s: ids %q, want %q", k, got[k], w)
+		}
+	}
+	if _, ok := got["[::1]:22"]; ok {
+		t.Error("ssh on ::1:22 reported as FTP")
+	}
+	if rep.Tool != "port21 local" || len(rep.Inputs) != 2 {
+		t.Errorf("tool %q inputs %q", rep.Tool, rep.Inputs)
+	}
+	// The human table names the process, the activation and the firewall.
+	out.Reset()
+	if err := runLocal(context.Background(), env, localFlags{format: "table", probeTimeout: time.Second}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"vsftpd", "/usr/sbin/vsftpd", "systemd [systemd]", "ipv4 open", "ipv6 restricted", "local only"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, out.String())
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package confaudit
+
+import (
+	"strings"
+
+	"github.com/port21/port21/internal/finding"
+)
+
+// Finding ids. Those shared with `port21 scan` mean the same thing there:
+// a scan confirms on the wire what the configuration says here.
+const (
+	IDAnonymousLogin    = "anonymous-login"
+	IDAnonymousWrite    = "anonymous-write"
+	IDNoTLS             = "no-tls"
+	IDCleartextLogin    = "cleartext-login"
+	IDDataCleartext     = "data-cleartext-allowed"
+	IDTLSLegacyProtocol = "tls-legacy-protocol"
+	IDTLSWeakCipher     = "tls-weak-cipher"
+	IDFTPBounce         = "ftp-bounce"
+	IDVersionDisclosed  = "version-disclosed"
+	// Configuration-only ids.
+	IDNoChroot          = "no-chroot"
+	IDWritableChroot    = "writable-chroot"
+	IDNoPassiveRange    = "no-passive-range"
+	IDLoggingOff        = "logging-off"
+	IDNoLoginBan        = "no-login-ban"
+	IDTruncationAllowed = "tls-truncation-allowed"
+)
+
+type check struct {
+	sev           finding.Severity
+	title, detail string
+	summary       string
+}
+
+var checks = map[string]check{
+	IDAnonymousLogin: {finding.Medium, "Anonymous login allowed",
+		"Anyone can log in without a password and read what the anonymous account can see.",
+		"Turn anonymous logins off unless the server is meant to publish files to everyone."},
+	IDAnonymousWrite: {finding.High, "Anonymous users can upload files",
+		"Anyone can store files on the server: it becomes a free drop box for malware and stolen data.",
+		"Deny writes to anonymous users."},
+	IDNoTLS: {finding.Medium, "FTP without TLS",
+		"Passwords and files cross the network in clear text.",
+		"Turn TLS on (explicit FTPS, AUTH TLS) with a certificate."},
+	IDCleartextLogin: {finding.High, "Login allowed before TLS",
+		"TLS is available but not required: a client can send its password in clear text.",
+		"Require TLS for every login."},
+	IDDataCleartext: {finding.Low, "Unencrypted data connections allowed",
+		"Files and listings may cross the network unencrypted even when the login was protected.",
+		"Require TLS on data connections too (PROT P)."},
+	IDTLSLegacyProtocol: {finding.Medium, "Legacy TLS or SSL protocol enabled",
+		"SSLv2, SSLv3, TLS 1.0 and TLS 1.1 have known weaknesses and are deprecated (RFC 8996).",
+		"Allow TLS 1.2 and 1.3 only."},
+	IDTLSWeakCipher: {finding.Medium, "Weak TLS cipher suites enabled",
+		"RC4, DES, 3DES, NULL, EXPORT or anonymous suites can be forced by an attacker in the path.",
+		"Allow only strong (AEAD) cipher suites."},
+	IDFTPBounce: {finding.High, "FTP bounce allowed",
+		"The server will open data connections to any address a client names (PORT), so it can be used to scan or attack third parties from inside the network.",
+		"Only allow data connections to the client's own address."},
+	IDVersionDisclosed: {finding.Info, "Server version disclosed in the greeting",
+		"The greeting tells every visitor which version to look up exploits for.",
+		"Set a greeting without the product version."},
+	IDNoChroot: {finding.Medium, "Users are not confined to their home directory",
+		"A logged-in user can browse the whole file system the account can read (/etc, other homes).",
+		"Confine users to their home directory (chroot)."},
+	IDWritableChroot: {finding.Medium, "Writable chroot allowed",
+		"A user who can write to the root of the chroot can plant files (/etc, lib) that a privileged process inside it may trust.",
+		"Make the chroot root read-only and give users a writable subdirectory."},
+	IDNoPassiveRange: {finding.Low, "No fixed passive port range",
+		"Passive data connections use any high port, so the firewall must either open them all or rely on the FTP helper, which cannot read TLS-protected control connections.",
+		"Set a passive port range and open only it, to the networks that need it (port21 firewall)."},
+	IDLoggingOff: {finding.Low, "Transfer logging off",
+		"Uploads, downloads and deletions leave no trace to investigate an incident with.",
+		"Turn transfer logging on."},
+	IDNoLoginBan: {finding.Low, "Failed logins are never banned",
+		"Password guessing can go on without limit.",
+		"Ban addresses after a few failed logins."},
+	IDTruncationAllowed: {finding.Low, "TLS uploads may be truncated",
+		"An upload that ends without a TLS close_notify is accepted, so a forged TCP FIN can cut a file short unnoticed.",
+		"Require close_notify at the end of TLS uploads."},
+}
+
+// newFinding builds a finding for file:line; line 0 means the directive is
+// absent and the built-in default applies. evidence is the line as read.
+func newFinding(id string, prod Product, file string, line int, evidence string, fix ...string) finding.Finding {
+	c := checks[id]
+	f := finding.Finding{
+		ID:       id,
+		Severity: c.sev,
+		Title:    c.title,
+		Detail:   c.detail,
+		Target:   finding.Target{File: file, Line: line},
+		Basis:    "config",
+		Fix:      finding.Fix{Summary: c.summary},
+	}
+	if evidence != "" {
+		f.Evidence = []finding.Evidence{{Note: evidence}}
+	}
+	if len(fix) > 0 {
+		f.Fix.Config = map[string][]string{string(prod): fix}
+	}
+	if id == IDNoPassiveRange {
+		f.Fix.Firewall = "port21 firewall plan --allow CIDR --passive-ports LOW-HIGH"
+	}
+	return f
+}
+
+// weakCipherTokens are cipher-string elements that enable weak suites
+// unless negated.
+var weakCipherTokens = []string{"RC4", "DES", "3DES", "NULL", "EXPORT", "EXP", "ANULL", "ADH", "AECDH", "MD5", "LOW", "ALL", "COMPLEMENTOFALL", "SSLV3"}
+
+// weakCiphers reports whether an OpenSSL cipher string enables a weak suite
+// (a token containing a weak element and not removed with '!' or '-').
+func weakCiphers(s string) bool {
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {
+		if strings.HasPrefix(tok, "!") || strings.HasPrefix(tok, "-") {
+			continue
+		}
+		tok = strings.TrimPrefix(strings.TrimPrefix(tok, "+"), "@")
+		for _, part := range strings.Split(strings.ToUpper(tok), "+") {
+			for _, w := range weakCipherTokens {
+				if part == w || strings.HasPrefix(part, w+"-") || strings.Contains(part, "-"+w+"-") || strings.HasSuffix(part, "-"+w) || strings.Contains(part, "DES-CBC") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,212 @@
+package firewall
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Plans for the backends port21 writes but does not apply itself: ufw,
+// firewalld, Windows and pf. Their rules are printed for an administrator
+// to review and run.
+
+func planUFW(p Policy) (string, error) {
+	if p.For > 0 {
+		return "", fmt.Errorf("%w: ufw rules cannot expire by themselves; use --backend nftables or iptables for --for", ErrUnsupported)
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("# port21 firewall plan: ufw (IPv4 and IPv6; ufw applies an address-less rule to both)")
+	w("# %s", p.describe())
+	if p.Passive.IsZero() && !p.Block {
+		b.WriteString(noPassiveWarning)
+	}
+	ports := []string{}
+	for _, c := range p.ControlPorts() {
+		ports = append(ports, strconv.Itoa(int(c)))
+	}
+	if !p.Passive.IsZero() {
+		ports = append(ports, fmt.Sprintf("%d:%d", p.Passive.Low, p.Passive.High))
+	}
+	if !p.Block {
+		w("#")
+		w("# Plain FTP needs the conntrack helper assigned explicitly (Linux >= 4.7). Add this")
+		w("# table at the end of /etc/ufw/before.rules and /etc/ufw/before6.rules, then `ufw reload`:")
+		w("#   *raw")
+		w("#   :PREROUTING ACCEPT [0:0]")
+		w("#   -A PREROUTING -p tcp --dport 21 -j CT --helper ftp")
+		w("#   COMMIT")
+		w("# (FTPS does not use the helper: the passive range below is opened explicitly.)")
+	}
+	w("")
+	w("# Remove earlier rules for these ports first (`ufw status numbered`, `ufw delete N`):")
+	w("# ufw matches the first rule that fits, so the allows are added before the denies.")
+	if !p.Block {
+		for _, a := range p.Allow {
+			for _, port := range ports {
+				w("ufw allow proto tcp from %s to any port %s comment 'port21'", a, port)
+			}
+		}
+	}
+	for _, port := range ports {
+		w("ufw deny proto tcp from any to any port %s comment 'port21'", port)
+	}
+	return b.String(), nil
+}
+
+func planFirewalld(p Policy) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("# port21 firewall plan: firewalld (default zone; IPv4 and IPv6 rich rules)")
+	w("# %s", p.describe())
+	if p.Passive.IsZero() && !p.Block {
+		b.WriteString(noPassiveWarning)
+	}
+	perm, reload := "--permanent ", true
+	if p.For > 0 {
+		// Runtime rules with --timeout expire by themselves; permanent
+		// rules cannot, so an expiring allow is runtime only.
+		perm, reload = "", false
+		w("# Runtime rules that expire after %s (firewalld --timeout); not made permanent.", formatDuration(p.For))
+	}
+	timeout := ""
+	if p.For > 0 {
+		timeout = " --timeout=" + strconv.FormatInt(int64(p.For.Seconds()), 10) + "s"
+	}
+	w("")
+	w("# Stop opening the ports to everyone (errors for entries that are absent are harmless):")
+	w("firewall-cmd %s--remove-service=ftp", perm)
+	if p.ImplicitTLS {
+		w("firewall-cmd %s--remove-service=ftps 2>/dev/null; firewall-cmd %s--remove-port=990/tcp", perm, perm)
+	}
+	w("firewall-cmd %s--remove-port=21/tcp", perm)
+	if !p.Passive.IsZero() {
+		w("firewall-cmd %s--remove-port=%d-%d/tcp", perm, p.Passive.Low, p.Passive.High)
+	}
+	if !p.Block {
+		w("")
+		w("# The ftp service carries the FTP conntrack helper for plain FTP; FTPS gets the passive")
+		w("# range explicitly. Priority -2 puts these before the drops below.")
+		for _, a := range p.Allow {
+			fam := "ipv4"
+			if a.Addr().Is6() {
+				fam = "ipv6"
+			}
+			rr := func(what string) {
+				w("firewall-cmd %s--add-rich-rule='rule priority=\"-2\" family=\"%s\" source address=\"%s\" %s accept'%s", perm, fam, a, what, timeout)
+			}
+			rr(`service name="ftp"`)
+			if p.ImplicitTLS {
+				rr(`port port="990" protocol="tcp"`)
+			}
+			if !p.Passive.IsZero() {
+				rr(fmt.Sprintf(`port port="%d-%d" protocol="tcp"`, p.Passive.Low, p.Passive.High))
+			}
+		}
+	}
+	w("")
+	w("# Everyone else: dropped (established sessions are kept by firewalld).")
+	var ports []string
+	for _, c := range p.ControlPorts() {
+		ports = append(ports, strconv.Itoa(int(c)))
+	}
+	if !p.Passive.IsZero() {
+		ports = append(ports, fmt.Sprintf("%d-%d", p.Passive.Low, p.Passive.High))
+	}
+	for _, fam := range []string{"ipv4", "ipv6"} {
+		for _, port := range ports {
+			// No time-out on the drops: when the allow expires, the ports close.
+			w("firewall-cmd %s--add-rich-rule='rule priority=\"-1\" family=\"%s\" port port=\"%s\" protocol=\"tcp\" drop'", perm, fam, port)
+		}
+	}
+	if reload {
+		w("firewall-cmd --reload")
+	}
+	return b.String()
+}
+
+func planWindows(p Policy) (string, error) {
+	if p.For > 0 {
+		return "", fmt.Errorf("%w: Windows firewall rules cannot expire by themselves; schedule Remove-NetFirewallRule -Group port21 instead", ErrUnsupported)
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("# port21 firewall plan: Windows Defender Firewall (PowerShell, as Administrator; IPv4 and IPv6)")
+	w("# %s", p.describe())
+	if p.Passive.IsZero() && !p.Block {
+		b.WriteString(noPassiveWarning)
+	}
+	var ports []string
+	for _, c := range p.ControlPorts() {
+		ports = append(ports, strconv.Itoa(int(c)))
+	}
+	if !p.Passive.IsZero() {
+		ports = append(ports, fmt.Sprintf("%d-%d", p.Passive.Low, p.Passive.High))
+	}
+	portList := strings.Join(ports, ",")
+	w("")
+	w("# Replace earlier port21 rules.")
+	w("Remove-NetFirewallRule -Group 'port21' -ErrorAction SilentlyContinue")
+	if p.Block {
+		w("")
+		w("# A block rule wins over every allow rule in Windows Defender Firewall.")
+		w("New-NetFirewallRule -DisplayName 'port21: block FTP' -Group 'port21' -Direction Inbound -Protocol TCP -LocalPort %s -Action Block -Profile Any", portList)
+		return b.String(), nil
+	}
+	w("")
+	w("# Windows blocks inbound by default, but a block rule would override the allow below, so")
+	w("# instead disable the other rules that open these ports to everyone (IIS adds some):")
+	w("Get-NetFirewallPortFilter -Protocol TCP | Where-Object { $_.LocalPort -in @(%s) } | Get-NetFirewallRule |", quoteList(ports))
+	w("    Where-Object { $_.Direction -eq 'Inbound' -and $_.Action -eq 'Allow' -and $_.Group -ne 'port21' } | Disable-NetFirewallRule")
+	w("")
+	w("# Stateful FTP is Windows' FTP helper, for plain FTP; FTPS uses the passive range opened here.")
+	w("Set-NetFirewallSetting -EnableStatefulFtp True")
+	var nets []string
+	for _, a := range p.Allow {
+		nets = append(nets, a.String())
+	}
+	w("New-NetFirewallRule -DisplayName 'port21: allow FTP' -Group 'port21' -Direction Inbound -Protocol TCP -LocalPort %s -RemoteAddress %s -Action Allow -Profile Any", portList, strings.Join(nets, ","))
+	return b.String(), nil
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = "'" + v + "'"
+	}
+	return strings.Join(q, ",")
+}
+
+func planPF(p Policy) (string, error) {
+	if p.For > 0 {
+		return "", fmt.Errorf("%w: pf table entries cannot expire one by one; schedule `pfctl -t port21_allow -T flush` instead", ErrUnsupported)
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("# port21 firewall plan: pf.conf fragment (IPv4 and IPv6)")
+	w("# %s", p.describe())
+	if p.Passive.IsZero() && !p.Block {
+		b.WriteString(noPassiveWarning)
+	}
+	w("# Put it in the filter section of /etc/pf.conf, check with `pfctl -nf /etc/pf.conf`, load with")
+	w("# `pfctl -f /etc/pf.conf`. pf keeps state, so established sessions go on. pf has no FTP helper")
+	w("# for a server: the passive range is opened explicitly (ftp-proxy(8) is for clients).")
+	var ports []string
+	for _, c := range p.ControlPorts() {
+		ports = append(ports, strconv.Itoa(int(c)))
+	}
+	if !p.Passive.IsZero() {
+		ports = append(ports, fmt.Sprintf("%d:%d", p.Passive.Low, p.Passive.High))
+	}
+	w("port21_ports = \"{ %s }\"", strings.Join(ports, ", "))
+	if !p.Block {
+		var nets []string
+		for _, a := range p.Allow {
+			nets = append(nets, a.String())
+		}
+		w("table <port21_allow> persist { %s }", strings.Join(nets, ", "))
+		w("pass in quick proto tcp from <port21_allow> to any port $port21_ports keep state")
+	}
+	w("block drop in quick proto tcp from any to any port $port21_ports")
+	return b.String(), nil
+}
