@@ -7,10 +7,16 @@ cd "$(dirname "$0")/.."
 
 # command -> Debian package
 declare -A need=(
-	[curl]=curl
-	[lftp]=lftp
-	[rclone]=rclone
-	[/usr/bin/python3]=python3
+	[curl]=curl                 # interop matrix
+	[lftp]=lftp                 # interop matrix
+	[rclone]=rclone             # interop matrix
+	[/usr/bin/python3]=python3  # interop matrix (ftplib)
+	[chromium]=chromium         # HTML report screenshot
+	[nft]=nftables              # firewall tests in network namespaces
+	[iptables]=iptables
+	[ipset]=ipset
+	[ip]=iproute2
+	[nmap]=nmap                 # scanner parity with nmap's FTP scripts
 )
 missing=()
 for cmd in "${!need[@]}"; do

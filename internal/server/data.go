@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -66,8 +67,8 @@ func (p *dataPlan) close() {
 // dataConn is an open data connection.
 type dataConn struct {
 	raw *net.TCPConn
-	tls *tls.Conn // nil when the data travels in clear
-	fin *finWatch // under tls: did the peer close TCP without close_notify
+	tls *tls.Conn  // nil when the data travels in clear
+	fin *stallConn // under tls: deadlines, and did the peer close TCP without close_notify
 }
 
 // conn is what transfers read and write: the TLS layer, or the bare TCP
@@ -87,6 +88,7 @@ func (d *dataConn) setDeadline(t time.Time) { d.raw.SetDeadline(t) }
 func (d *dataConn) finishSend() error {
 	var err error
 	if d.tls != nil {
+		d.fin.freeze()
 		d.raw.SetDeadline(time.Now().Add(5 * time.Second))
 		err = d.tls.CloseWrite()
 		d.raw.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -102,6 +104,7 @@ func (d *dataConn) finishSend() error {
 // ours (Python's ftplib waits for it).
 func (d *dataConn) finishReceive() {
 	if d.tls != nil {
+		d.fin.freeze()
 		d.raw.SetDeadline(time.Now().Add(2 * time.Second))
 		d.tls.Close()
 	}
@@ -114,22 +117,46 @@ func (d *dataConn) abort() {
 	d.raw.Close()
 }
 
-// finWatch sits under crypto/tls and notes a TCP FIN. crypto/tls reports a
-// FIN at a record boundary as a clean io.EOF, exactly like a close_notify
-// alert; an attacker who can inject a FIN could cut an upload short and it
-// would look complete. After a close_notify crypto/tls stops reading, so a
-// FIN seen here means the peer never sent one.
-type finWatch struct {
+// stallConn sits under crypto/tls on a data connection. It notes a TCP FIN:
+// crypto/tls reports a FIN at a record boundary as a clean io.EOF, exactly
+// like a close_notify alert, so an attacker who can inject a FIN could cut
+// an upload short and it would look complete; after a close_notify
+// crypto/tls stops reading, so a FIN seen here means the peer never sent
+// one. It also pushes the deadline forward as data moves, so that a slow
+// transfer lives and only a stalled one times out.
+type stallConn struct {
 	net.Conn
-	fin atomic.Bool
+	timeout time.Duration
+	fin     atomic.Bool
+	next    atomic.Int64 // unix nanoseconds after which to refresh the deadline
 }
 
-func (w *finWatch) Read(b []byte) (int, error) {
+func (w *stallConn) refresh() {
+	now := time.Now()
+	if now.UnixNano() < w.next.Load() {
+		return
+	}
+	// Refreshing at most once a second (or a quarter of the time-out)
+	// keeps timers off the hot path.
+	w.next.Store(now.Add(min(time.Second, w.timeout/4)).UnixNano())
+	w.Conn.SetDeadline(now.Add(w.timeout))
+}
+
+// freeze stops the refreshing, so that a deadline set for closing holds.
+func (w *stallConn) freeze() { w.next.Store(math.MaxInt64) }
+
+func (w *stallConn) Read(b []byte) (int, error) {
+	w.refresh()
 	n, err := w.Conn.Read(b)
 	if errors.Is(err, io.EOF) {
 		w.fin.Store(true)
 	}
 	return n, err
+}
+
+func (w *stallConn) Write(b []byte) (int, error) {
+	w.refresh()
+	return w.Conn.Write(b)
 }
 
 // plan returns the data plan of the session's current settings.
@@ -205,11 +232,9 @@ func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 	if !p.protect {
 		return dc, nil
 	}
-	dc.fin = &finWatch{Conn: c}
+	dc.fin = &stallConn{Conn: c, timeout: s.srv.cfg.DataTimeout.Duration}
 	dc.tls = tls.Server(dc.fin, s.dataTLSConfig())
-	c.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
 	err := dc.tls.Handshake()
-	c.SetDeadline(time.Time{})
 	if err != nil {
 		dc.abort()
 		return nil, fmt.Errorf("%w: %v", errDataTLS, err)

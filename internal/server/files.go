@@ -358,7 +358,7 @@ func (s *session) sendListing(op, arg string, format func(dir bool, es []entry) 
 		return true
 	}
 	s.runTransfer(op, vpath, "Here comes the directory listing.", nil, func(ctx context.Context, dc *dataConn) result {
-		n, err := s.copyChunks(dc, dc.conn(), bytes.NewReader(body))
+		n, err := s.copyData(dc, dc.conn(), bytes.NewReader(body))
 		if err == nil {
 			err = dc.finishSend()
 		} else {

@@ -698,3 +698,51 @@ func TestUnspecifiedActiveAddressIsTheClient(t *testing.T) {
 	rc.cmd(522, "EPRT |2|::|50000|") // wrong family for an IPv4 session
 	rc.cmd(200, "EPRT |1|0.0.0.0|50000|")
 }
+
+// The data time-out is for stalls: a slow upload that keeps moving
+// outlives it, in clear and under TLS; a stalled one does not.
+func TestSlowTransferIsNotAStall(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.DataTimeout = config.Duration{Duration: time.Second} })
+	ts.addUser(t, "alice", nil)
+	ts.addUser(t, "legacy", func(u *users.User) { u.AllowCleartext = true })
+	for _, secure := range []bool{true, false} {
+		cfg := clientTLS()
+		rc := ts.raw(t)
+		user := "legacy"
+		if secure {
+			rc.login("alice", cfg)
+			user = "alice"
+		} else {
+			rc.cmd(331, "USER legacy")
+			rc.cmd(230, "PASS %s", testPassword)
+			cfg = nil
+		}
+		addr := rc.epsv()
+		rc.send("STOR slow")
+		dc, err := dialData(t, addr, "", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.expect(150)
+		for i := 0; i < 8; i++ { // 2.4 s in all, well past the 1 s time-out
+			dc.Write(bytes.Repeat([]byte("s"), 2500))
+			time.Sleep(300 * time.Millisecond)
+		}
+		dc.Close()
+		rc.expect(226)
+		if b, _ := os.ReadFile(filepath.Join(ts.home(user), "slow")); len(b) != 20000 {
+			t.Errorf("secure=%v: stored %d bytes, want 20000", secure, len(b))
+		}
+		// A client that stops sending is cut off.
+		addr = rc.epsv()
+		rc.send("STOR stalled")
+		dc, err = dialData(t, addr, "", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dc.Close()
+		rc.expect(150)
+		dc.Write([]byte("partial"))
+		rc.expect(426)
+	}
+}

@@ -18,10 +18,16 @@ import (
 	"github.com/port21/port21/internal/jail"
 )
 
-// chunk is how much a transfer moves between deadline refreshes: large
-// enough for sendfile and splice to do real work per call, small enough
-// that a stalled client is noticed within DataTimeout.
-const chunk = 8 << 20
+// Clear-text transfers move data in chunks, one sendfile or splice call
+// each, and refresh the deadline per chunk, since nothing can be seen in
+// the middle of such a call. The chunk adapts: it doubles while chunks go
+// fast and halves when they go slow, so a fast client gets large kernel
+// copies and a slow one is never mistaken for a stalled one. A stall is
+// moving less than minChunk within DataTimeout.
+const (
+	minChunk = 4 << 10
+	maxChunk = 4 << 20
+)
 
 // transfer is a data transfer running in its own goroutine, so that the
 // command loop can still read ABOR.
@@ -94,19 +100,58 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 	}()
 }
 
-// copyChunks copies src to dst until EOF, refreshing the data connection's
-// deadline per chunk. io.CopyN keeps *os.File and *net.TCPConn visible to
-// io.Copy, so plain transfers still use sendfile and splice.
-func (s *session) copyChunks(dc *dataConn, dst io.Writer, src io.Reader) (int64, error) {
+// copyData copies src to dst until EOF. In clear, io.CopyN keeps *os.File
+// and *net.TCPConn visible to io.Copy, so transfers use sendfile and splice,
+// with the deadline refreshed per chunk. Under TLS the data passes through
+// memory anyway, the deadline refreshes itself on every read and write (see
+// stallConn), and crypto/tls hands out one 16 KiB record per Read:
+// collecting records into a large buffer makes one write per megabyte
+// instead of one per record.
+func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, error) {
+	if dc.tls != nil {
+		return copyFull(dst, src, make([]byte, tlsCopyBuffer))
+	}
+	timeout := s.srv.cfg.DataTimeout.Duration
 	var total int64
-	for {
-		dc.setDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
-		n, err := io.CopyN(dst, src, chunk)
+	for size := int64(minChunk); ; {
+		start := time.Now()
+		dc.setDeadline(start.Add(timeout))
+		n, err := io.CopyN(dst, src, size)
 		total += n
 		if errors.Is(err, io.EOF) {
 			return total, nil
 		}
 		if err != nil {
+			return total, err
+		}
+		switch took := time.Since(start); {
+		case took < timeout/8:
+			size = min(2*size, maxChunk)
+		case took > timeout/2:
+			size = max(size/2, minChunk)
+		}
+	}
+}
+
+// tlsCopyBuffer is the buffer of a TLS transfer: 64 TLS records.
+const tlsCopyBuffer = 1 << 20
+
+// copyFull copies src to dst until EOF, writing only full buffers (and the
+// last, short one).
+func copyFull(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+	var total int64
+	for {
+		n, err := io.ReadFull(src, buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return total, werr
+			}
+			total += int64(n)
+		}
+		switch {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return total, nil
+		case err != nil:
 			return total, err
 		}
 	}
@@ -174,7 +219,7 @@ func (s *session) cmdRETR(arg string) bool {
 			bw = bufio.NewWriterSize(dst, 64<<10)
 			dst = &toCRLF{w: bw}
 		}
-		n, err := s.copyChunks(dc, dst, src)
+		n, err := s.copyData(dc, dst, src)
 		if err == nil && bw != nil {
 			err = bw.Flush()
 		}
@@ -267,7 +312,7 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 			conv = &fromCRLF{w: bw}
 			dst = conv
 		}
-		n, err := s.copyChunks(dc, dst, dc.conn())
+		n, err := s.copyData(dc, dst, dc.conn())
 		if err == nil && conv != nil {
 			if conv.pending {
 				_, err = bw.Write([]byte{'\r'})
