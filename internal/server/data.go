@@ -324,15 +324,9 @@ func (s *session) cmdPASV(string) bool {
 		s.reply(ftp.CodeParamSyntaxError, "PASV is IPv4 only; use EPSV.")
 		return true
 	}
-	p, err := s.listenPassive()
-	if err != nil {
-		s.log.Error("passive listen failed", "err", err)
-		s.reply(ftp.CodeCantOpenData, "Cannot open a passive port.")
-		return true
+	if port, ok := s.passive(); ok {
+		s.reply(ftp.CodeEnteringPassive, "%s", ftp.FormatPASV(netip.AddrPortFrom(announce, port)))
 	}
-	s.setPlan(p)
-	port := uint16(p.ln.Addr().(*net.TCPAddr).Port)
-	s.reply(ftp.CodeEnteringPassive, "%s", ftp.FormatPASV(netip.AddrPortFrom(announce, port)))
 	return true
 }
 
@@ -351,15 +345,23 @@ func (s *session) cmdEPSV(arg string) bool {
 		s.reply(ftp.CodeBadNetworkProtocol, "Network protocol not supported, use (%d)", mine)
 		return true
 	}
+	if port, ok := s.passive(); ok {
+		s.reply(ftp.CodeEnteringEPSV, "%s", ftp.FormatEPSV(port))
+	}
+	return true
+}
+
+// passive opens a passive listener for the next transfer and returns its
+// port; it replies itself on failure.
+func (s *session) passive() (uint16, bool) {
 	p, err := s.listenPassive()
 	if err != nil {
 		s.log.Error("passive listen failed", "err", err)
 		s.reply(ftp.CodeCantOpenData, "Cannot open a passive port.")
-		return true
+		return 0, false
 	}
 	s.setPlan(p)
-	s.reply(ftp.CodeEnteringEPSV, "%s", ftp.FormatEPSV(uint16(p.ln.Addr().(*net.TCPAddr).Port)))
-	return true
+	return uint16(p.ln.Addr().(*net.TCPAddr).Port), true
 }
 
 func netProto(a netip.Addr) int {

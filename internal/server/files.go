@@ -53,46 +53,34 @@ func (s *session) cmdCWD(arg string) bool {
 
 func (s *session) cmdCDUP(string) bool { return s.cmdCWD("..") }
 
-func (s *session) cmdMKD(arg string) bool {
+// change runs one file-system change on a client path, logs it for the
+// audit trail and replies.
+func (s *session) change(arg, event string, op func(vpath string) error, code int, done func(vpath string) string) bool {
 	vpath, ok := s.resolve(arg)
 	if !ok {
 		return true
 	}
-	if err := s.jail.Mkdir(vpath); err != nil {
+	if err := op(vpath); err != nil {
 		s.replyErr(err)
 		return true
 	}
-	s.log.Info("mkdir", "path", vpath)
-	s.reply(ftp.CodePathCreated, "%s created.", ftp.QuotePath(vpath))
+	s.log.Info(event, "path", vpath)
+	s.reply(code, "%s", done(vpath))
 	return true
+}
+
+func (s *session) cmdMKD(arg string) bool {
+	return s.change(arg, "mkdir", s.jail.Mkdir, ftp.CodePathCreated, func(vpath string) string {
+		return ftp.QuotePath(vpath) + " created."
+	})
 }
 
 func (s *session) cmdRMD(arg string) bool {
-	vpath, ok := s.resolve(arg)
-	if !ok {
-		return true
-	}
-	if err := s.jail.RemoveDir(vpath); err != nil {
-		s.replyErr(err)
-		return true
-	}
-	s.log.Info("rmdir", "path", vpath)
-	s.reply(ftp.CodeFileActionOK, "Directory removed.")
-	return true
+	return s.change(arg, "rmdir", s.jail.RemoveDir, ftp.CodeFileActionOK, func(string) string { return "Directory removed." })
 }
 
 func (s *session) cmdDELE(arg string) bool {
-	vpath, ok := s.resolve(arg)
-	if !ok {
-		return true
-	}
-	if err := s.jail.RemoveFile(vpath); err != nil {
-		s.replyErr(err)
-		return true
-	}
-	s.log.Info("delete", "path", vpath)
-	s.reply(ftp.CodeFileActionOK, "File deleted.")
-	return true
+	return s.change(arg, "delete", s.jail.RemoveFile, ftp.CodeFileActionOK, func(string) string { return "File deleted." })
 }
 
 func (s *session) cmdRNFR(arg string) bool {
