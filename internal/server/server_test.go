@@ -746,3 +746,37 @@ func TestSlowTransferIsNotAStall(t *testing.T) {
 		rc.expect(426)
 	}
 }
+
+func TestSTOUAndEPSVALL(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	writeFile(t, filepath.Join(ts.home("alice"), "report.txt"), []byte("taken"))
+	cfg := clientTLS()
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	addr := rc.epsv()
+	rc.send("STOU report.txt")
+	dc, err := dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := rc.expect(150)
+	dc.Write([]byte("unique"))
+	dc.Close()
+	rc.expect(226)
+	name := strings.TrimPrefix(rep.Message(), "FILE: ")
+	if name == "report.txt" || name == rep.Message() {
+		t.Fatalf("STOU named %q", rep.Message())
+	}
+	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), name)); string(b) != "unique" {
+		t.Errorf("STOU stored %q in %s", b, name)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "report.txt")); string(b) != "taken" {
+		t.Error("STOU overwrote the existing file")
+	}
+	// After EPSV ALL only EPSV may set up data connections (RFC 2428).
+	rc.cmd(200, "EPSV ALL")
+	rc.cmd(503, "PASV")
+	rc.cmd(503, "PORT 127,0,0,1,195,80")
+	rc.epsv()
+}
