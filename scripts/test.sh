@@ -18,9 +18,17 @@ declare -A need=(
 	[ip]=iproute2
 	[nmap]=nmap                 # scanner parity with nmap's FTP scripts
 )
+# Shared libraries of the real vsftpd, ProFTPD and Pure-FTPd that the
+# scanner and local tests run (internal/testpeers downloads the daemons
+# themselves with apt-get download and never installs them).
+libs=(libwrap0 libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3)
+
 missing=()
 for cmd in "${!need[@]}"; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+for lib in "${libs[@]}"; do
+	dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=""
