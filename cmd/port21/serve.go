@@ -88,6 +88,9 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(handler)
+	if os.Geteuid() == 0 {
+		log.Warn("running as root: run port21 as its own user with only CAP_NET_BIND_SERVICE (see contrib/port21.service)")
+	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data-dir: %w", err)

@@ -123,10 +123,12 @@ func (s *session) cmdPASS(arg string) bool {
 		return true
 	}
 	s.user = &u
+	// Every later line of the audit log names the account.
+	s.log = s.log.With("user", u.Name)
 	s.account.Store(&u.Name)
 	close(s.loggedIn)
 	s.srv.bans.Succeed(s.remote.Addr())
-	s.log.Info("login", "user", u.Name, "tls", s.tlsOn, "read_only", u.ReadOnly)
+	s.log.Info("login", "tls", s.tlsOn, "read_only", u.ReadOnly)
 	s.reply(ftp.CodeLoggedIn, "Login successful.")
 	return true
 }

@@ -244,11 +244,7 @@ func (s *session) cleanup() {
 		tc.Close()
 	}
 	s.raw.Close()
-	user := ""
-	if s.user != nil {
-		user = s.user.Name
-	}
-	s.log.Info("disconnect", "user", user)
+	s.log.Info("disconnect")
 }
 
 // startTLS runs the server side of the control connection's handshake and
