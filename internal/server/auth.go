@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,14 +160,15 @@ func (s *session) authenticate(ctx context.Context, name, password string) (user
 		return u, "cleartext login not allowed"
 	}
 	if rehash {
-		go s.rehash(u.Name, password)
+		go s.rehash(s.log, u.Name, password)
 	}
 	return u, ""
 }
 
 // rehash upgrades a legacy or weak hash to the current argon2id after a
 // successful login, the only time the password is known.
-func (s *session) rehash(name, password string) {
+// It gets the logger as an argument: the session replaces its own at login.
+func (s *session) rehash(log *slog.Logger, name, password string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := s.srv.passwords.Hash(ctx, password)
@@ -174,10 +176,10 @@ func (s *session) rehash(name, password string) {
 		err = s.srv.accounts.SetHash(ctx, name, h)
 	}
 	if err != nil {
-		s.log.Error("rehash failed", "user", name, "err", err)
+		log.Error("rehash failed", "user", name, "err", err)
 		return
 	}
-	s.log.Info("password rehashed to argon2id", "user", name)
+	log.Info("password rehashed to argon2id", "user", name)
 }
 
 func (s *session) loginFailed(name, why string) bool {

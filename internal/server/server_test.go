@@ -780,3 +780,27 @@ func TestSTOUAndEPSVALL(t *testing.T) {
 	rc.cmd(503, "PORT 127,0,0,1,195,80")
 	rc.epsv()
 }
+
+// An imported legacy hash logs in and is replaced by argon2id.
+func TestLegacyHashRehashedAtLogin(t *testing.T) {
+	ts := startServer(t)
+	// openssl passwd -6 -salt saltsalt 'correct horse battery staple'
+	const legacy = "$6$saltsalt$CPgxBHZBXfhC6lX1yxpdEsbQfXmg3WXVj8AoVwyNFLfb5AtbfM8k6A8yehv1z6sgzoH/DUIs7YK9hVnGhTjhW/"
+	ts.addUser(t, "old", func(u *users.User) { u.Hash = legacy })
+	ts.dial(t, "old", clientTLS())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		u, err := ts.store.Get(context.Background(), "old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(u.Hash, "$argon2id$") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hash not upgraded: %.10s...", u.Hash)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.dial(t, "old", clientTLS()) // the new hash verifies too
+}
