@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/port21/port21/internal/certs"
 	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/metrics"
 	"github.com/port21/port21/internal/server"
 	"github.com/port21/port21/internal/users"
 )
@@ -67,6 +70,7 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.DurationVar(&flags.BanWindow.Duration, "ban-window", flags.BanWindow.Duration, "window in which failed logins are counted")
 	f.DurationVar(&flags.BanDuration.Duration, "ban-duration", flags.BanDuration.Duration, "how long a ban lasts")
 	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
+	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
 	return cmd
 }
 
@@ -116,13 +120,21 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{
+	opts := server.Options{
 		Config:    cfg,
 		Cert:      cert.TLS,
 		Accounts:  store,
 		Passwords: hasher,
 		Logger:    log,
-	})
+	}
+	if cfg.MetricsListen != "" {
+		m := metrics.New()
+		opts.Metrics = m
+		if err := serveMetrics(ctx, cfg.MetricsListen, m.Handler(), log); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}
@@ -136,6 +148,25 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 			printFirstUser(stdout, firstUser, firstPassword, cert, control)
 		}
 	})
+}
+
+// serveMetrics serves /metrics until ctx is done.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	context.AfterFunc(ctx, func() { hs.Close() })
+	log.Info("metrics", "addr", ln.Addr().String())
+	return nil
 }
 
 // ensureFirstUser creates one account with a random password when the store

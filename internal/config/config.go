@@ -53,6 +53,9 @@ type Config struct {
 
 	// LogFormat is "text" or "json"; the audit log goes to standard error.
 	LogFormat string `toml:"log-format"`
+	// MetricsListen, when set, serves Prometheus metrics at /metrics on
+	// this address (keep it on loopback or a management network).
+	MetricsListen string `toml:"metrics-listen"`
 }
 
 // Default returns the embedded defaults: loopback only, TLS required by the
@@ -242,6 +245,11 @@ func (c Config) Validate() (Validated, error) {
 		}
 		if c.BanDuration.Duration <= 0 {
 			return bad("ban-duration", "must be positive when max-login-failures is set")
+		}
+	}
+	if c.MetricsListen != "" {
+		if err := checkListen(c.MetricsListen); err != nil {
+			return bad("metrics-listen", "%v", err)
 		}
 	}
 	switch c.LogFormat {

@@ -123,6 +123,7 @@ func (s *session) cmdPASS(arg string) bool {
 		s.reply(ftp.CodeNotLoggedIn, "Login failed: your home directory is not available; tell the administrator.")
 		return true
 	}
+	s.srv.metrics.Login(true)
 	s.user = &u
 	// Every later line of the audit log names the account.
 	s.log = s.log.With("user", u.Name)
@@ -184,12 +185,14 @@ func (s *session) rehash(log *slog.Logger, name, password string) {
 
 func (s *session) loginFailed(name, why string) bool {
 	s.failures++
+	s.srv.metrics.Login(false)
 	banned, until := s.srv.bans.Fail(s.remote.Addr())
 	s.log.Warn("login failed", "user", name, "reason", why, "banned", banned)
 	if s.srv.failDelay > 0 {
 		time.Sleep(s.srv.failDelay)
 	}
 	if banned {
+		s.srv.metrics.Banned()
 		s.log.Warn("address banned", "until", until.Format(time.RFC3339))
 		s.reply(ftp.CodeServiceNotAvailable, "Login incorrect. Too many failed logins: your address is banned for a while.")
 		return false

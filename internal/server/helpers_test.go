@@ -35,9 +35,9 @@ type testServer struct {
 	logs  *bytes.Buffer
 }
 
-type serverOpt func(*config.Config)
-
-func startServer(t testing.TB, opts ...serverOpt) *testServer {
+// startServer takes options of two kinds: func(*config.Config) to change
+// the configuration, and a Metrics to receive counters.
+func startServer(t testing.TB, opts ...any) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Default()
@@ -45,8 +45,16 @@ func startServer(t testing.TB, opts ...serverOpt) *testServer {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.PassivePorts = "30000-39999"
 	cfg.DataTimeout = config.Duration{Duration: 5 * time.Second}
+	var metrics Metrics
 	for _, o := range opts {
-		o(&cfg)
+		switch o := o.(type) {
+		case func(*config.Config):
+			o(&cfg)
+		case Metrics:
+			metrics = o
+		default:
+			t.Fatalf("startServer: unknown option %T", o)
+		}
 	}
 	v, err := cfg.Validate()
 	if err != nil {
@@ -69,6 +77,7 @@ func startServer(t testing.TB, opts ...serverOpt) *testServer {
 		Passwords: users.NewHasher(2),
 		Logger:    slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		FailDelay: -1,
+		Metrics:   metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -38,6 +38,24 @@ type Passwords interface {
 	Hash(ctx context.Context, password string) (string, error)
 }
 
+// Metrics receives the server's counters (package metrics implements it
+// for Prometheus). Methods are called from many goroutines.
+type Metrics interface {
+	SessionStarted()
+	SessionEnded()
+	Login(ok bool)
+	Banned()
+	Transfer(op string, upload bool, bytes int64, ok bool)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) SessionStarted()                    {}
+func (noMetrics) SessionEnded()                      {}
+func (noMetrics) Login(bool)                         {}
+func (noMetrics) Banned()                            {}
+func (noMetrics) Transfer(string, bool, int64, bool) {}
+
 // Options are everything a Server needs; Config must come from
 // config.Config.Validate.
 type Options struct {
@@ -46,6 +64,8 @@ type Options struct {
 	Accounts  Accounts
 	Passwords Passwords
 	Logger    *slog.Logger
+	// Metrics, if not nil, receives counters.
+	Metrics Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// FailDelay is the pause after a failed login (slows guessing on one
@@ -60,6 +80,7 @@ type Server struct {
 	accounts  Accounts
 	passwords Passwords
 	log       *slog.Logger
+	metrics   Metrics
 	now       func() time.Time
 	failDelay time.Duration
 	tlsBase   *tls.Config
@@ -96,6 +117,7 @@ func New(opts Options) (*Server, error) {
 		accounts:  opts.Accounts,
 		passwords: opts.Passwords,
 		log:       opts.Logger,
+		metrics:   opts.Metrics,
 		now:       opts.Now,
 		failDelay: opts.FailDelay,
 		tlsBase:   base,
@@ -110,6 +132,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
 	}
 	switch {
 	case s.failDelay == 0:
@@ -231,6 +256,8 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	s.sessions[sess] = struct{}{}
 	s.byBinding[sess.binding] = sess
 	s.mu.Unlock()
+	s.metrics.SessionStarted()
+	defer s.metrics.SessionEnded()
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -803,4 +804,48 @@ func TestLegacyHashRehashedAtLogin(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ts.dial(t, "old", clientTLS()) // the new hash verifies too
+}
+
+type countingMetrics struct {
+	mu                     sync.Mutex
+	sessions, ok, failed   int
+	transfers, transferred int64
+}
+
+func (m *countingMetrics) SessionStarted() { m.mu.Lock(); m.sessions++; m.mu.Unlock() }
+func (m *countingMetrics) SessionEnded()   {}
+func (m *countingMetrics) Banned()         {}
+func (m *countingMetrics) Login(ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ok {
+		m.ok++
+	} else {
+		m.failed++
+	}
+}
+func (m *countingMetrics) Transfer(_ string, _ bool, n int64, _ bool) {
+	m.mu.Lock()
+	m.transfers++
+	m.transferred += n
+	m.mu.Unlock()
+}
+
+func TestMetricsAreReported(t *testing.T) {
+	m := &countingMetrics{}
+	ts := startServer(t, m)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.startTLS(clientTLS())
+	rc.cmd(331, "USER alice")
+	rc.cmd(530, "PASS wrong")
+	c := ts.dial(t, "alice", clientTLS())
+	if err := c.Stor("m", strings.NewReader("12345")); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sessions != 2 || m.ok != 1 || m.failed != 1 || m.transfers != 1 || m.transferred != 5 {
+		t.Errorf("metrics: %+v", m)
+	}
 }

@@ -94,6 +94,8 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 		if t.aborted.Load() {
 			res.code, res.msg = ftp.CodeTransferAborted, "Connection closed; transfer aborted."
 		}
+		upload := op == "STOR" || op == "APPE" || op == "STOU"
+		s.srv.metrics.Transfer(op, upload, res.bytes, res.code == ftp.CodeTransferComplete)
 		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
 			"ms", time.Since(start).Milliseconds(), "code", res.code, "err", res.err)
 		s.reply(res.code, "%s", res.msg)

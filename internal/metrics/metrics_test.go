@@ -1,0 +1,40 @@
+package metrics
+
+import (
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestExposition(t *testing.T) {
+	m := New()
+	m.SessionStarted()
+	m.SessionStarted()
+	m.SessionEnded()
+	m.Login(true)
+	m.Login(false)
+	m.Login(false)
+	m.Banned()
+	m.Transfer("RETR", false, 1000, true)
+	m.Transfer("STOR", true, 10, false)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, want := range []string{
+		"port21_sessions 1",
+		"port21_connections_total 2",
+		`port21_logins_total{result="ok"} 1`,
+		`port21_logins_total{result="failed"} 2`,
+		"port21_bans_total 1",
+		`port21_transfers_total{op="RETR",result="ok"} 1`,
+		`port21_transfers_total{op="STOR",result="failed"} 1`,
+		`port21_transfer_bytes_total{direction="out"} 1000`,
+		`port21_transfer_bytes_total{direction="in"} 10`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
