@@ -82,6 +82,7 @@ func TestValidate(t *testing.T) {
 		{"max-login-failures", func(c *Config) { c.MaxLoginFailures = -1 }},
 		{"ban-window", func(c *Config) { c.BanWindow.Duration = 0 }},
 		{"log-format", func(c *Config) { c.LogFormat = "xml" }},
+		{"metrics-listen", func(c *Config) { c.MetricsListen = "localhost" }},
 	} {
 		c := Default()
 		tc.mutate(&c)
