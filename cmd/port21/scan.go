@@ -57,8 +57,11 @@ more than 2^32 are refused. Closed and filtered ports are not reported; every
 port that accepted a connection is, with an error if it did not speak FTP.
 
 Default checks write nothing to the target and send no password but the
-anonymous convention. --intrusive adds an anonymous upload (a small file, deleted
-at once) and a short list of default credentials.
+anonymous convention; like nmap's ftp-anon, they read the anonymous listing and
+report world-writable directories. --intrusive adds an anonymous upload (a small
+file, deleted at once, in the login directory or else in up to three of its
+subdirectories, upload/ and world-writable ones first) and a short list of
+default credentials, tried on up to three connections at once.
 
 Exit status: 0, or 1 on error, or 2 when --fail-on is given and a finding at or
 above that severity was found.`,

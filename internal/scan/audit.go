@@ -31,13 +31,6 @@ const anonPassword = "port21-scan@example.com"
 // acts on the PORT command reaches no one. Only the reply code is read.
 var bounceTarget = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 1}), 1025)
 
-// defaultCredentials is the short list tried by --intrusive. It is
-// deliberately short: each attempt is a failed login in the target's logs
-// and may count towards a ban.
-var defaultCredentials = [][2]string{
-	{"admin", "admin"}, {"ftp", "ftp"}, {"test", "test"}, {"user", "user"}, {"root", "root"},
-}
-
 // ErrNotFTP reports a service that answered, but not like an FTP server.
 var ErrNotFTP = errors.New("scan: not an FTP service")
 
@@ -66,6 +59,8 @@ type audit struct {
 	// anonNeedsTLS is set when plain anonymous login was refused for want of
 	// TLS, so it is worth trying again after AUTH TLS.
 	anonNeedsTLS bool
+	// noData is set when a passive data connection could not be made.
+	noData bool
 }
 
 // Audit probes one target. The bool is false when the port did not accept
@@ -118,16 +113,21 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 // dial opens a TCP connection to the target, after waiting for the rate
 // limiter, with the audit's deadline set on it.
 func (a *audit) dial() (net.Conn, error) {
-	if err := a.s.limiter.Wait(a.ctx); err != nil {
+	return a.dialCtx(a.ctx)
+}
+
+// dialCtx is dial under ctx, a context derived from the audit's.
+func (a *audit) dialCtx(ctx context.Context) (net.Conn, error) {
+	if err := a.s.limiter.Wait(ctx); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, a.s.opts.ConnectTimeout)
+	cctx, cancel := context.WithTimeout(ctx, a.s.opts.ConnectTimeout)
 	defer cancel()
-	c, err := a.s.dial(ctx, "tcp", a.addr.String())
+	c, err := a.s.dial(cctx, "tcp", a.addr.String())
 	if err != nil {
 		return nil, err
 	}
-	if d, ok := a.ctx.Deadline(); ok {
+	if d, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(d)
 	}
 	return c, nil
@@ -148,11 +148,17 @@ func (a *audit) bannerWait() time.Duration {
 // open connects and reads the greeting: plainly, or with a TLS handshake
 // first when implicit is set. It returns the connection and the greeting.
 func (a *audit) open(implicit bool, cfg *tls.Config) (*conn, ftp.Reply, error) {
-	raw, err := a.dial()
+	return a.openCtx(a.ctx, implicit, cfg)
+}
+
+// openCtx is open under ctx, a context derived from the audit's: cancelling
+// it closes the connection.
+func (a *audit) openCtx(ctx context.Context, implicit bool, cfg *tls.Config) (*conn, ftp.Reply, error) {
+	raw, err := a.dialCtx(ctx)
 	if err != nil {
 		return nil, ftp.Reply{}, err
 	}
-	c := newConn(a.ctx, raw)
+	c := newConn(ctx, raw)
 	if implicit {
 		if err := c.startTLS(cfg); err != nil {
 			c.close()
@@ -406,8 +412,9 @@ func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidenc
 }
 
 // loggedInChecks runs the checks that need a session: the bounce probe, the
-// PASV address, and with --intrusive an anonymous upload. plainData says the
-// data connection would be unencrypted, which the upload needs.
+// PASV address, the listing's world-writable directories, and with
+// --intrusive an anonymous upload. plainData says the data connection would
+// be unencrypted, which the listing and the upload need.
 func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 	bounce := "EPRT " + ftp.FormatEPRT(bounceTarget6)
 	if a.addr.Addr().Is4() {
@@ -438,52 +445,19 @@ func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 			}
 		}
 	}
-	if a.s.opts.Intrusive && plainData {
-		return a.anonymousWrite(c)
-	}
-	return nil
-}
-
-// anonymousWrite stores a small uniquely named file and deletes it. The data
-// connection goes to the target's own address with the port of the EPSV or
-// PASV reply, whatever address a PASV reply names.
-func (a *audit) anonymousWrite(c *conn) error {
-	port, ev, err := a.passivePort(c)
-	if err != nil || port == 0 {
-		return err
-	}
-	name := "port21-scan-" + randomName() + ".txt"
-	if err := a.s.limiter.Wait(a.ctx); err != nil {
-		return err
-	}
-	dc, err := a.s.dial(a.ctx, "tcp", netip.AddrPortFrom(a.addr.Addr(), port).String())
-	if err != nil {
-		return nil // no data connection: the check is inconclusive
-	}
-	defer dc.Close()
-	_ = dc.SetDeadline(a.deadline())
-	r, sev, err := c.cmd("STOR " + name)
-	if err != nil {
-		return err
-	}
-	if r.Code != ftp.CodeFileStatusOK && r.Code != ftp.CodeDataConnOpen {
+	if !plainData {
 		return nil
 	}
-	_, _ = io.WriteString(dc, "port21 scan write test; safe to delete\n")
-	dc.Close()
-	r2, err := c.reply()
+	// Like nmap's ftp-anon, read the listing (safe, read-only) for
+	// world-writable directories; --intrusive then confirms with an upload.
+	entries, err := a.listLogin(c)
 	if err != nil {
 		return err
 	}
-	sev.Received += "\n" + replyText(r2)
-	if !r2.Completion() {
-		return nil
+	a.noteWritableDirs(entries)
+	if a.s.opts.Intrusive {
+		return a.anonymousWrite(c, entries)
 	}
-	_, dev, err := c.cmd("DELE " + name)
-	if err != nil {
-		return err
-	}
-	a.add(IDAnonymousWrite, basisConfirmed, ev, sev, dev)
 	return nil
 }
 
@@ -582,43 +556,6 @@ func (a *audit) protCheck(c *conn) (bool, error) {
 	ev.Note = "after logging in over TLS as anonymous, clear-text data connections were accepted"
 	a.add(IDDataCleartext, basisConfirmed, ev)
 	return true, nil
-}
-
-// defaultCreds tries the short list of well-known credentials, over TLS
-// when the service has it. It stops at the first success.
-func (a *audit) defaultCreds() error {
-	useTLS := a.svc.TLS != ""
-	c, _, err := a.open(a.implicit, a.inspectConfig(0, 0, nil))
-	if err != nil {
-		return fmt.Errorf("default-credentials connection: %w", err)
-	}
-	defer c.close()
-	if useTLS && !a.implicit {
-		if r, _, err := c.cmd("AUTH TLS"); err != nil || r.Code != ftp.CodeAuthOK {
-			return err
-		}
-		if err := c.startTLS(a.inspectConfig(0, 0, nil)); err != nil {
-			return fmt.Errorf("default-credentials TLS: %w", err)
-		}
-	}
-	for _, cred := range defaultCredentials {
-		r, ev1, err := c.cmd("USER " + cred[0])
-		if err != nil {
-			return nil // many servers hang up after failures: inconclusive
-		}
-		if r.Code != ftp.CodeNeedPassword {
-			continue
-		}
-		r, ev2, err := c.cmd("PASS " + cred[1])
-		if err != nil {
-			return nil
-		}
-		if r.Code == ftp.CodeLoggedIn {
-			a.add(IDDefaultCreds, basisConfirmed, ev1, ev2)
-			return nil
-		}
-	}
-	return nil
 }
 
 // cveChecks adds the dataset's entries for the product and version found,

@@ -13,6 +13,8 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"path"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +38,12 @@ type fake struct {
 	// delay is how long the server waits before its greeting, like one
 	// doing a slow reverse DNS lookup.
 	delay time.Duration
+	// listing is sent on the data connection for LIST when its reply is
+	// "data".
+	listing string
+	// storDirs, when set, are the only directories ("" the login one) where
+	// STOR with reply "data" succeeds; elsewhere it is refused with 553.
+	storDirs []string
 	// raw, when set, replaces the whole session: the hostile peers.
 	raw func(net.Conn)
 	// helloReply, when set, answers ClientHellos without extensions (the
@@ -160,10 +168,24 @@ func (f *fake) session(c net.Conn) {
 			r.Reset(tc)
 			continue
 		case verb == "EPSV" && reply == "data":
+			if dataLn != nil {
+				dataLn.Close()
+			}
 			if dataLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 				return
 			}
 			reply = fmt.Sprintf("229 Entering Extended Passive Mode (|||%d|)\r\n", netip.MustParseAddrPort(dataLn.Addr().String()).Port())
+		case verb == "STOR" && reply == "data" && dataLn != nil && f.storDirs != nil && !slices.Contains(f.storDirs, path.Dir("/" + line[5:])[1:]):
+			reply = "553 Could not create file.\r\n"
+		case verb == "LIST" && reply == "data" && dataLn != nil:
+			dc, err := dataLn.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(rw, "150 Here comes the directory listing.\r\n")
+			io.WriteString(dc, f.listing)
+			dc.Close()
+			reply = "226 Directory send OK.\r\n"
 		case verb == "STOR" && reply == "data" && dataLn != nil:
 			dc, err := dataLn.Accept()
 			if err != nil {

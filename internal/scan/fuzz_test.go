@@ -95,3 +95,35 @@ func TestClientHelloRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseListLine feeds arbitrary listing lines to the parser. A name it
+// accepts is sent back to the server in STOR and DELE commands, so it must
+// never hold a line break or other control character, a slash, or be "."
+// or "..".
+func FuzzParseListLine(f *testing.F) {
+	for _, s := range []string{
+		"drwxrwxrwx    2 0        0            4096 Nov 24 16:47 upload",
+		"-rw-r--r--   1 ftp      ftp            17 Jan  1  2020 read me.txt\r\n",
+		"lrwxrwxrwx   1 0 0 4 Nov 24 16:47 up -> upload",
+		"drwxrwxrwx 2 0 0 4096 Nov 24 16:47 x\rDELE y",
+		"total 8", "11-24-26  04:47PM       <DIR>          upload", "",
+		"drwxrwxrwx\t2\t0\t0\t4096\tNov\t24\t16:47\t\t..",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		e, ok := parseListLine(line)
+		if !ok {
+			return
+		}
+		if !safeName(e.name) || strings.ContainsAny(e.name, "\r\n\x00/") || e.name == "." || e.name == ".." {
+			t.Fatalf("unsafe name %q from %q", e.name, line)
+		}
+		if len(e.mode) != 10 {
+			t.Fatalf("mode %q from %q", e.mode, line)
+		}
+		if !utf8.ValidString(e.line) || len(e.line) > 512+16 { // clean may finish a rune past its cap, then adds "..."
+			t.Fatalf("evidence line %q from %q", e.line, line)
+		}
+	})
+}

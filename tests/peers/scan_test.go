@@ -23,24 +23,15 @@ type scanCase struct {
 	intrusive []string
 	// fingerprint is the product the fingerprint must name.
 	fingerprint string
-	// known is how port21 scan is wrong about this peer today, when it is:
-	// a bug reported to the scanner's owner and not fixed yet. The test
-	// accepts exactly that output, logging why, and fails once the scanner
-	// is right, so that the entry gets deleted.
-	known *knownBug
-}
-
-// knownBug is what port21 scan reports today for a peer where it is wrong.
-type knownBug struct {
-	why       string
-	ids       []string // what a default scan reports today
-	intrusive []string // what --intrusive adds today
-	err       string   // a substring of the target error reported today, if any
+	// writable are the anonymous directories the default scan must name as
+	// world-writable in the anonymous-login evidence, and where --intrusive
+	// must have stored its file.
+	writable []string
 }
 
 var scanCases = []scanCase{
 	{
-		product: testpeers.VSFTPD, profile: testpeers.ProfileBad, fingerprint: "vsftpd",
+		product: testpeers.VSFTPD, profile: testpeers.ProfileBad, fingerprint: "vsftpd", writable: []string{"upload/"},
 		ids: []string{
 			"anonymous-login",   // anonymous_enable=YES
 			"cleartext-login",   // local_enable=YES with ssl_enable=NO: USER answered 331 in clear
@@ -51,11 +42,6 @@ var scanCases = []scanCase{
 		intrusive: []string{
 			"anonymous-write", // anon_upload_enable=YES, write_enable=YES, upload/ world-writable
 		},
-		known: &knownBug{
-			why: "anonymous-write: the scanner only tries STOR in the login directory, which vsftpd " +
-				"requires to be read-only for anonymous users, not in a writable subdirectory such as upload/",
-			ids: []string{"anonymous-login", "cleartext-login", "ftp-bounce", "no-tls", "version-disclosed"},
-		},
 	},
 	{
 		product: testpeers.VSFTPD, profile: testpeers.ProfileHardened, fingerprint: "vsftpd",
@@ -65,7 +51,7 @@ var scanCases = []scanCase{
 		},
 	},
 	{
-		product: testpeers.ProFTPD, profile: testpeers.ProfileBad, fingerprint: "proftpd",
+		product: testpeers.ProFTPD, profile: testpeers.ProfileBad, fingerprint: "proftpd", writable: []string{"upload/"},
 		ids: []string{
 			"anonymous-login",        // <Anonymous> with UserAlias anonymous ftp
 			"cleartext-login",        // TLSRequired off
@@ -79,15 +65,6 @@ var scanCases = []scanCase{
 		intrusive: []string{
 			"anonymous-write", // <Directory upload> <Limit WRITE> AllowAll
 		},
-		known: &knownBug{
-			why: "anonymous-write: the scanner only tries STOR in the login directory, which is read-only " +
-				"here as on most real servers, not in a writable subdirectory such as upload/; " +
-				"default-credentials: USER ftp is ProFTPD's anonymous alias (UserAlias anonymous ftp), " +
-				"so ftp/ftp is the anonymous login already reported, not a default password",
-			ids: []string{"anonymous-login", "cleartext-login", "data-cleartext-allowed", "ftp-bounce",
-				"tls-alpaca", "tls-cert-untrusted", "tls-legacy-protocol", "version-disclosed"},
-			intrusive: []string{"default-credentials"},
-		},
 	},
 	{
 		product: testpeers.ProFTPD, profile: testpeers.ProfileHardened, fingerprint: "proftpd",
@@ -97,7 +74,7 @@ var scanCases = []scanCase{
 		},
 	},
 	{
-		product: testpeers.PureFTPd, profile: testpeers.ProfileBad, fingerprint: "pure-ftpd",
+		product: testpeers.PureFTPd, profile: testpeers.ProfileBad, fingerprint: "pure-ftpd", writable: []string{"upload/"},
 		ids: []string{
 			"anonymous-login",        // NoAnonymous no, and an ftp account
 			"cleartext-login",        // TLS 1 (optional)
@@ -108,12 +85,6 @@ var scanCases = []scanCase{
 		},
 		intrusive: []string{
 			"anonymous-write", // AnonymousCantUpload no, upload/ world-writable
-		},
-		known: &knownBug{
-			why: "anonymous-write: the scanner only tries STOR in the login directory, which is read-only " +
-				"here as on most real servers, not in a writable subdirectory such as upload/",
-			ids: []string{"anonymous-login", "cleartext-login", "data-cleartext-allowed", "ftp-bounce",
-				"tls-alpaca", "tls-cert-untrusted"},
 		},
 	},
 	{
@@ -163,7 +134,15 @@ func TestScanPeers(t *testing.T) {
 				if intrusive {
 					want = append(slices.Clone(tc.ids), tc.intrusive...)
 				}
-				checkScan(t, tc, intrusive, res, sorted(want))
+				checkScan(t, intrusive, res, sorted(want))
+				for _, dir := range tc.writable {
+					if !intrusive && !evidenceNames(res, dir) {
+						t.Errorf("default scan: anonymous-login evidence does not name %s as world-writable: %+v", dir, res.Findings)
+					}
+					if intrusive && !noteNames(res, "anonymous-write", "stored a file in "+dir) {
+						t.Errorf("--intrusive scan: anonymous-write evidence does not name %s: %+v", dir, res.Findings)
+					}
+				}
 				if !intrusive && res.Error == "" && (res.Service == nil || !sameProduct(res.Service.Product, tc.fingerprint)) {
 					t.Errorf("fingerprint %+v, want product %s", res.Service, tc.fingerprint)
 				}
@@ -172,33 +151,14 @@ func TestScanPeers(t *testing.T) {
 	}
 }
 
-// checkScan compares a scan's findings with the expected ids, allowing
-// the case's known bug exactly as described.
-func checkScan(t *testing.T, tc scanCase, intrusive bool, res jsonResult, want []string) {
+// checkScan compares a scan's findings with the expected ids: exactly
+// those, and no target error.
+func checkScan(t *testing.T, intrusive bool, res jsonResult, want []string) {
 	t.Helper()
 	got := ids(res)
 	mode := "default scan"
 	if intrusive {
 		mode = "--intrusive scan"
-	}
-	right := slices.Equal(got, want) && res.Error == ""
-	if tc.known != nil {
-		today := tc.known.ids
-		if intrusive {
-			today = append(slices.Clone(today), tc.known.intrusive...)
-		}
-		errToday := tc.known.err == "" && res.Error == "" || tc.known.err != "" && strings.Contains(res.Error, tc.known.err)
-		matchesToday := slices.Equal(got, sorted(today)) && errToday
-		switch {
-		case matchesToday && !right:
-			t.Logf("%s: known scanner bug, accepted for now: %s\n got %q (error %q)\nright %q", mode, tc.known.why, got, res.Error, want)
-			return
-		case matchesToday: // the bug does not show in this mode
-			return
-		case right:
-			t.Errorf("%s: port21 scan is right now; delete or update the known bug: %s", mode, tc.known.why)
-			return
-		}
 	}
 	if res.Error != "" {
 		t.Errorf("%s: target error: %s", mode, res.Error)
@@ -206,6 +166,21 @@ func checkScan(t *testing.T, tc scanCase, intrusive bool, res jsonResult, want [
 	if !slices.Equal(got, want) {
 		t.Errorf("%s findings:\n got %q\nwant %q", mode, got, want)
 	}
+}
+
+// noteNames reports whether finding id has evidence whose note contains s.
+func noteNames(res jsonResult, id, s string) bool {
+	for _, f := range res.Findings {
+		if f.ID != id {
+			continue
+		}
+		for _, e := range f.Evidence {
+			if strings.Contains(e.Note, s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sameProduct compares product names loosely: "ProFTPD" is "proftpd",
