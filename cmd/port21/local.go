@@ -45,10 +45,10 @@ func newLocalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "local [--config-path PATH...]",
 		Short: "Is an FTP port open on this machine, who owns it, and what is wrong with its configuration",
-		Long: `List every listening TCP socket on an FTP port (21, 990, 2121 and the passive range of any
-configuration found) and every local listener that greets like FTP, IPv4 and IPv6, with its
-process, executable, user and how long it has listened; say what the firewall does with it
-from outside; and audit the FTP server configurations on this machine (vsftpd, ProFTPD with
+		Long: `List every listening TCP socket on an FTP port (21, 990, 2121, and the listen ports and
+passive range of any configuration found), every socket of an FTP daemon, and every local
+listener that greets like FTP, IPv4 and IPv6, with its process, executable, user and how
+long it has listened; say what the firewall does with it from outside; and audit the FTP server configurations on this machine (vsftpd, ProFTPD with
 its includes, Pure-FTPd, port21).
 
 Without root, the owners of other users' sockets and the firewall rules cannot be read:
@@ -71,14 +71,26 @@ severity was found.`,
 	f.StringVar(&lf.format, "format", "table", "report format: table, json, jsonl, sarif, csv or html")
 	f.StringVarP(&lf.output, "output", "o", "", "write the report to FILE instead of standard output")
 	f.StringVar(&lf.failOn, "fail-on", "", "exit 2 when a finding of this severity or higher exists (info, low, medium, high, critical)")
-	f.DurationVar(&lf.probeTimeout, "probe-timeout", 500*time.Millisecond, "how long to wait for a local listener's greeting")
+	f.DurationVar(&lf.probeTimeout, "probe-timeout", defaultProbeTimeout, "how long to wait for a local listener's greeting")
 	return cmd
 }
+
+// defaultProbeTimeout is how long a local listener has to greet. 500 ms
+// once missed a ProFTPD, which forks a session (and may look up the
+// client's name) before it greets. Probes run concurrently and listeners on
+// the ports of an audited configuration are FTP without a greeting, so a
+// longer wait costs little: at most this much per probeConcurrency
+// listeners that never greet.
+const defaultProbeTimeout = 2 * time.Second
+
+// probeConcurrency is how many local listeners are probed at once.
+const probeConcurrency = 64
 
 // localListener is a listener port21 local reports on.
 type localListener struct {
 	sockets.Listener
 	greeting string
+	why      string                // why it counts as FTP
 	fw       []firewall.PortStatus // per family the listener accepts
 }
 
@@ -162,6 +174,7 @@ func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []
 		}
 	}
 	var passive [][2]uint16
+	control := map[uint16]string{} // listen port -> the configuration that sets it
 	var confResults []report.Result
 	for _, s := range srcs {
 		r := confaudit.Audit(s)
@@ -173,21 +186,27 @@ func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []
 		if r.Err != nil {
 			res.Error = r.Err.Error()
 		}
-		if r.Passive[0] != 0 {
-			passive = append(passive, r.Passive)
+		if r.Ports.Passive[0] != 0 {
+			passive = append(passive, r.Ports.Passive)
+		}
+		for _, p := range r.Ports.Control {
+			if _, ok := control[p]; !ok {
+				control[p] = s.Path
+			}
 		}
 		rep.Inputs = append(rep.Inputs, s.Path)
 		confResults = append(confResults, res)
 	}
 
-	greet := env.probe(ctx, all, lf.probeTimeout, 32)
+	greet := env.probe(ctx, all, lf.probeTimeout, probeConcurrency)
 	var ls []localListener
 	for i, l := range all {
-		g, isFTP := greet[i]
-		if !isFTP && !slices.Contains(ftpPorts, l.Port) && !slices.ContainsFunc(passive, func(r [2]uint16) bool { return l.Port >= r[0] && l.Port <= r[1] }) {
+		g, greeted := greet[i]
+		why := ftpReason(l, greeted, control, passive)
+		if why == "" {
 			continue
 		}
-		ls = append(ls, localListener{Listener: l, greeting: g})
+		ls = append(ls, localListener{Listener: l, greeting: g, why: why})
 	}
 
 	// What the firewall does with each listener's port, per family.
@@ -227,6 +246,36 @@ func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []
 	return rep, ls, slices.Compact(notes)
 }
 
+// ftpDaemons are process names that only ever listen for FTP.
+var ftpDaemons = []string{"vsftpd", "proftpd", "pure-ftpd", "in.ftpd", "ftpd"}
+
+// ftpReason says why a listener is reported as FTP, or "" when it is not:
+// it greeted like FTP, listens on a well-known FTP port, on a port an
+// audited configuration listens on or in its passive range, or belongs to
+// an FTP daemon. Only the greeting needs the listener to answer in time.
+func ftpReason(l sockets.Listener, greeted bool, control map[uint16]string, passive [][2]uint16) string {
+	switch {
+	case greeted:
+		return "it greets like an FTP server"
+	case slices.Contains(ftpPorts, l.Port):
+		return fmt.Sprintf("port %d is a well-known FTP port", l.Port)
+	}
+	if f, ok := control[l.Port]; ok {
+		return fmt.Sprintf("port %d is where %s makes the server listen", l.Port, f)
+	}
+	for _, r := range passive {
+		if l.Port >= r[0] && l.Port <= r[1] {
+			return fmt.Sprintf("port %d is in a configured passive range (%d-%d)", l.Port, r[0], r[1])
+		}
+	}
+	for _, p := range l.Processes {
+		if slices.Contains(ftpDaemons, p.Name) {
+			return "it belongs to " + p.Name + ", an FTP server"
+		}
+	}
+	return ""
+}
+
 // families is who can reach an address: an IPv6 wildcard socket also
 // takes IPv4 (unless bindv6only is set, which is rare).
 func families(a netip.Addr) []string {
@@ -252,6 +301,9 @@ func listenerResult(l localListener, passiveFlag string) report.Result {
 		Findings: []finding.Finding{},
 	}
 	var ev []finding.Evidence
+	if l.why != "" {
+		ev = append(ev, finding.Evidence{Note: "reported as FTP: " + l.why})
+	}
 	for _, p := range l.Processes {
 		note := fmt.Sprintf("process %s (pid %d", p.Name, p.PID)
 		if p.Exe != "" {
@@ -304,7 +356,7 @@ func listenerResult(l localListener, passiveFlag string) report.Result {
 		ID:       idFTPListener,
 		Severity: finding.Info,
 		Title:    "FTP service listening",
-		Detail:   "A process listens on an FTP port or greets like an FTP server.",
+		Detail:   "A process listens on an FTP port (well-known, or set by a configuration on this machine), is an FTP daemon, or greets like an FTP server.",
 		Target:   res.Target,
 		Basis:    "confirmed",
 		Evidence: ev,

@@ -63,17 +63,43 @@ func TestLocalFixture(t *testing.T) {
 		"[::]:21":                        {"firewall-open", "ftp-listener"}, // :: takes IPv4 too, which is open
 		"0.0.0.0:990":                    {"firewall-open", "ftp-listener"},
 		"127.0.0.1:2117":                 {"ftp-listener"},
-		"testdata/local/etc/vsftpd.conf": {"anonymous-login", "anonymous-write", "anonymous-write", "ftp-bounce", "logging-off", "no-chroot", "no-passive-range", "no-tls", "version-disclosed"},
+		"0.0.0.0:8021":                   {"firewall-open", "ftp-listener"}, // listen port of etc/port21/site.toml, no greeting
+		"127.0.0.1:3021":                 {"ftp-listener"},                  // a proftpd socket, no greeting
+		"testdata/local/etc/vsftpd.conf": {"anonymous-login", "anonymous-write", "anonymous-write", "cleartext-login", "ftp-bounce", "logging-off", "no-chroot", "no-passive-range", "no-tls", "version-disclosed"},
 	}
 	for k, w := range want {
 		if !slices.Equal(got[k], w) {
 			t.Errorf("%s: ids %q, want %q", k, got[k], w)
 		}
 	}
-	if _, ok := got["[::1]:22"]; ok {
-		t.Error("ssh on ::1:22 reported as FTP")
+	for _, k := range []string{"[::1]:22", "127.0.0.1:8080"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("%s reported as FTP", k)
+		}
 	}
-	if rep.Tool != "port21 local" || len(rep.Inputs) != 2 {
+	// Each listener says why it counts as FTP.
+	for _, r := range rep.Results {
+		if r.Target.File != "" {
+			continue
+		}
+		why := ""
+		for _, f := range r.Findings {
+			for _, e := range f.Evidence {
+				if strings.HasPrefix(e.Note, "reported as FTP: ") {
+					why = e.Note
+				}
+			}
+		}
+		if want := map[string]string{
+			"0.0.0.0:8021":   "testdata/local/etc/port21/site.toml",
+			"127.0.0.1:3021": "belongs to proftpd",
+			"127.0.0.1:2117": "greets like an FTP server",
+			"0.0.0.0:990":    "well-known FTP port",
+		}[r.Target.String()]; !strings.Contains(why, want) {
+			t.Errorf("%s: reason %q, want it to mention %q", r.Target, why, want)
+		}
+	}
+	if rep.Tool != "port21 local" || len(rep.Inputs) != 3 {
 		t.Errorf("tool %q inputs %q", rep.Tool, rep.Inputs)
 	}
 	// The human table names the process, the activation and the firewall.

@@ -128,3 +128,40 @@ func weakCiphers(s string) bool {
 	}
 	return false
 }
+
+// namesVersion reports whether a greeting set in a configuration names a
+// version number ("3.0.3", "1.3.8rc1", "v2.1"): `port21 scan` reports
+// version-disclosed when the greeting holds the version it fingerprinted.
+// Dotted quads (IPv4 addresses) and host names are not versions.
+func namesVersion(greeting string) bool {
+	toks := strings.FieldsFunc(greeting, func(r rune) bool {
+		return !(r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	})
+	for _, tok := range toks {
+		tok = strings.Trim(tok, ".")
+		tok = strings.TrimLeft(tok, "vV")
+		parts := strings.Split(tok, ".")
+		if len(parts) < 2 || len(parts) > 3 || !allDigits(parts[0]) {
+			continue
+		}
+		ok := true
+		for _, p := range parts[1:] {
+			if p == "" || p[0] < '0' || p[0] > '9' {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

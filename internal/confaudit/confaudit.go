@@ -45,11 +45,20 @@ type Result struct {
 	Findings []finding.Finding `json:"findings"`
 	// Files lists every file read (ProFTPD includes, Pure-FTPd options).
 	Files []string `json:"files,omitempty"`
-	// Passive is the passive port range the configuration sets, if any:
-	// `port21 local` watches it for listeners.
-	Passive [2]uint16 `json:"-"`
+	// Ports are where the configured server listens: `port21 local`
+	// reports listeners on them as FTP without waiting for a greeting.
+	Ports Ports `json:"-"`
 	// Err says why the audit is incomplete.
 	Err error `json:"-"`
+}
+
+// Ports are the TCP ports a configuration makes its server listen on.
+type Ports struct {
+	// Control are the control-connection ports (explicit and implicit
+	// FTPS), the built-in default when the configuration sets none.
+	Control []uint16
+	// Passive is the passive range; zero when the configuration sets none.
+	Passive [2]uint16
 }
 
 // ErrUnknownProduct means a configuration's product could not be told from
@@ -166,14 +175,14 @@ func Audit(s Source) Result {
 			return r
 		}
 		r.Files = []string{s.Path}
-		r.Findings, r.Passive = AuditVsftpd(s.Path, b)
+		r.Findings, r.Ports = AuditVsftpd(s.Path, b)
 	case ProFTPD:
 		conf := LoadProFTPD(s.Path)
 		r.Files = conf.Files
 		if len(conf.Errors) > 0 {
 			r.Err = errors.Join(conf.Errors...)
 		}
-		r.Findings, r.Passive = AuditProFTPD(conf)
+		r.Findings, r.Ports = AuditProFTPD(conf)
 	case PureFTPd:
 		conf, err := LoadPureFTPd(s.Path)
 		if err != nil {
@@ -181,7 +190,7 @@ func Audit(s Source) Result {
 			return r
 		}
 		r.Files = conf.Files
-		r.Findings, r.Passive = AuditPureFTPd(conf)
+		r.Findings, r.Ports = AuditPureFTPd(conf)
 	case Port21:
 		b, err := readFile(s.Path)
 		if err != nil {
@@ -189,10 +198,12 @@ func Audit(s Source) Result {
 			return r
 		}
 		r.Files = []string{s.Path}
-		r.Findings, r.Passive, r.Err = AuditPort21(s.Path, b)
+		r.Findings, r.Ports, r.Err = AuditPort21(s.Path, b)
 	default:
 		r.Err = fmt.Errorf("%w: %q", ErrUnknownProduct, s.Product)
 	}
+	slices.Sort(r.Ports.Control)
+	r.Ports.Control = slices.Compact(r.Ports.Control)
 	slices.SortStableFunc(r.Findings, func(a, b finding.Finding) int {
 		if finding.Less(a, b) {
 			return -1

@@ -25,16 +25,21 @@ func TestAudit(t *testing.T) {
 		product Product
 		want    string // sorted ids, space-separated
 		passive [2]uint16
+		control []uint16 // listen ports
 	}{
-		{"testdata/vsftpd-bad.conf", Vsftpd, "anonymous-login anonymous-write anonymous-write ftp-bounce logging-off no-chroot no-passive-range no-tls version-disclosed", [2]uint16{}},
-		{"testdata/vsftpd-good.conf", Vsftpd, "", [2]uint16{50000, 50100}},
-		{"testdata/vsftpd-weak-tls.conf", Vsftpd, "cleartext-login data-cleartext-allowed no-passive-range tls-legacy-protocol tls-truncation-allowed tls-weak-cipher version-disclosed writable-chroot", [2]uint16{}},
-		{"testdata/proftpd-bad/proftpd.conf", ProFTPD, "anonymous-login anonymous-write cleartext-login data-cleartext-allowed ftp-bounce no-chroot tls-legacy-protocol", [2]uint16{49152, 65534}},
-		{"testdata/proftpd-good/proftpd.conf", ProFTPD, "", [2]uint16{50000, 50100}},
-		{"testdata/pure-ftpd-bad/conf", PureFTPd, "anonymous-login anonymous-write cleartext-login data-cleartext-allowed ftp-bounce no-chroot no-passive-range", [2]uint16{}},
-		{"testdata/pure-ftpd-good.conf", PureFTPd, "", [2]uint16{50000, 50100}},
-		{"testdata/port21-bad.toml", Port21, "no-login-ban tls-truncation-allowed", [2]uint16{50000, 50010}},
-		{"testdata/port21-good.toml", Port21, "", [2]uint16{50000, 50100}},
+		{"testdata/vsftpd-bad.conf", Vsftpd, "anonymous-login anonymous-write anonymous-write cleartext-login ftp-bounce logging-off no-chroot no-passive-range no-tls version-disclosed", [2]uint16{}, []uint16{21}},
+		{"testdata/vsftpd-good.conf", Vsftpd, "", [2]uint16{50000, 50100}, []uint16{21}},
+		{"testdata/vsftpd-weak-tls.conf", Vsftpd, "cleartext-login data-cleartext-allowed no-passive-range tls-legacy-protocol tls-truncation-allowed tls-weak-cipher version-disclosed writable-chroot", [2]uint16{}, []uint16{21}},
+		{"testdata/vsftpd-anon-tls.conf", Vsftpd, "anonymous-login data-cleartext-allowed tls-legacy-protocol version-disclosed", [2]uint16{50000, 50100}, []uint16{2121}},
+		{"testdata/proftpd-bad/proftpd.conf", ProFTPD, "anonymous-login anonymous-write cleartext-login data-cleartext-allowed ftp-bounce no-chroot tls-legacy-protocol tls-weak-cipher version-disclosed", [2]uint16{49152, 65534}, []uint16{21}},
+		{"testdata/proftpd-good/proftpd.conf", ProFTPD, "", [2]uint16{50000, 50100}, []uint16{21}},
+		{"testdata/proftpd-notls.conf", ProFTPD, "cleartext-login logging-off no-passive-range no-tls version-disclosed", [2]uint16{}, []uint16{21, 2121, 2200}},
+		{"testdata/proftpd-default-ident.conf", ProFTPD, "version-disclosed", [2]uint16{50000, 50100}, nil},
+		{"testdata/pure-ftpd-bad/conf", PureFTPd, "anonymous-login anonymous-write cleartext-login data-cleartext-allowed ftp-bounce no-chroot no-passive-range tls-weak-cipher", [2]uint16{}, []uint16{2121}},
+		{"testdata/pure-ftpd-good.conf", PureFTPd, "", [2]uint16{50000, 50100}, []uint16{21}},
+		{"testdata/pure-ftpd-notls.conf", PureFTPd, "cleartext-login logging-off no-tls", [2]uint16{50000, 50100}, []uint16{2100}},
+		{"testdata/port21-bad.toml", Port21, "no-login-ban tls-truncation-allowed", [2]uint16{50000, 50010}, []uint16{21, 990}},
+		{"testdata/port21-good.toml", Port21, "", [2]uint16{50000, 50100}, []uint16{2121}},
 	} {
 		r := Audit(Source{Path: tc.path, Product: tc.product})
 		if r.Err != nil && tc.product != ProFTPD {
@@ -43,8 +48,11 @@ func TestAudit(t *testing.T) {
 		if got := strings.Join(ids(r.Findings), " "); got != tc.want {
 			t.Errorf("%s: ids\n got %q\nwant %q", tc.path, got, tc.want)
 		}
-		if r.Passive != tc.passive {
-			t.Errorf("%s: passive %v, want %v", tc.path, r.Passive, tc.passive)
+		if r.Ports.Passive != tc.passive {
+			t.Errorf("%s: passive %v, want %v", tc.path, r.Ports.Passive, tc.passive)
+		}
+		if !slices.Equal(r.Ports.Control, tc.control) {
+			t.Errorf("%s: listen ports %v, want %v", tc.path, r.Ports.Control, tc.control)
 		}
 		for _, f := range r.Findings {
 			if f.Target.File == "" || f.Fix.Summary == "" || f.Title == "" || f.Basis != "config" {
@@ -171,6 +179,24 @@ func TestFromCommandLine(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("FromCommandLine(%q, %q) = %q, want %q", tc.name, tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestNamesVersion(t *testing.T) {
+	for s, want := range map[string]bool{
+		"ProFTPD 1.3.8 Server ready.": true,
+		"vsFTPd 3.0.3 ready.":         true,
+		"FTP server v2.1":             true,
+		"release 1.3.8rc1":            true,
+		"FTP server ready.":           false,
+		"Welcome to ftp.example.com":  false,
+		"Server at 192.0.2.1":         false,
+		"":                            false,
+		"3.":                          false,
+	} {
+		if got := namesVersion(s); got != want {
+			t.Errorf("namesVersion(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -16,7 +16,7 @@ func seed(f *testing.F, files ...string) {
 }
 
 func FuzzAuditVsftpd(f *testing.F) {
-	seed(f, "testdata/vsftpd-bad.conf", "testdata/vsftpd-good.conf", "testdata/vsftpd-weak-tls.conf")
+	seed(f, "testdata/vsftpd-bad.conf", "testdata/vsftpd-good.conf", "testdata/vsftpd-weak-tls.conf", "testdata/vsftpd-anon-tls.conf")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fs, _ := AuditVsftpd("f.conf", b)
 		for _, x := range fs {
@@ -28,7 +28,7 @@ func FuzzAuditVsftpd(f *testing.F) {
 }
 
 func FuzzParseProFTPD(f *testing.F) {
-	seed(f, "testdata/proftpd-bad/proftpd.conf", "testdata/proftpd-bad/conf.d/anon.conf", "testdata/proftpd-good/proftpd.conf")
+	seed(f, "testdata/proftpd-bad/proftpd.conf", "testdata/proftpd-bad/conf.d/anon.conf", "testdata/proftpd-good/proftpd.conf", "testdata/proftpd-notls.conf", "testdata/proftpd-default-ident.conf")
 	f.Add([]byte("</Anonymous>\n<\n<>\n\"\\\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ds := ParseProFTPD("f.conf", b)
@@ -42,7 +42,7 @@ func FuzzParseProFTPD(f *testing.F) {
 }
 
 func FuzzAuditPureFTPdConf(f *testing.F) {
-	seed(f, "testdata/pure-ftpd-good.conf")
+	seed(f, "testdata/pure-ftpd-good.conf", "testdata/pure-ftpd-notls.conf")
 	f.Add([]byte("TLS\t1\nPassivePortRange 2:1\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		opts := ParsePureFTPdConf("f.conf", b)

@@ -3,7 +3,9 @@ package confaudit
 import (
 	"bufio"
 	"bytes"
+	"net"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/port21/port21/internal/config"
@@ -13,14 +15,14 @@ import (
 // AuditPort21 audits a port21 TOML configuration. port21 is secure by
 // default, so what can be wrong is what the file turns off. An invalid
 // file is an error: `port21 serve` would refuse it.
-func AuditPort21(file string, b []byte) ([]finding.Finding, [2]uint16, error) {
+func AuditPort21(file string, b []byte) ([]finding.Finding, Ports, error) {
 	cfg, err := config.Decode(b, file, config.Default())
 	if err != nil {
-		return []finding.Finding{}, [2]uint16{}, err
+		return []finding.Finding{}, Ports{}, err
 	}
 	v, err := cfg.Validate()
 	if err != nil {
-		return []finding.Finding{}, [2]uint16{}, err
+		return []finding.Finding{}, Ports{}, err
 	}
 	lines := tomlKeyLines(b)
 	var out []finding.Finding
@@ -34,7 +36,15 @@ func AuditPort21(file string, b []byte) ([]finding.Finding, [2]uint16, error) {
 	if !cfg.RequireCloseNotify {
 		add(IDTruncationAllowed, "require-close-notify", "require-close-notify = true")
 	}
-	return out, [2]uint16{v.Passive.Low, v.Passive.High}, nil
+	ports := Ports{Passive: [2]uint16{v.Passive.Low, v.Passive.High}}
+	for _, l := range []string{cfg.Listen, cfg.ImplicitTLSListen} {
+		if _, p, err := net.SplitHostPort(l); err == nil {
+			if n, err := strconv.ParseUint(p, 10, 16); err == nil && n > 0 {
+				ports.Control = append(ports.Control, uint16(n))
+			}
+		}
+	}
+	return out, ports, nil
 }
 
 type keyLine struct {

@@ -204,7 +204,7 @@ func inAnonymous(d ProFTPDDirective) bool {
 }
 
 // AuditProFTPD audits a loaded ProFTPD configuration.
-func AuditProFTPD(c *ProFTPDConfig) ([]finding.Finding, [2]uint16) {
+func AuditProFTPD(c *ProFTPDConfig) ([]finding.Finding, Ports) {
 	var out []finding.Finding
 	main := ""
 	if len(c.Files) > 0 {
@@ -284,6 +284,9 @@ func AuditProFTPD(c *ProFTPDConfig) ([]finding.Finding, [2]uint16) {
 	tls := last("tlsengine")
 	if !on(tls) {
 		add(IDNoTLS, tls, "TLSEngine on", "TLSRSACertificateFile /etc/ssl/certs/ftp.pem", "TLSRSACertificateKeyFile /etc/ssl/private/ftp.key", "TLSRequired on")
+		// Without TLS ProFTPD takes every login in clear ("USER x" is
+		// answered 331), which is what `port21 scan` reports.
+		add(IDCleartextLogin, tls, "TLSEngine on", "TLSRequired on")
 	} else {
 		req := last("tlsrequired")
 		v := arg(req)
@@ -337,10 +340,65 @@ func AuditProFTPD(c *ProFTPDConfig) ([]finding.Finding, [2]uint16) {
 	if d := last("transferlog"); d != nil && arg(d) == "none" {
 		add(IDLoggingOff, d, "TransferLog /var/log/proftpd/xferlog")
 	}
-	if d := last("serverident"); d != nil && on(d) && len(d.Args) > 1 && strings.Contains(d.Args[1], "%v") {
-		add(IDVersionDisclosed, d, "ServerIdent on \"FTP server ready\"")
+	// ServerIdent on without a string is the default: "ProFTPD Server
+	// (name) [address]" names the product, and before 1.3.6 its version
+	// too, which the configuration cannot rule out.
+	switch d := last("serverident"); {
+	case d == nil:
+		add(IDVersionDisclosed, nil, "ServerIdent on \"FTP server ready.\"")
+		out[len(out)-1].Evidence = []finding.Evidence{{Note: "ServerIdent not set: ProFTPD greets with \"ProFTPD Server (name) [address]\", and before 1.3.6 with its version"}}
+	case on(d) && len(d.Args) < 2:
+		add(IDVersionDisclosed, d, "ServerIdent on \"FTP server ready.\"")
+	case on(d) && namesVersion(strings.Join(d.Args[1:], " ")):
+		add(IDVersionDisclosed, d, "ServerIdent on \"FTP server ready.\"")
 	}
-	return out, passive
+	return out, Ports{Control: proPorts(c), Passive: passive}
+}
+
+// proPorts returns the ports ProFTPD listens on: the main server's Port
+// (21 by default; "Port 0" turns the main server off) and the Port of
+// every <VirtualHost> (21 when it sets none).
+func proPorts(c *ProFTPDConfig) []uint16 {
+	var out []uint16
+	mainSet := false
+	vhosts := map[string]bool{} // <VirtualHost> sections, by name
+	vhostSet := map[string]bool{}
+	for _, d := range c.Directives {
+		vh := ""
+		for _, s := range d.Sections {
+			if strings.HasPrefix(s, "virtualhost") {
+				vh = s
+			}
+		}
+		if d.Name == "<virtualhost" {
+			vhosts[strings.ToLower(strings.Join(append([]string{"virtualhost"}, d.Args...), " "))] = true
+			continue
+		}
+		if d.Name != "port" || len(d.Args) == 0 {
+			continue
+		}
+		p, err := strconv.ParseUint(d.Args[0], 10, 16)
+		if err != nil {
+			continue
+		}
+		if vh != "" {
+			vhostSet[vh] = true
+		} else {
+			mainSet = true
+		}
+		if p > 0 {
+			out = append(out, uint16(p))
+		}
+	}
+	if !mainSet {
+		out = append(out, 21)
+	}
+	for vh := range vhosts {
+		if !vhostSet[vh] {
+			out = append(out, 21)
+		}
+	}
+	return out
 }
 
 // limitCoversWrite reports whether a "<Limit ...>" section names writes.

@@ -97,7 +97,7 @@ func ParsePureFTPdConf(file string, b []byte) map[string]PureFTPdOption {
 // AuditPureFTPd audits a Pure-FTPd configuration. Built-in defaults:
 // anonymous allowed when an "ftp" account exists, uploads by anonymous
 // allowed, TLS off, no chroot.
-func AuditPureFTPd(c *PureFTPdConfig) ([]finding.Finding, [2]uint16) {
+func AuditPureFTPd(c *PureFTPdConfig) ([]finding.Finding, Ports) {
 	var out []finding.Finding
 	// fix renders "Option value" the way this configuration is written.
 	fix := func(opt, val string) string {
@@ -138,6 +138,8 @@ func AuditPureFTPd(c *PureFTPdConfig) ([]finding.Finding, [2]uint16) {
 	switch {
 	case tls <= 0:
 		add(IDNoTLS, "TLS", fix("TLS", "3"), "# certificate and key in /etc/ssl/private/pure-ftpd.pem")
+		// Without TLS every login is in clear, as `port21 scan` sees it.
+		add(IDCleartextLogin, "TLS", fix("TLS", "3"))
 	case tls == 1:
 		add(IDCleartextLogin, "TLS", fix("TLS", "3"))
 		add(IDDataCleartext, "TLS", fix("TLS", "3"))
@@ -174,6 +176,21 @@ func AuditPureFTPd(c *PureFTPdConfig) ([]finding.Finding, [2]uint16) {
 	if strings.EqualFold(c.Options["syslogfacility"].Value, "none") {
 		add(IDLoggingOff, "SyslogFacility", fix("SyslogFacility", "ftp"))
 	}
+	// Pure-FTPd never names its version in the greeting: no
+	// version-disclosed here.
 	slices.SortStableFunc(out, func(a, b finding.Finding) int { return strings.Compare(a.ID, b.ID) })
-	return out, passive
+	return out, Ports{Control: []uint16{pureBindPort(c.Options["bind"].Value)}, Passive: passive}
+}
+
+// pureBindPort reads Pure-FTPd's Bind (-S) setting, "[address,]port", and
+// returns the port, 21 by default.
+func pureBindPort(v string) uint16 {
+	v = strings.TrimSpace(v)
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	if p, err := strconv.ParseUint(strings.TrimSpace(v), 10, 16); err == nil && p > 0 {
+		return uint16(p)
+	}
+	return 21
 }

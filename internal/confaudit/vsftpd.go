@@ -57,7 +57,7 @@ func vsBool(opts map[string]VsftpdOption, key string, def bool) (bool, VsftpdOpt
 // AuditVsftpd audits vsftpd.conf. Defaults are Debian's vsftpd 3.0.3
 // built-in ones (anonymous_enable defaults to NO there, YES upstream, so
 // only an explicit YES is reported).
-func AuditVsftpd(file string, b []byte) ([]finding.Finding, [2]uint16) {
+func AuditVsftpd(file string, b []byte) ([]finding.Finding, Ports) {
 	opts := ParseVsftpd(b)
 	var out []finding.Finding
 	add := func(id string, o VsftpdOption, fix ...string) {
@@ -80,7 +80,13 @@ func AuditVsftpd(file string, b []byte) ([]finding.Finding, [2]uint16) {
 	}
 	ssl, sslOpt := vsBool(opts, "ssl_enable", false)
 	if !ssl {
-		add(IDNoTLS, sslOpt, "ssl_enable=YES", "rsa_cert_file=/etc/ssl/certs/ftp.pem", "rsa_private_key_file=/etc/ssl/private/ftp.key")
+		add(IDNoTLS, sslOpt, "ssl_enable=YES", "rsa_cert_file=/etc/ssl/certs/ftp.pem", "rsa_private_key_file=/etc/ssl/private/ftp.key", "force_local_logins_ssl=YES", "force_local_data_ssl=YES")
+		// Without TLS every local login is a cleartext login, as
+		// `port21 scan` sees it: "USER x" is answered 331 in clear. An
+		// anonymous-only server answers 530 instead.
+		if local {
+			add(IDCleartextLogin, sslOpt, "ssl_enable=YES", "force_local_logins_ssl=YES")
+		}
 	} else {
 		if local {
 			if on, o := vsBool(opts, "force_local_logins_ssl", true); !on {
@@ -89,6 +95,22 @@ func AuditVsftpd(file string, b []byte) ([]finding.Finding, [2]uint16) {
 			if on, o := vsBool(opts, "force_local_data_ssl", true); !on {
 				add(IDDataCleartext, o, "force_local_data_ssl=YES")
 			}
+		}
+		// Anonymous sessions may use TLS only with allow_anon_ssl; then
+		// their data connections stay in clear unless forced.
+		if allow, _ := vsBool(opts, "allow_anon_ssl", false); anon && allow {
+			if on, o := vsBool(opts, "force_anon_data_ssl", false); !on {
+				add(IDDataCleartext, o, "force_anon_data_ssl=YES")
+			}
+		}
+		legacyOK := strings.Contains(strings.ToUpper(opts["ssl_ciphers"].Value), "@SECLEVEL=0")
+		if on, o := vsBool(opts, "ssl_tlsv1", true); on && legacyOK {
+			// OpenSSL 3 refuses TLS 1.0 and 1.1 above security level 0:
+			// with SECLEVEL=0 the default ssl_tlsv1=YES lets them in.
+			if o.Line == 0 {
+				o = opts["ssl_ciphers"]
+			}
+			add(IDTLSLegacyProtocol, o, "ssl_tlsv1=NO", "ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL")
 		}
 		for _, k := range []string{"ssl_sslv2", "ssl_sslv3"} {
 			if on, o := vsBool(opts, k, false); on {
@@ -134,11 +156,22 @@ func AuditVsftpd(file string, b []byte) ([]finding.Finding, [2]uint16) {
 	if on, o := vsBool(opts, "xferlog_enable", false); !on {
 		add(IDLoggingOff, o, "xferlog_enable=YES")
 	}
-	if _, ok := opts["ftpd_banner"]; !ok {
-		if _, ok := opts["banner_file"]; !ok {
-			out = append(out, newFinding(IDVersionDisclosed, Vsftpd, file, 0,
-				"ftpd_banner not set: vsftpd greets with its version, e.g. \"220 (vsFTPd 3.0.3)\"", "ftpd_banner=FTP server ready"))
+	if banner, ok := opts["ftpd_banner"]; ok {
+		if namesVersion(banner.Value) {
+			add(IDVersionDisclosed, banner, "ftpd_banner=FTP server ready.")
 		}
+	} else if _, ok := opts["banner_file"]; !ok {
+		out = append(out, newFinding(IDVersionDisclosed, Vsftpd, file, 0,
+			"ftpd_banner not set: vsftpd greets with its version, e.g. \"220 (vsFTPd 3.0.3)\"", "ftpd_banner=FTP server ready."))
 	}
-	return out, passive
+	return out, Ports{Control: []uint16{vsPort(opts)}, Passive: passive}
+}
+
+// vsPort is the port a standalone vsftpd listens on (listen_port, 21 by
+// default). Under inetd the port is inetd's, usually 21 too.
+func vsPort(opts map[string]VsftpdOption) uint16 {
+	if p, err := strconv.ParseUint(opts["listen_port"].Value, 10, 16); err == nil && p > 0 {
+		return uint16(p)
+	}
+	return 21
 }
