@@ -232,6 +232,35 @@ func (rc *rawClient) epsv() string {
 	return net.JoinHostPort(host, fmt.Sprint(port))
 }
 
+// transfer runs one data command over a fresh passive connection: it sends
+// body (for uploads), reads what the server sends (for downloads), and
+// expects 150 and then want on the control connection.
+func (rc *rawClient) transfer(cmd string, body []byte, want int) (ftpReply, []byte) {
+	rc.t.Helper()
+	addr := rc.epsv()
+	rc.send("%s", cmd)
+	var cfg *tls.Config
+	if rc.tls != nil {
+		cfg = rc.tls
+	}
+	dc, err := dialData(rc.t, addr, "", cfg)
+	if err != nil {
+		rc.t.Fatalf("%s: data connection: %v", cmd, err)
+	}
+	prelim := rc.expect(150)
+	var got []byte
+	if body != nil {
+		dc.Write(body)
+	} else {
+		got, _ = io.ReadAll(dc)
+	}
+	dc.Close()
+	rc.expect(want)
+	return prelim, got
+}
+
+type ftpReply = wire.Reply
+
 // dialData connects to a data address, optionally from a given local IP,
 // and wraps it in TLS with cfg when cfg is not nil.
 func dialData(t *testing.T, addr string, from string, cfg *tls.Config) (net.Conn, error) {

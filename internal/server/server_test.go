@@ -347,16 +347,7 @@ func TestUploadWithoutCloseNotifyDiscarded(t *testing.T) {
 		t.Errorf("truncated upload stored: %v", err)
 	}
 	// The same upload closed properly is kept.
-	addr = rc.epsv()
-	rc.send("STOR whole.bin")
-	dc, err = dialData(t, addr, "", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc.expect(150)
-	dc.Write([]byte("whole"))
-	dc.Close()
-	rc.expect(226)
+	rc.transfer("STOR whole.bin", []byte("whole"), 226)
 	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "whole.bin")); string(b) != "whole" {
 		t.Errorf("upload = %q", b)
 	}
@@ -507,29 +498,10 @@ func TestASCIIMode(t *testing.T) {
 	rc := ts.raw(t)
 	rc.login("alice", cfg)
 	rc.cmd(200, "TYPE A")
-	addr := rc.epsv()
-	rc.send("RETR unix.txt")
-	dc, err := dialData(t, addr, "", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(dc)
-	dc.Close()
-	rc.expect(150)
-	rc.expect(226)
-	if string(got) != "a\r\nb\r\nc\r\n" {
+	if _, got := rc.transfer("RETR unix.txt", nil, 226); string(got) != "a\r\nb\r\nc\r\n" {
 		t.Errorf("ASCII RETR = %q", got)
 	}
-	addr = rc.epsv()
-	rc.send("STOR dos.txt")
-	dc, err = dialData(t, addr, "", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc.expect(150)
-	dc.Write([]byte("x\r\ny\r\nlone\rcr\r"))
-	dc.Close()
-	rc.expect(226)
+	rc.transfer("STOR dos.txt", []byte("x\r\ny\r\nlone\rcr\r"), 226)
 	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "dos.txt")); string(b) != "x\ny\nlone\rcr\r" {
 		t.Errorf("ASCII STOR stored %q", b)
 	}
@@ -752,19 +724,9 @@ func TestSTOUAndEPSVALL(t *testing.T) {
 	ts := startServer(t)
 	ts.addUser(t, "alice", nil)
 	writeFile(t, filepath.Join(ts.home("alice"), "report.txt"), []byte("taken"))
-	cfg := clientTLS()
 	rc := ts.raw(t)
-	rc.login("alice", cfg)
-	addr := rc.epsv()
-	rc.send("STOU report.txt")
-	dc, err := dialData(t, addr, "", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := rc.expect(150)
-	dc.Write([]byte("unique"))
-	dc.Close()
-	rc.expect(226)
+	rc.login("alice", clientTLS())
+	rep, _ := rc.transfer("STOU report.txt", []byte("unique"), 226)
 	name := strings.TrimPrefix(rep.Message(), "FILE: ")
 	if name == "report.txt" || name == rep.Message() {
 		t.Fatalf("STOU named %q", rep.Message())
