@@ -9,15 +9,15 @@ import (
 // Finding ids. Those shared with `port21 scan` mean the same thing there:
 // a scan confirms on the wire what the configuration says here.
 const (
-	IDAnonymousLogin    = "anonymous-login"
-	IDAnonymousWrite    = "anonymous-write"
-	IDNoTLS             = "no-tls"
-	IDCleartextLogin    = "cleartext-login"
-	IDDataCleartext     = "data-cleartext-allowed"
-	IDTLSLegacyProtocol = "tls-legacy-protocol"
-	IDTLSWeakCipher     = "tls-weak-cipher"
-	IDFTPBounce         = "ftp-bounce"
-	IDVersionDisclosed  = "version-disclosed"
+	IDAnonymousLogin    = finding.IDAnonymousLogin
+	IDAnonymousWrite    = finding.IDAnonymousWrite
+	IDNoTLS             = finding.IDNoTLS
+	IDCleartextLogin    = finding.IDCleartextLogin
+	IDDataCleartext     = finding.IDDataCleartext
+	IDTLSLegacyProtocol = finding.IDTLSLegacyProtocol
+	IDTLSWeakCipher     = finding.IDTLSWeakCipher
+	IDFTPBounce         = finding.IDFTPBounce
+	IDVersionDisclosed  = finding.IDVersionDisclosed
 	// Configuration-only ids.
 	IDNoChroot          = "no-chroot"
 	IDWritableChroot    = "writable-chroot"

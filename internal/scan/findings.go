@@ -13,20 +13,20 @@ import (
 // them, and `port21 local` uses the same ids for the same problems found in
 // configuration files.
 const (
-	IDNoTLS             = "no-tls"
-	IDCleartextLogin    = "cleartext-login"
-	IDAnonymousLogin    = "anonymous-login"
-	IDAnonymousWrite    = "anonymous-write"
-	IDTLSLegacyProtocol = "tls-legacy-protocol"
-	IDTLSWeakCipher     = "tls-weak-cipher"
+	IDNoTLS             = finding.IDNoTLS
+	IDCleartextLogin    = finding.IDCleartextLogin
+	IDAnonymousLogin    = finding.IDAnonymousLogin
+	IDAnonymousWrite    = finding.IDAnonymousWrite
+	IDTLSLegacyProtocol = finding.IDTLSLegacyProtocol
+	IDTLSWeakCipher     = finding.IDTLSWeakCipher
 	IDTLSCertExpired    = "tls-cert-expired"
 	IDTLSCertUntrusted  = "tls-cert-untrusted"
 	IDTLSCertName       = "tls-cert-name-mismatch"
 	IDTLSWeakKey        = "tls-weak-key"
-	IDDataCleartext     = "data-cleartext-allowed"
-	IDFTPBounce         = "ftp-bounce"
+	IDDataCleartext     = finding.IDDataCleartext
+	IDFTPBounce         = finding.IDFTPBounce
 	IDPASVLeak          = "pasv-address-leak"
-	IDVersionDisclosed  = "version-disclosed"
+	IDVersionDisclosed  = finding.IDVersionDisclosed
 	IDDefaultCreds      = "default-credentials"
 	IDALPACA            = "tls-alpaca"
 )
