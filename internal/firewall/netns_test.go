@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func newLab(t *testing.T, bin string) *lab {
 		t.Fatalf("port21 user add: %v\n%s", err, out)
 	}
 	l.cacert = filepath.Join(l.dataDir, "tls", "cert.pem")
-	var log strings.Builder
+	var log lockedLog
 	// One server per family, sharing the data directory (and so the
 	// user and the certificate); the first creates the certificate.
 	for i, listen := range []string{"198.51.100.1:21", "[fd00:21::1]:21"} {
@@ -314,4 +315,23 @@ func TestApplyNetns(t *testing.T) {
 			l.expect("rollback of confirmed apply", true, true)
 		})
 	}
+}
+
+// lockedLog collects the output of both servers: each has its own copying
+// goroutine, so writes must not interleave unguarded.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
