@@ -89,9 +89,9 @@ password in clear: only from its --allow networks, or from loopback if it has no
 				}
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, *dataDir)
+			store, err := openUserStore(ctx, op, *dataDir)
 			if err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+				return err
 			}
 			defer store.Close()
 			// Check before the (deliberately slow) hashing and creating a home.
@@ -153,9 +153,9 @@ and printed once. Sessions already logged in are not affected.`,
 			const op = "user passwd"
 			name := args[0]
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, *dataDir)
+			store, err := openUserStore(ctx, op, *dataDir)
 			if err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+				return err
 			}
 			defer store.Close()
 			if _, err := store.Get(ctx, name); err != nil {
@@ -221,9 +221,9 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 				}
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, *dataDir)
+			store, err := openUserStore(ctx, op, *dataDir)
 			if err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+				return err
 			}
 			defer store.Close()
 			u, err := store.Get(ctx, name)
@@ -288,9 +288,9 @@ they are no longer needed. Sessions already logged in go on until they end.`,
 			const op = "user del"
 			name := args[0]
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, *dataDir)
+			store, err := openUserStore(ctx, op, *dataDir)
 			if err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+				return err
 			}
 			defer store.Close()
 			u, err := store.Get(ctx, name)
@@ -331,9 +331,9 @@ Password hashes are never shown.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			const op = "user list"
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, *dataDir)
+			store, err := openUserStore(ctx, op, *dataDir)
 			if err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+				return err
 			}
 			defer store.Close()
 			us, err := store.List(ctx)
@@ -432,9 +432,9 @@ from anywhere, read-write.`,
 				return fmt.Errorf("%s: %s: %w", op, args[0], err)
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, *dataDir)
+			store, err := openUserStore(ctx, op, *dataDir)
 			if err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+				return err
 			}
 			defer store.Close()
 			w := cmd.OutOrStdout()
@@ -501,15 +501,20 @@ func yesNo(b bool) string {
 }
 
 // openUserStore creates the data directory (0700: it holds the password
-// database and the TLS key) if missing, and opens its users.db.
-func openUserStore(ctx context.Context, dataDir string) (*users.Store, error) {
+// database and the TLS key) if missing, and opens its users.db. Errors name
+// the subcommand op.
+func openUserStore(ctx context.Context, op, dataDir string) (*users.Store, error) {
 	if dataDir == "" {
-		return nil, errors.New("--data-dir is empty")
+		return nil, fmt.Errorf("%s: --data-dir is empty", op)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+		return nil, fmt.Errorf("%s: create data directory: %w", op, err)
 	}
-	return users.OpenStore(ctx, filepath.Join(dataDir, "users.db"))
+	store, err := users.OpenStore(ctx, filepath.Join(dataDir, "users.db"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return store, nil
 }
 
 // notFound turns a store error for name into the CLI's message.
