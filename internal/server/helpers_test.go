@@ -144,6 +144,21 @@ func (ts *testServer) dial(t *testing.T, user string, cfg *tls.Config) *ftp.Serv
 	return c
 }
 
+// retr downloads name from offset with the Go client and returns it all.
+func retr(t testing.TB, c *ftp.ServerConn, name string, offset uint64) []byte {
+	t.Helper()
+	r, err := c.RetrFrom(name, offset)
+	if err != nil {
+		t.Fatalf("RETR %s from %d: %v", name, offset, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("RETR %s: %v", name, err)
+	}
+	return b
+}
+
 // rawClient speaks the control protocol by hand, for what a client
 // library would not let a test do.
 type rawClient struct {

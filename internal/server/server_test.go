@@ -30,23 +30,11 @@ func TestRoundTripWithGoClient(t *testing.T) {
 	if err := c.Stor("big.bin", bytes.NewReader(data)); err != nil {
 		t.Fatalf("STOR: %v", err)
 	}
-	r, err := c.Retr("big.bin")
-	if err != nil {
-		t.Fatalf("RETR: %v", err)
-	}
-	got, err := io.ReadAll(r)
-	r.Close()
-	if err != nil || sha256.Sum256(got) != sha256.Sum256(data) {
-		t.Fatalf("download differs (%d bytes, err %v)", len(got), err)
+	if got := retr(t, c, "big.bin", 0); sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("download differs (%d bytes)", len(got))
 	}
 	// Resume a download from an offset.
-	r, err = c.RetrFrom("big.bin", 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ = io.ReadAll(r)
-	r.Close()
-	if !bytes.Equal(got, data[1000:]) {
+	if got := retr(t, c, "big.bin", 1000); !bytes.Equal(got, data[1000:]) {
 		t.Fatal("resumed download differs")
 	}
 	// Resume an upload: the first half is on the server, send the rest.
@@ -412,13 +400,7 @@ func TestReadOnlyUser(t *testing.T) {
 	if err := c.Delete("f"); err == nil {
 		t.Error("read-only user could delete")
 	}
-	r, err := c.Retr("f")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(r)
-	r.Close()
-	if string(b) != "data" {
+	if b := retr(t, c, "f", 0); string(b) != "data" {
 		t.Errorf("RETR = %q", b)
 	}
 }
@@ -519,13 +501,7 @@ func TestIPv6(t *testing.T) {
 	if err := c.Stor("v6", strings.NewReader("six")); err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.Retr("v6")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(r)
-	r.Close()
-	if string(b) != "six" {
+	if b := retr(t, c, "v6", 0); string(b) != "six" {
 		t.Errorf("got %q", b)
 	}
 }
@@ -539,19 +515,7 @@ func TestRESTAppliesToOneTransfer(t *testing.T) {
 		offset uint64
 		want   string
 	}{{4, "456789"}, {0, "0123456789"}} {
-		var r *ftp.Response
-		var err error
-		if tc.offset > 0 {
-			r, err = c.RetrFrom("f", tc.offset)
-		} else {
-			r, err = c.Retr("f")
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(r)
-		r.Close()
-		if string(b) != tc.want {
+		if b := retr(t, c, "f", tc.offset); string(b) != tc.want {
 			t.Errorf("offset %d: got %q, want %q", tc.offset, b, tc.want)
 		}
 	}
