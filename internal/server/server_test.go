@@ -18,6 +18,7 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/port21/port21/internal/config"
+	wire "github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/users"
 )
 
@@ -773,5 +774,40 @@ func TestMetricsAreReported(t *testing.T) {
 	defer m.mu.Unlock()
 	if m.sessions != 2 || m.ok != 1 || m.failed != 1 || m.transfers != 1 || m.transferred != 5 {
 		t.Errorf("metrics: %+v", m)
+	}
+}
+
+// public-host is what PASV announces (behind NAT); EPSV names no address.
+func TestPublicHostInPASV(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.PublicHost = "203.0.113.10" })
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	rep := rc.cmd(227, "PASV")
+	ap, err := wire.ParsePASVReply(rep.Message())
+	if err != nil || ap.Addr().String() != "203.0.113.10" {
+		t.Errorf("PASV announced %v (%v), want 203.0.113.10", ap, err)
+	}
+}
+
+// With require-close-notify off, an upload cut by a bare FIN is kept.
+func TestCloseNotifyNotRequired(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.RequireCloseNotify = false })
+	ts.addUser(t, "alice", nil)
+	cfg := clientTLS()
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	addr := rc.epsv()
+	rc.send("STOR cut.bin")
+	dc, err := dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.expect(150)
+	dc.Write([]byte("partial"))
+	dc.(*tls.Conn).NetConn().Close()
+	rc.expect(226)
+	if b, _ := os.ReadFile(filepath.Join(ts.home("alice"), "cut.bin")); string(b) != "partial" {
+		t.Errorf("stored %q", b)
 	}
 }
