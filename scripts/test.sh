@@ -30,11 +30,15 @@ done
 for lib in "${libs[@]}"; do
 	dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-	sudo=""
-	[ "$(id -u)" -eq 0 ] || sudo="sudo"
-	echo "test.sh: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+# internal/testpeers fetches vsftpd, proftpd and pure-ftpd with apt-get
+# download, which needs package lists even when nothing is missing.
+if [ ${#missing[@]} -gt 0 ] || ! apt-cache show vsftpd >/dev/null 2>&1; then
 	$sudo apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "test.sh: installing ${missing[*]}" >&2
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
