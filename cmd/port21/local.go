@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/port21/port21/internal/finding"
 	"github.com/port21/port21/internal/firewall"
 	"github.com/port21/port21/internal/report"
+	"github.com/port21/port21/internal/scan/targets"
 	"github.com/port21/port21/internal/sockets"
 )
 
@@ -29,6 +31,7 @@ type localFlags struct {
 	output       string
 	failOn       string
 	probeTimeout time.Duration
+	probePorts   string
 }
 
 // localEnv is where port21 local looks; tests point it at fixtures.
@@ -72,6 +75,7 @@ severity was found.`,
 	f.StringVarP(&lf.output, "output", "o", "", "write the report to FILE instead of standard output")
 	f.StringVar(&lf.failOn, "fail-on", "", "exit 2 when a finding of this severity or higher exists (info, low, medium, high, critical)")
 	f.DurationVar(&lf.probeTimeout, "probe-timeout", defaultProbeTimeout, "how long to wait for a local listener's greeting")
+	f.StringVar(&lf.probePorts, "probe-ports", "all", "which listening ports may be probed for an FTP greeting: all, none, or a list (21,990,2100-2200)")
 	return cmd
 }
 
@@ -91,6 +95,7 @@ type localListener struct {
 	sockets.Listener
 	greeting string
 	why      string                // why it counts as FTP
+	unprobed string                // why it was not probed, if so
 	fw       []firewall.PortStatus // per family the listener accepts
 }
 
@@ -108,7 +113,11 @@ func runLocal(ctx context.Context, env localEnv, lf localFlags, stdout, stderr i
 	if lf.probeTimeout <= 0 {
 		return errors.New("--probe-timeout: must be positive")
 	}
-	rep, listeners, notes := survey(ctx, env, lf)
+	probePorts, err := parseProbePorts(lf.probePorts)
+	if err != nil {
+		return fmt.Errorf("--probe-ports: %w", err)
+	}
+	rep, listeners, notes := survey(ctx, env, lf, probePorts)
 	out := stdout
 	var file *os.File
 	if lf.output != "" {
@@ -143,7 +152,7 @@ func runLocal(ctx context.Context, env localEnv, lf localFlags, stdout, stderr i
 var ftpPorts = []uint16{21, 990, 2121}
 
 // survey gathers listeners, firewall verdicts and configuration audits.
-func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []localListener, []string) {
+func survey(ctx context.Context, env localEnv, lf localFlags, probePorts func(uint16) bool) (report.Report, []localListener, []string) {
 	rep := report.Report{Tool: "port21 local", Started: env.now().UTC(), Results: []report.Result{}}
 	var notes []string
 
@@ -198,7 +207,25 @@ func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []
 		confResults = append(confResults, res)
 	}
 
-	greet := env.probe(ctx, all, lf.probeTimeout, probeConcurrency)
+	// Probe what may be probed; keep the index into all.
+	var probed []sockets.Listener
+	var probedAt []int
+	unprobed := map[int]string{}
+	for i, l := range all {
+		if !probePorts(l.Port) {
+			continue
+		}
+		if why := dataListener(l, control, passive); why != "" {
+			unprobed[i] = why
+			continue
+		}
+		probed = append(probed, l)
+		probedAt = append(probedAt, i)
+	}
+	greet := map[int]string{}
+	for j, g := range env.probe(ctx, probed, lf.probeTimeout, probeConcurrency) {
+		greet[probedAt[j]] = g
+	}
 	var ls []localListener
 	for i, l := range all {
 		g, greeted := greet[i]
@@ -206,7 +233,7 @@ func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []
 		if why == "" {
 			continue
 		}
-		ls = append(ls, localListener{Listener: l, greeting: g, why: why})
+		ls = append(ls, localListener{Listener: l, greeting: g, why: why, unprobed: unprobed[i]})
 	}
 
 	// What the firewall does with each listener's port, per family.
@@ -248,6 +275,77 @@ func survey(ctx context.Context, env localEnv, lf localFlags) (report.Report, []
 
 // ftpDaemons are process names that only ever listen for FTP.
 var ftpDaemons = []string{"vsftpd", "proftpd", "pure-ftpd", "in.ftpd", "ftpd"}
+
+// parseProbePorts parses --probe-ports: all, none, or a port list.
+func parseProbePorts(s string) (func(uint16) bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "all", "":
+		return func(uint16) bool { return true }, nil
+	case "none":
+		return func(uint16) bool { return false }, nil
+	}
+	ports, err := targets.ParsePorts(s)
+	if err != nil {
+		return nil, err
+	}
+	return func(p uint16) bool { return slices.Contains(ports, p) }, nil
+}
+
+// dataListener says why a listener is likely an FTP server's passive data
+// listener, or "" when it is not. Such a listener is never probed: the
+// server takes the first connection from the client's address as the
+// transfer it waits for, so a probe from this machine would take a local
+// client's data connection and fail its transfer. Servers bind passive
+// listeners to the control connection's own address, so a listener on the
+// wildcard address is not one.
+func dataListener(l sockets.Listener, control map[uint16]string, passive [][2]uint16) string {
+	if slices.Contains(ftpPorts, l.Port) || l.Addr.IsUnspecified() {
+		return ""
+	}
+	if _, ok := control[l.Port]; ok {
+		return ""
+	}
+	for _, r := range passive {
+		if l.Port >= r[0] && l.Port <= r[1] {
+			return fmt.Sprintf("in a configured passive range (%d-%d), where a probe could take a client's data connection", r[0], r[1])
+		}
+	}
+	for _, p := range l.Processes {
+		if slices.Contains(ftpDaemons, p.Name) {
+			return fmt.Sprintf("%s listens here off its control ports, likely for a passive data connection a probe could take", p.Name)
+		}
+		if cp, ok := port21ControlPorts(p); ok && !slices.Contains(cp, l.Port) {
+			return "port21 serve listens here off its control ports, likely for a passive data connection a probe could take"
+		}
+	}
+	return ""
+}
+
+// port21ControlPorts are the control ports a port21 serve process was
+// given on its command line (--listen, --implicit-tls-listen); ok is false
+// when the process is not port21 serve.
+func port21ControlPorts(p sockets.Process) (ports []uint16, ok bool) {
+	if p.Name != "port21" || !slices.Contains(p.Args, "serve") {
+		return nil, false
+	}
+	for i, a := range p.Args {
+		for _, name := range []string{"--listen", "--implicit-tls-listen"} {
+			v, found := strings.CutPrefix(a, name+"=")
+			if !found && a == name && i+1 < len(p.Args) {
+				v, found = p.Args[i+1], true
+			}
+			if !found {
+				continue
+			}
+			if _, port, err := net.SplitHostPort(v); err == nil {
+				if n, err := strconv.ParseUint(port, 10, 16); err == nil {
+					ports = append(ports, uint16(n))
+				}
+			}
+		}
+	}
+	return ports, true
+}
 
 // ftpReason says why a listener is reported as FTP, or "" when it is not:
 // it greeted like FTP, listens on a well-known FTP port, on a port an
@@ -332,6 +430,9 @@ func listenerResult(l localListener, passiveFlag string) report.Result {
 	}
 	if l.greeting != "" {
 		ev = append(ev, finding.Evidence{Received: l.greeting, Note: "greeting"})
+	}
+	if l.unprobed != "" {
+		ev = append(ev, finding.Evidence{Note: "not probed: " + l.unprobed})
 	}
 	if l.Addr.IsLoopback() {
 		ev = append(ev, finding.Evidence{Note: "listens on loopback only: not reachable from other machines"})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ import (
 // tree from testdata/local, with a fake firewall and no network probes.
 func TestLocalFixture(t *testing.T) {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	var asked []uint16 // ports the probe was asked to connect to
 	env := localEnv{
 		procRoot: "testdata/local/proc",
 		confRoot: "testdata/local",
@@ -33,7 +36,11 @@ func TestLocalFixture(t *testing.T) {
 		probe: func(_ context.Context, ls []sockets.Listener, _ time.Duration, _ int) map[int]string {
 			out := map[int]string{}
 			for i, l := range ls {
-				if l.Port == 2117 { // an FTP server on an unusual port
+				asked = append(asked, l.Port)
+				switch l.Port {
+				case 2221: // an FTP server on an unusual port, not a known daemon
+					out[i] = "pyftpdlib ready."
+				case 2117: // proftpd off its ports: a passive data listener
 					out[i] = "ProFTPD Server ready."
 				}
 			}
@@ -63,6 +70,7 @@ func TestLocalFixture(t *testing.T) {
 		"[::]:21":                        {"firewall-open", "ftp-listener"}, // :: takes IPv4 too, which is open
 		"0.0.0.0:990":                    {"firewall-open", "ftp-listener"},
 		"127.0.0.1:2117":                 {"ftp-listener"},
+		"127.0.0.1:2221":                 {"ftp-listener"},
 		"0.0.0.0:8021":                   {"firewall-open", "ftp-listener"}, // listen port of etc/port21/site.toml, no greeting
 		"127.0.0.1:3021":                 {"ftp-listener"},                  // a proftpd socket, no greeting
 		"testdata/local/etc/vsftpd.conf": {"anonymous-login", "anonymous-write", "anonymous-write", "cleartext-login", "ftp-bounce", "logging-off", "no-chroot", "no-passive-range", "no-tls", "version-disclosed"},
@@ -93,10 +101,24 @@ func TestLocalFixture(t *testing.T) {
 		if want := map[string]string{
 			"0.0.0.0:8021":   "testdata/local/etc/port21/site.toml",
 			"127.0.0.1:3021": "belongs to proftpd",
-			"127.0.0.1:2117": "greets like an FTP server",
+			"127.0.0.1:2117": "belongs to proftpd",
+			"127.0.0.1:2221": "greets like an FTP server",
 			"0.0.0.0:990":    "well-known FTP port",
 		}[r.Target.String()]; !strings.Contains(why, want) {
 			t.Errorf("%s: reason %q, want it to mention %q", r.Target, why, want)
+		}
+	}
+	// A daemon's listener off its control ports may be a passive data
+	// listener waiting for a client: it is never probed, and says so.
+	if slices.Contains(asked, 2117) || slices.Contains(asked, 3021) {
+		t.Errorf("probed proftpd's data listeners: asked %v", asked)
+	}
+	if !slices.Contains(asked, 2221) || !slices.Contains(asked, 21) {
+		t.Errorf("did not probe the others: asked %v", asked)
+	}
+	for _, r := range rep.Results {
+		if r.Target.String() == "127.0.0.1:2117" && !strings.Contains(fmt.Sprint(r.Findings), "not probed: proftpd listens here off its control ports") {
+			t.Errorf("127.0.0.1:2117 does not say why it was not probed: %+v", r.Findings)
 		}
 	}
 	if rep.Tool != "port21 local" || len(rep.Inputs) != 3 {
@@ -110,6 +132,68 @@ func TestLocalFixture(t *testing.T) {
 	for _, s := range []string{"vsftpd", "/usr/sbin/vsftpd", "systemd [systemd]", "ipv4 open", "ipv6 restricted", "local only"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, out.String())
+		}
+	}
+}
+
+func TestDataListener(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	proc := func(name string, args ...string) []sockets.Process {
+		return []sockets.Process{{Name: name, Args: append([]string{name}, args...)}}
+	}
+	control := map[uint16]string{4021: "/etc/vsftpd.conf"}
+	passive := [][2]uint16{{40000, 40100}}
+	for _, tc := range []struct {
+		name  string
+		l     sockets.Listener
+		probe bool
+	}{
+		{"well-known port", sockets.Listener{Addr: lo, Port: 21, Processes: proc("vsftpd")}, true},
+		{"configured control port", sockets.Listener{Addr: lo, Port: 4021, Processes: proc("vsftpd")}, true},
+		{"in a configured passive range", sockets.Listener{Addr: lo, Port: 40050}, false},
+		{"wildcard in a passive range", sockets.Listener{Addr: netip.IPv4Unspecified(), Port: 40050}, true},
+		{"daemon off its ports", sockets.Listener{Addr: lo, Port: 45000, Processes: proc("pure-ftpd")}, false},
+		{"daemon on the wildcard", sockets.Listener{Addr: netip.IPv6Unspecified(), Port: 45000, Processes: proc("proftpd")}, true},
+		{"port21 --listen", sockets.Listener{Addr: lo, Port: 3000, Processes: proc("port21", "serve", "--listen", "127.0.0.1:3000")}, true},
+		{"port21 --implicit-tls-listen=", sockets.Listener{Addr: lo, Port: 3990, Processes: proc("port21", "serve", "--implicit-tls-listen=:3990")}, true},
+		{"port21 passive", sockets.Listener{Addr: lo, Port: 50007, Processes: proc("port21", "serve", "--listen", "127.0.0.1:3000")}, false},
+		{"port21, not serve", sockets.Listener{Addr: lo, Port: 50007, Processes: proc("port21", "scan")}, true},
+		{"anything else", sockets.Listener{Addr: lo, Port: 8080, Processes: proc("nginx")}, true},
+	} {
+		why := dataListener(tc.l, control, passive)
+		if (why == "") != tc.probe {
+			t.Errorf("%s: dataListener = %q, want probe %v", tc.name, why, tc.probe)
+		}
+	}
+}
+
+func TestParseProbePorts(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		yes, no []uint16
+	}{
+		{"all", []uint16{1, 21, 65535}, nil},
+		{"none", nil, []uint16{21}},
+		{"21,2100-2102", []uint16{21, 2101}, []uint16{22, 2103}},
+	} {
+		in, err := parseProbePorts(tc.in)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		for _, p := range tc.yes {
+			if !in(p) {
+				t.Errorf("%q: %d not included", tc.in, p)
+			}
+		}
+		for _, p := range tc.no {
+			if in(p) {
+				t.Errorf("%q: %d included", tc.in, p)
+			}
+		}
+	}
+	for _, bad := range []string{"0", "21-", "x", "70000"} {
+		if _, err := parseProbePorts(bad); err == nil {
+			t.Errorf("%q: no error", bad)
 		}
 	}
 }

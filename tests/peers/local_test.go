@@ -61,15 +61,21 @@ var localCases = []struct {
 // port21 local on this machine: it must find the peer's listener and name
 // its process, and audit the configuration given with --config-path.
 func TestLocalPeers(t *testing.T) {
-	bin := requireSubcommand(t, "local", "--format", "--config-path", "--probe-timeout")
+	bin := requireSubcommand(t, "local", "--format", "--config-path", "--probe-timeout", "--probe-ports")
 	for _, tc := range localCases {
 		t.Run(string(tc.product), func(t *testing.T) {
 			peer := testpeers.Start(t, tc.product, testpeers.ProfileBad)
 			hardened := testpeers.Start(t, tc.product, testpeers.ProfileHardened)
 			// A generous greeting time-out: ProFTPD forks a session before
 			// it greets, and the machine may be busy with other tests.
+			// Only the peers' ports are probed: other packages' tests run
+			// servers on this machine at the same time, and a probe of one
+			// of their passive listeners would take a client's data
+			// connection (port21 local itself only avoids that for the
+			// FTP daemons it knows).
+			probe := fmt.Sprintf("%d,%d", peer.Port, hardened.Port)
 			rep := runJSON(t, bin, 2*time.Minute,
-				"local", "--format", "json", "--probe-timeout", "5s",
+				"local", "--format", "json", "--probe-timeout", "5s", "--probe-ports", probe,
 				"--config-path", peer.ConfigPath, "--config-path", hardened.ConfigPath)
 			if rep.Tool != "port21 local" {
 				t.Errorf("tool %q, want %q", rep.Tool, "port21 local")
@@ -109,7 +115,7 @@ func TestLocalPeers(t *testing.T) {
 			// Without a greeting in time, the listener is still found: its
 			// port is the configuration's, and its process an FTP daemon.
 			quick := runJSON(t, bin, 2*time.Minute,
-				"local", "--format", "json", "--probe-timeout", "1ns", "--config-path", peer.ConfigPath)
+				"local", "--format", "json", "--probe-timeout", "1ns", "--probe-ports", probe, "--config-path", peer.ConfigPath)
 			if !slices.ContainsFunc(quick.Results, func(r jsonResult) bool { return r.Target.Port == peer.Port && r.Target.File == "" }) {
 				t.Errorf("with --probe-timeout 1ns, no result for the listener on %s", peer.Addr)
 			}
