@@ -20,6 +20,9 @@
 // version). The configuration templates live in testdata/, with a comment on
 // each line that is there to cause, or to prevent, a finding.
 //
+// Unpack gives other tests the same treatment for other Debian packages:
+// the firewall tests run ufw and firewalld from an unpack.
+//
 // Running the daemons needs root (they chroot and switch users) and the
 // shared libraries the packages depend on; Available says what is missing.
 // Start skips the test when a server cannot run here, or fails it when the

@@ -91,26 +91,44 @@ func cacheRoot() string {
 }
 
 // install returns the product unpacked in the cache, downloading and
-// unpacking apt's candidate version first if no version is there yet. It
-// is safe to call from several tests and processes at once: the unpack is
-// done under a file lock, into a staging directory renamed into place.
+// unpacking apt's candidate version first if no version is there yet.
 func install(ctx context.Context, p Product) (installation, error) {
 	info, ok := p.info()
 	if !ok {
 		return installation{}, fmt.Errorf("testpeers: unknown product %q", p)
 	}
+	return unpack(ctx, string(p), info.packages)
+}
+
+// Unpack returns the directory where Debian packages are unpacked, never
+// installed, for a test that runs a program from them: the firewall tests
+// run ufw and firewalld this way, over the machine's own directories in a
+// private mount namespace, so the machine neither gets their services nor
+// sees their files. The first package's candidate version names the
+// unpack, and the others are pinned to it; name keys the cache.
+func Unpack(ctx context.Context, name string, packages ...string) (dir, version string, err error) {
+	if len(packages) == 0 {
+		return "", "", fmt.Errorf("testpeers: unpack %s: no packages", name)
+	}
+	in, err := unpack(ctx, name, packages)
+	return in.prefix, in.version, err
+}
+
+// unpack returns the packages unpacked in the cache under name. It is safe
+// to call from several tests and processes at once: the unpack is done
+// under a file lock, into a staging directory renamed into place.
+func unpack(ctx context.Context, name string, packages []string) (installation, error) {
 	root := cacheRoot()
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return installation{}, fmt.Errorf("testpeers: cache: %w", err)
 	}
-	name := string(p)
 	// An unpack from an earlier run is used as it is, without asking apt
 	// (slow, and offline machines must still run the tests). To move to a
 	// newer Debian version, delete the cache directory.
 	if in, ok := newestCached(root, name); ok {
 		return in, nil
 	}
-	version, err := aptCandidate(ctx, info.packages[0])
+	version, err := aptCandidate(ctx, packages[0])
 	if err != nil {
 		return installation{}, err
 	}
@@ -138,15 +156,15 @@ func install(ctx context.Context, p Product) (installation, error) {
 		return installation{}, fmt.Errorf("testpeers: cache: %w", err)
 	}
 	args := []string{"download"}
-	for _, pkg := range info.packages {
+	for _, pkg := range packages {
 		args = append(args, pkg+"="+version)
 	}
 	if err := run(ctx, debs, "apt-get", args...); err != nil {
 		return installation{}, fmt.Errorf("testpeers: download %s %s: %w", name, version, err)
 	}
 	files, _ := filepath.Glob(filepath.Join(debs, "*.deb"))
-	if len(files) != len(info.packages) {
-		return installation{}, fmt.Errorf("testpeers: download %s %s: got %d .deb files, want %d", name, version, len(files), len(info.packages))
+	if len(files) != len(packages) {
+		return installation{}, fmt.Errorf("testpeers: download %s %s: got %d .deb files, want %d", name, version, len(files), len(packages))
 	}
 	for _, f := range files {
 		if err := run(ctx, staging, "dpkg", "-x", f, tree); err != nil {
