@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -75,7 +76,7 @@ func newFirewallCmd() *cobra.Command {
 		Long: `Close port 21 or restrict it to the networks that need it, for IPv4 and IPv6.
 
   plan      print the rules for a backend (nothing is changed)
-  apply     load them atomically (nftables, iptables), keeping what they replace
+  apply     load them (nftables, iptables, ufw, firewalld), keeping what they replace
   confirm   keep rules applied with --confirm
   rollback  put back what the last apply replaced
   status    what the active rules do with ports 21, 990 and the passive range`,
@@ -122,9 +123,14 @@ func newFirewallApplyCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "apply (--block | --allow CIDR...) [--passive-ports LOW-HIGH] [--implicit-tls] [--for D] [--confirm D]",
-		Short: "Apply the rules atomically (nftables, iptables), keeping the old ones for rollback",
-		Long: `Apply the rules of ` + "`port21 firewall plan`" + ` in one transaction (nft -f; iptables-restore per
-family), keeping what they replace so that ` + "`port21 firewall rollback`" + ` can put it back.
+		Short: "Apply the rules (nftables, iptables, ufw, firewalld), keeping the old ones for rollback",
+		Long: `Apply the rules of ` + "`port21 firewall plan`" + `, keeping what they replace so that
+` + "`port21 firewall rollback`" + ` can put it back. nftables and iptables take them in one
+transaction (nft -f; iptables-restore per family). ufw and firewalld take them rule by
+rule, new rules first and then the removal of what they replace, so no step opens more
+than the old or the new rules do; ufw rules that share a match with port21's (such as
+` + "`ufw allow 21/tcp`" + `) are deleted and come back on rollback. --for needs rules that
+expire: nftables, iptables (ipset) or firewalld (--timeout); ufw has none.
 
 With --confirm 60s the old rules come back by themselves after 60 seconds unless
 ` + "`port21 firewall confirm`" + ` is run: a detached port21 process (its PID is in the state
@@ -181,7 +187,9 @@ apply is cut off by the new rules.`,
 }
 
 // startWatchdog re-executes port21 as a detached process (its own session,
-// no terminal, stdio on /dev/null) that rolls back at the deadline.
+// no terminal, input from /dev/null, output appended to watchdog.log in the
+// state directory, so that a failed rollback leaves its reason) that rolls
+// back at the deadline.
 func startWatchdog(m *firewall.Manager, b firewall.Backend, stateDir, token string) error {
 	exe, err := os.Executable()
 	if err != nil {
@@ -192,8 +200,13 @@ func startWatchdog(m *firewall.Manager, b firewall.Backend, stateDir, token stri
 		return fmt.Errorf("start confirmation watchdog: %w", err)
 	}
 	defer null.Close()
+	logf, err := os.OpenFile(filepath.Join(stateDir, "watchdog.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("start confirmation watchdog: %w", err)
+	}
+	defer logf.Close()
 	w := exec.Command(exe, "firewall", "watchdog", "--backend", string(b), "--state-dir", stateDir, "--token", token)
-	w.Stdin, w.Stdout, w.Stderr = null, null, null
+	w.Stdin, w.Stdout, w.Stderr = null, logf, logf
 	w.SysProcAttr = firewall.DetachedProcAttr()
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start confirmation watchdog: %w", err)
