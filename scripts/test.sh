@@ -17,11 +17,16 @@ declare -A need=(
 	[ipset]=ipset
 	[ip]=iproute2
 	[nmap]=nmap                 # scanner parity with nmap's FTP scripts
+	[nsenter]=util-linux        # ufw and firewalld tests (mount namespaces)
+	[dbus-daemon]=dbus-daemon   # firewalld test: a private system bus
 )
 # Shared libraries of the real vsftpd, ProFTPD and Pure-FTPd that the
 # scanner and local tests run (internal/testpeers downloads the daemons
 # themselves with apt-get download and never installs them).
 libs=(libwrap0 libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3)
+# Python modules of the real ufw and firewalld that the firewall tests run
+# (unpacked the same way, never installed: their services stay off).
+libs+=(python3-dbus python3-gi gir1.2-glib-2.0 python3-nftables)
 
 missing=()
 for cmd in "${!need[@]}"; do

@@ -23,8 +23,8 @@ const DefaultStateDir = "/var/lib/port21/firewall"
 // confirmation: confirm it or roll it back first.
 var ErrPending = errors.New("firewall: an earlier apply is waiting for confirmation")
 
-// Manager applies and rolls back port21's rules with one backend. Only
-// nftables and iptables can be applied; the other backends are plan-only.
+// Manager applies and rolls back port21's rules with one backend: nftables,
+// iptables, ufw or firewalld. Windows and pf are plan-only.
 type Manager struct {
 	backend  Backend
 	stateDir string
@@ -35,8 +35,10 @@ type Manager struct {
 // NewManager returns a Manager for backend b keeping its state in stateDir
 // (DefaultStateDir when empty).
 func NewManager(b Backend, stateDir string) (*Manager, error) {
-	if b != NFTables && b != IPTables {
-		return nil, fmt.Errorf("%w: apply supports nftables and iptables; for %s, run the rules of `port21 firewall plan --backend %s`", ErrUnsupported, b, b)
+	switch b {
+	case NFTables, IPTables, UFW, Firewalld:
+	default:
+		return nil, fmt.Errorf("%w: apply supports nftables, iptables, ufw and firewalld; for %s, run the rules of `port21 firewall plan --backend %s`", ErrUnsupported, b, b)
 	}
 	if stateDir == "" {
 		stateDir = DefaultStateDir
@@ -56,6 +58,9 @@ type backup struct {
 	IPT map[string]iptSaved `json:"iptables,omitempty"`
 	// IPSet holds `ipset save` of port21's sets before the apply.
 	IPSet map[string]string `json:"ipset,omitempty"`
+	// UFW and Firewalld hold what an apply through them changed.
+	UFW       *ufwState       `json:"ufw,omitempty"`
+	Firewalld *firewalldState `json:"firewalld,omitempty"`
 }
 
 type iptSaved struct {
@@ -145,8 +150,19 @@ func (m *Manager) Apply(ctx context.Context, p Policy) error {
 		err = m.applyNFT(ctx, p, &bk)
 	case IPTables:
 		err = m.applyIPT(ctx, p, &bk)
+	case UFW:
+		err = m.applyUFW(ctx, p, &bk)
+	case Firewalld:
+		err = m.applyFirewalld(ctx, p, &bk)
 	}
 	if err != nil {
+		if bk.UFW != nil || bk.Firewalld != nil {
+			// These backends change rules one by one: put back what a
+			// failed apply changed.
+			if rerr := m.rollbackOne(ctx, bk); rerr != nil {
+				err = fmt.Errorf("%w; undoing the partial apply also failed: %w", err, rerr)
+			}
+		}
 		return err
 	}
 	_, next, err := m.lastBackup()
@@ -336,6 +352,18 @@ func (m *Manager) rollbackLocked(ctx context.Context) error {
 	if bk.Backend != m.backend {
 		return fmt.Errorf("firewall: the last apply used %s, not %s: roll back with --backend %s", bk.Backend, m.backend, bk.Backend)
 	}
+	if err := m.rollbackOne(ctx, bk); err != nil {
+		return err
+	}
+	m.stopWatchdog()
+	if err := os.Remove(last); err != nil {
+		return fmt.Errorf("firewall: %w", err)
+	}
+	return nil
+}
+
+// rollbackOne puts back what one apply replaced.
+func (m *Manager) rollbackOne(ctx context.Context, bk backup) error {
 	switch m.backend {
 	case NFTables:
 		script := "table inet port21\ndelete table inet port21\n" + bk.NFT
@@ -343,13 +371,11 @@ func (m *Manager) rollbackLocked(ctx context.Context) error {
 			return fmt.Errorf("firewall: rollback: %w", err)
 		}
 	case IPTables:
-		if err := m.rollbackIPT(ctx, bk, []bool{false, true}); err != nil {
-			return err
-		}
-	}
-	m.stopWatchdog()
-	if err := os.Remove(last); err != nil {
-		return fmt.Errorf("firewall: %w", err)
+		return m.rollbackIPT(ctx, bk, []bool{false, true})
+	case UFW:
+		return m.rollbackUFW(ctx, bk.UFW)
+	case Firewalld:
+		return m.rollbackFirewalld(ctx, bk.Firewalld)
 	}
 	return nil
 }

@@ -14,10 +14,12 @@
 //     on it: the passive range is opened explicitly, and only to the allowed
 //     networks.
 //
-// Applying (nftables and iptables, on Linux) is atomic (one `nft -f`
-// transaction, or one iptables-restore per family), keeps what it replaced
-// so that Rollback can put it back, and can arm a confirmation deadline after
-// which the old rules come back by themselves.
+// Applying (on Linux) keeps what it replaced so that Rollback can put it
+// back, and can arm a confirmation deadline after which the old rules come
+// back by themselves. With nftables and iptables it is atomic (one `nft -f`
+// transaction, or one iptables-restore per family); ufw and firewalld have
+// no transactions, so their rules are converged step by step in an order
+// that never opens more than the old or the new policy.
 package firewall
 
 import (
@@ -56,7 +58,7 @@ var (
 	// ErrNoBackend means no supported firewall was found on this machine.
 	ErrNoBackend = errors.New("firewall: no supported firewall found on this machine")
 	// ErrUnsupported means the backend cannot do what was asked (apply on
-	// ufw, an expiring allow on pf ...).
+	// pf, an expiring allow on ufw ...).
 	ErrUnsupported = errors.New("firewall: not supported by this backend")
 	// ErrNothingToRollback means no apply has left rules to restore.
 	ErrNothingToRollback = errors.New("firewall: nothing to roll back")

@@ -64,3 +64,28 @@ func FuzzParsePrefix(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseUFWAdded: whatever `ufw show added` prints, a rule read from it
+// reads back the same from the command line port21 would give ufw.
+func FuzzParseUFWAdded(f *testing.F) {
+	f.Add("Added user rules (see 'ufw status' for running firewall):\nufw allow 21/tcp\nufw deny 50000:50010/tcp comment 'port21'\n")
+	f.Add("ufw allow from 198.51.100.2 to any port 21 proto tcp comment 'port21'\nufw allow in on eth0 to any port 22\nufw limit OpenSSH\n")
+	f.Add("ufw allow from 'x y' to any port 21 proto tcp comment 'it''s'")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, r := range parseUFWAdded(s) {
+			line := "ufw " + strings.Join(r.spec(), " ")
+			if r.Comment != "" {
+				spec := r.spec()
+				spec[len(spec)-1] = "'" + r.Comment + "'"
+				line = "ufw " + strings.Join(spec, " ")
+			}
+			back, ok := parseUFWLine(line)
+			if strings.ContainsAny(r.From+r.Port+r.Proto+r.Comment, " '\t") || r.From == "" {
+				continue // not a rule ufw prints
+			}
+			if !ok || back != r {
+				t.Errorf("%q -> %+v -> %q -> %+v %v", s, r, line, back, ok)
+			}
+		}
+	})
+}

@@ -12,7 +12,7 @@ import (
 
 func planUFW(p Policy) (string, error) {
 	if p.For > 0 {
-		return "", fmt.Errorf("%w: ufw rules cannot expire by themselves; use --backend nftables or iptables for --for", ErrUnsupported)
+		return "", fmt.Errorf("%w: ufw rules cannot expire by themselves, and an allow left behind would survive a reboot; use --confirm, or firewalld/nftables/iptables for --for", ErrUnsupported)
 	}
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -20,13 +20,6 @@ func planUFW(p Policy) (string, error) {
 	w("# %s", p.describe())
 	if p.Passive.IsZero() && !p.Block {
 		b.WriteString(noPassiveWarning)
-	}
-	ports := []string{}
-	for _, c := range p.ControlPorts() {
-		ports = append(ports, strconv.Itoa(int(c)))
-	}
-	if !p.Passive.IsZero() {
-		ports = append(ports, fmt.Sprintf("%d:%d", p.Passive.Low, p.Passive.High))
 	}
 	if !p.Block {
 		w("#")
@@ -39,17 +32,16 @@ func planUFW(p Policy) (string, error) {
 		w("# (FTPS does not use the helper: the passive range below is opened explicitly.)")
 	}
 	w("")
-	w("# Remove earlier rules for these ports first (`ufw status numbered`, `ufw delete N`):")
-	w("# ufw matches the first rule that fits, so the allows are added before the denies.")
-	if !p.Block {
-		for _, a := range p.Allow {
-			for _, port := range ports {
-				w("ufw allow proto tcp from %s to any port %s comment 'port21'", a, port)
-			}
-		}
-	}
-	for _, port := range ports {
-		w("ufw deny proto tcp from any to any port %s comment 'port21'", port)
+	w("# ufw keeps one rule per match: first delete rules with the same source, port and")
+	w("# protocol as these (`ufw allow 21/tcp` blocks `ufw deny 21/tcp`). port21 firewall apply")
+	w("# does that itself, and puts them back on rollback.")
+	w("# ufw matches the first rule that fits, and prepend puts each rule on top of the list:")
+	w("# the denies go in first, so that the allows end up above them and above older rules.")
+	rules := ufwRules(p)
+	for i := len(rules) - 1; i >= 0; i-- {
+		spec := rules[i].spec()
+		spec[len(spec)-1] = "'" + spec[len(spec)-1] + "'"
+		w("ufw prepend %s", strings.Join(spec, " "))
 	}
 	return b.String(), nil
 }
@@ -62,66 +54,35 @@ func planFirewalld(p Policy) string {
 	if p.Passive.IsZero() && !p.Block {
 		b.WriteString(noPassiveWarning)
 	}
-	perm, reload := "--permanent ", true
-	if p.For > 0 {
-		// Runtime rules with --timeout expire by themselves; permanent
-		// rules cannot, so an expiring allow is runtime only.
-		perm, reload = "", false
-		w("# Runtime rules that expire after %s (firewalld --timeout); not made permanent.", formatDuration(p.For))
-	}
-	timeout := ""
-	if p.For > 0 {
-		timeout = " --timeout=" + strconv.FormatInt(int64(p.For.Seconds()), 10) + "s"
-	}
+	allows, drops := firewalldRules(p)
 	w("")
 	w("# Stop opening the ports to everyone (errors for entries that are absent are harmless):")
-	w("firewall-cmd %s--remove-service=ftp", perm)
-	if p.ImplicitTLS {
-		w("firewall-cmd %s--remove-service=ftps 2>/dev/null; firewall-cmd %s--remove-port=990/tcp", perm, perm)
-	}
-	w("firewall-cmd %s--remove-port=21/tcp", perm)
-	if !p.Passive.IsZero() {
-		w("firewall-cmd %s--remove-port=%d-%d/tcp", perm, p.Passive.Low, p.Passive.High)
-	}
-	if !p.Block {
-		w("")
-		w("# The ftp service carries the FTP conntrack helper for plain FTP; FTPS gets the passive")
-		w("# range explicitly. Priority -2 puts these before the drops below.")
-		for _, a := range p.Allow {
-			fam := "ipv4"
-			if a.Addr().Is6() {
-				fam = "ipv6"
-			}
-			rr := func(what string) {
-				w("firewall-cmd %s--add-rich-rule='rule priority=\"-2\" family=\"%s\" source address=\"%s\" %s accept'%s", perm, fam, a, what, timeout)
-			}
-			rr(`service name="ftp"`)
-			if p.ImplicitTLS {
-				rr(`port port="990" protocol="tcp"`)
-			}
-			if !p.Passive.IsZero() {
-				rr(fmt.Sprintf(`port port="%d-%d" protocol="tcp"`, p.Passive.Low, p.Passive.High))
-			}
-		}
+	for _, e := range firewalldOpeners(p) {
+		w("firewall-cmd --permanent --remove-%s", e)
 	}
 	w("")
-	w("# Everyone else: dropped (established sessions are kept by firewalld).")
-	var ports []string
-	for _, c := range p.ControlPorts() {
-		ports = append(ports, strconv.Itoa(int(c)))
+	w("# Everyone else: dropped (established sessions are kept by firewalld). Priority -1.")
+	for _, r := range drops {
+		w("firewall-cmd --permanent --add-rich-rule='%s'", r)
 	}
-	if !p.Passive.IsZero() {
-		ports = append(ports, fmt.Sprintf("%d-%d", p.Passive.Low, p.Passive.High))
+	if len(allows) > 0 {
+		w("")
+		w("# The allowed networks, at priority -2, before the drops. The ftp service carries the FTP")
+		w("# conntrack helper for plain FTP; FTPS gets the passive range explicitly.")
 	}
-	for _, fam := range []string{"ipv4", "ipv6"} {
-		for _, port := range ports {
-			// No time-out on the drops: when the allow expires, the ports close.
-			w("firewall-cmd %s--add-rich-rule='rule priority=\"-1\" family=\"%s\" port port=\"%s\" protocol=\"tcp\" drop'", perm, fam, port)
-		}
-	}
-	if reload {
+	if p.For > 0 {
+		w("# Runtime only, after the reload, and expiring after %s (firewalld --timeout): a reboot", formatDuration(p.For))
+		w("# closes them too.")
 		w("firewall-cmd --reload")
+		for _, r := range allows {
+			w("firewall-cmd --add-rich-rule='%s' --timeout=%ds", r, int64(p.For.Seconds()))
+		}
+		return b.String()
 	}
+	for _, r := range allows {
+		w("firewall-cmd --permanent --add-rich-rule='%s'", r)
+	}
+	w("firewall-cmd --reload")
 	return b.String()
 }
 

@@ -156,3 +156,35 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUFWLine(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want ufwRule
+		ok   bool
+	}{
+		{"ufw allow 21/tcp", ufwRule{Action: "allow", From: "any", Port: "21", Proto: "tcp"}, true},
+		{"ufw deny 50000:50010/tcp comment 'port21'", ufwRule{Action: "deny", From: "any", Port: "50000:50010", Proto: "tcp", Comment: "port21"}, true},
+		{"ufw allow from 198.51.100.2 to any port 21 proto tcp comment 'port21'", ufwRule{Action: "allow", From: "198.51.100.2", Port: "21", Proto: "tcp", Comment: "port21"}, true},
+		{"ufw allow in 21", ufwRule{Action: "allow", From: "any", Port: "21"}, true},
+		{"ufw allow from fd00:21::/64 to any port 21 proto tcp comment 'a b'", ufwRule{Action: "allow", From: "fd00:21::/64", Port: "21", Proto: "tcp", Comment: "a b"}, true},
+		{"ufw allow out 21/tcp", ufwRule{}, false},
+		{"ufw allow in on eth0 to any port 21", ufwRule{}, false},
+		{"ufw allow OpenSSH", ufwRule{Action: "allow", From: "any", Port: "OpenSSH"}, true},
+		{"ufw allow from 10.0.0.1 to 10.0.0.2 port 21", ufwRule{}, false},
+		{"ufw route allow 21/tcp", ufwRule{}, false},
+		{"Added user rules (see 'ufw status' for running firewall):", ufwRule{}, false},
+		{"ufw deny 21/tcp comment 'unterminated", ufwRule{}, false},
+	} {
+		got, ok := parseUFWLine(tc.line)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("%q: %+v %v, want %+v %v", tc.line, got, ok, tc.want, tc.ok)
+		}
+	}
+	// The rules port21 writes read back as themselves from ufw's notation.
+	for _, r := range ufwRules(Policy{Allow: []netip.Prefix{netip.MustParsePrefix("198.51.100.2/32")}, Passive: PortRange{50000, 50010}}) {
+		if r.key() == "" || r.Comment != ufwComment {
+			t.Errorf("rule %+v", r)
+		}
+	}
+}

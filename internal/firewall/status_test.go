@@ -145,8 +145,10 @@ func TestManagerFake(t *testing.T) {
 	if err := m.Rollback(ctx); err == nil {
 		t.Error("second rollback succeeded")
 	}
-	if _, err := NewManager(UFW, ""); err == nil {
-		t.Error("NewManager(ufw) succeeded")
+	for _, b := range []Backend{Windows, PF} {
+		if _, err := NewManager(b, ""); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("NewManager(%s): %v, want ErrUnsupported", b, err)
+		}
 	}
 }
 
