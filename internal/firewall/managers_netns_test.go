@@ -3,6 +3,7 @@ package firewall
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"os"
@@ -237,6 +238,25 @@ func TestApplyManagersNetns(t *testing.T) {
 				t.Fatal(err)
 			}
 			l.expect("allow trusted", true, false)
+			// status reads what the manager made of the rules.
+			argv := append(append([]string(nil), fw.prefix...), l.bin, "firewall", "status", "--passive-ports", "50000-50010", "--format", "json")
+			out, err := exec.Command(argv[0], argv[1:]...).Output()
+			if err != nil {
+				t.Fatalf("status: %v\n%s", err, out)
+			}
+			var st Status
+			if err := json.Unmarshal(out, &st); err != nil {
+				t.Fatalf("status: %v\n%s", err, out)
+			}
+			for _, p := range st.Ports {
+				want := map[string]string{"ipv4": "198.51.100.2/32", "ipv6": "fd00:21::2/128"}[p.Family]
+				if p.Ports == "990" {
+					continue
+				}
+				if p.Access != Restricted || strings.Join(p.Allowed, ",") != want {
+					t.Errorf("status %s/%s = %v %v, want restricted to %s (%v)", p.Ports, p.Family, p.Access, p.Allowed, want, p.Rules)
+				}
+			}
 			if !l.canTransfer6(l.trusted) {
 				t.Errorf("allow trusted: IPv6 transfer from the trusted client failed\n%s", rules())
 			}

@@ -100,6 +100,7 @@ func ReadStatus(ctx context.Context, ports []PortRange) (*Status, error) {
 func readStatus(ctx context.Context, r runner, ports []PortRange) (*Status, error) {
 	st := &Status{}
 	var rulesets []*ruleset
+	var nft *ruleset
 	unreadable := false
 	if _, err := exec.LookPath("nft"); err == nil {
 		out, err := r.run(ctx, "", "nft", "-j", "list", "ruleset")
@@ -111,6 +112,7 @@ func readStatus(ctx context.Context, r runner, ports []PortRange) (*Status, erro
 		} else {
 			st.Sources = append(st.Sources, "nftables")
 			rulesets = append(rulesets, rs)
+			nft = rs
 		}
 	}
 	for _, v6 := range []bool{false, true} {
@@ -129,6 +131,17 @@ func readStatus(ctx context.Context, r runner, ports []PortRange) (*Status, erro
 		rs := parseIPTSave(out, v6)
 		if len(rs.base) == 0 {
 			continue
+		}
+		// Rules iptables-nft wrote with matches nft cannot show (ufw's
+		// addrtype, limit ...) are only readable here: the nftables view
+		// of their table is left out.
+		table := "ip filter"
+		if v6 {
+			table = "ip6 filter"
+		}
+		if nft != nil && nft.xtTables[table] {
+			nft.withoutTable(table)
+			st.Notes = append(st.Notes, "nftables: table "+table+" is managed by iptables-nft; read with "+save)
 		}
 		st.Sources = append(st.Sources, strings.TrimSuffix(save, "-save"))
 		rulesets = append(rulesets, rs)
@@ -223,6 +236,14 @@ type ruleset struct {
 	chains map[string]*chain
 	base   []*chain // input hooks, in priority order
 	notes  []string
+	// xtTables are nftables tables ("ip filter") with rules written by
+	// iptables-nft that use matches nft cannot show ("xt" expressions).
+	xtTables map[string]bool
+}
+
+// withoutTable drops a table's input hooks from the evaluation.
+func (rs *ruleset) withoutTable(table string) {
+	rs.base = slices.DeleteFunc(rs.base, func(c *chain) bool { return strings.HasPrefix(c.name, table+" ") })
 }
 
 type chain struct {

@@ -100,6 +100,13 @@ func parseNFTJSON(b []byte) (*ruleset, error) {
 			ru.family = 6
 		}
 		for _, e := range r.Expr {
+			var head map[string]json.RawMessage
+			if json.Unmarshal(e, &head) == nil && head["xt"] != nil {
+				if rs.xtTables == nil {
+					rs.xtTables = map[string]bool{}
+				}
+				rs.xtTables[r.Family+" "+r.Table] = true
+			}
 			nftExpr(&ru, e, func(name string) []string { return sets[key(r.Family, r.Table, name)] })
 		}
 		if ru.verdict == "jump" || ru.verdict == "goto" {
@@ -461,11 +468,23 @@ func parseIPTRule(args []string) rule {
 			}
 		case "-m", "--match":
 			switch next(&i) {
-			case "tcp", "multiport", "conntrack", "state", "set", "comment":
+			case "tcp", "multiport", "conntrack", "state", "set", "comment", "addrtype":
 			case "helper":
 				r.skip = "only for helper-related connections"
 			default:
 				r.skip = "match " + args[i]
+			}
+		case "--dst-type", "--src-type":
+			// What reaches a local listener from outside is addressed to
+			// a local unicast address, from a unicast one (ufw sends
+			// everything through such a check).
+			types := strings.Split(strings.ToUpper(next(&i)), ",")
+			match := slices.Contains(types, "UNICAST")
+			if a == "--dst-type" {
+				match = match || slices.Contains(types, "LOCAL")
+			}
+			if match == neg {
+				r.skip = "only for address type " + strings.Join(types, ",")
 			}
 		case "--comment":
 			next(&i)

@@ -47,6 +47,9 @@ func TestEvalRulesets(t *testing.T) {
 	}
 	ipt4 := parseIPTSave(fixture(t, "iptables-allow.save"), false)
 	ipt6 := parseIPTSave(fixture(t, "ip6tables-allow.save"), true)
+	// ufw 0.36 after port21 firewall apply --allow 198.51.100.2 (port 21).
+	ufw4 := parseIPTSave(fixture(t, "iptables-ufw.save"), false)
+	ufw6 := parseIPTSave(fixture(t, "ip6tables-ufw.save"), true)
 	for _, tc := range []struct {
 		name    string
 		rs      *ruleset
@@ -65,6 +68,9 @@ func TestEvalRulesets(t *testing.T) {
 		{"iptables 990 accepted", ipt4, 990, false, Open, nil},
 		{"iptables 2121 policy drop", ipt4, 2121, false, Blocked, nil},
 		{"ip6tables 21", ipt6, 21, true, Restricted, []string{"fd00:21::/64"}},
+		{"ufw 21", ufw4, 21, false, Restricted, []string{"198.51.100.2/32"}},
+		{"ufw 990 default deny", ufw4, 990, false, Blocked, nil},
+		{"ufw v6 21 deny", ufw6, 21, true, Blocked, nil},
 	} {
 		o := tc.rs.eval(tc.port, tc.v6)
 		slices.Sort(o.allowed)
@@ -74,6 +80,33 @@ func TestEvalRulesets(t *testing.T) {
 		if o.access != Open && len(o.rules) == 0 {
 			t.Errorf("%s: no deciding rule named", tc.name)
 		}
+	}
+}
+
+// TestReadStatusIPTablesNFT: rules iptables-nft wrote with matches nft
+// cannot show (ufw's addrtype) are read from iptables-save, not nft.
+func TestReadStatusIPTablesNFT(t *testing.T) {
+	if _, err := exec.LookPath("nft"); err != nil {
+		skipOrFail(t, "nft not installed (Debian package nftables)")
+	}
+	if _, err := exec.LookPath("iptables-save"); err != nil {
+		skipOrFail(t, "iptables-save not installed (Debian package iptables)")
+	}
+	f := &fakeRunner{out: map[string]string{
+		"nft -j list ruleset":      fixture(t, "nft-ufw.json"),
+		"iptables-save -t filter":  fixture(t, "iptables-ufw.save"),
+		"ip6tables-save -t filter": fixture(t, "ip6tables-ufw.save"),
+	}}
+	st, err := readStatus(context.Background(), f, []PortRange{{21, 21}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, ok := st.Lookup(21, "ipv4")
+	if !ok || ps.Access != Restricted || strings.Join(ps.Allowed, ",") != "198.51.100.2/32" {
+		t.Errorf("21/ipv4: %+v, want restricted to 198.51.100.2/32", ps)
+	}
+	if !slices.ContainsFunc(st.Notes, func(n string) bool { return strings.Contains(n, "managed by iptables-nft") }) {
+		t.Errorf("no note on the iptables-nft table: %q", st.Notes)
 	}
 }
 
