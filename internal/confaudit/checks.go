@@ -27,40 +27,36 @@ const (
 	IDTruncationAllowed = "tls-truncation-allowed"
 )
 
+// check is one configuration finding. Ids shared with port21 scan take
+// their severity and title from finding.Shared and leave them empty here.
 type check struct {
 	sev           finding.Severity
 	title, detail string
 	summary       string
 }
 
+// shared is a check for a shared id: detail and fix summary only.
+func shared(detail, summary string) check { return check{detail: detail, summary: summary} }
+
 var checks = map[string]check{
-	IDAnonymousLogin: {finding.Medium, "Anonymous login allowed",
-		"Anyone can log in without a password and read what the anonymous account can see.",
-		"Turn anonymous logins off unless the server is meant to publish files to everyone."},
-	IDAnonymousWrite: {finding.High, "Anonymous users can upload files",
-		"Anyone can store files on the server: it becomes a free drop box for malware and stolen data.",
-		"Deny writes to anonymous users."},
-	IDNoTLS: {finding.Medium, "FTP without TLS",
-		"Passwords and files cross the network in clear text.",
-		"Turn TLS on (explicit FTPS, AUTH TLS) with a certificate."},
-	IDCleartextLogin: {finding.High, "Login allowed before TLS",
-		"TLS is available but not required: a client can send its password in clear text.",
-		"Require TLS for every login."},
-	IDDataCleartext: {finding.Low, "Unencrypted data connections allowed",
-		"Files and listings may cross the network unencrypted even when the login was protected.",
-		"Require TLS on data connections too (PROT P)."},
-	IDTLSLegacyProtocol: {finding.Medium, "Legacy TLS or SSL protocol enabled",
-		"SSLv2, SSLv3, TLS 1.0 and TLS 1.1 have known weaknesses and are deprecated (RFC 8996).",
-		"Allow TLS 1.2 and 1.3 only."},
-	IDTLSWeakCipher: {finding.Medium, "Weak TLS cipher suites enabled",
-		"RC4, DES, 3DES, NULL, EXPORT or anonymous suites can be forced by an attacker in the path.",
-		"Allow only strong (AEAD) cipher suites."},
-	IDFTPBounce: {finding.High, "FTP bounce allowed",
-		"The server will open data connections to any address a client names (PORT), so it can be used to scan or attack third parties from inside the network.",
-		"Only allow data connections to the client's own address."},
-	IDVersionDisclosed: {finding.Info, "Server version disclosed in the greeting",
-		"The greeting tells every visitor which version to look up exploits for.",
-		"Set a greeting without the product version."},
+	IDAnonymousLogin: shared("Anyone can log in without a password and read what the anonymous account can see.",
+		"Turn anonymous logins off unless the server is meant to publish files to everyone."),
+	IDAnonymousWrite: shared("Anyone can store files on the server: it becomes a free drop box for malware and stolen data.",
+		"Deny writes to anonymous users."),
+	IDNoTLS: shared("Passwords and files cross the network in clear text.",
+		"Turn TLS on (explicit FTPS, AUTH TLS) with a certificate."),
+	IDCleartextLogin: shared("TLS is available but not required: a client can send its password in clear text.",
+		"Require TLS for every login."),
+	IDDataCleartext: shared("Files and listings may cross the network unencrypted even when the login was protected.",
+		"Require TLS on data connections too (PROT P)."),
+	IDTLSLegacyProtocol: shared("SSLv2, SSLv3, TLS 1.0 and TLS 1.1 have known weaknesses and are deprecated (RFC 8996).",
+		"Allow TLS 1.2 and 1.3 only."),
+	IDTLSWeakCipher: shared("RC4, DES, 3DES, NULL, EXPORT or anonymous suites can be forced by an attacker in the path.",
+		"Allow only strong (AEAD) cipher suites."),
+	IDFTPBounce: shared("The server will open data connections to any address a client names (PORT), so it can be used to scan or attack third parties from inside the network.",
+		"Only allow data connections to the client's own address."),
+	IDVersionDisclosed: shared("The greeting tells every visitor which version to look up exploits for.",
+		"Set a greeting without the product version."),
 	IDNoChroot: {finding.Medium, "Users are not confined to their home directory",
 		"A logged-in user can browse the whole file system the account can read (/etc, other homes).",
 		"Confine users to their home directory (chroot)."},
@@ -85,6 +81,9 @@ var checks = map[string]check{
 // absent and the built-in default applies. evidence is the line as read.
 func newFinding(id string, prod Product, file string, line int, evidence string, fix ...string) finding.Finding {
 	c := checks[id]
+	if m, ok := finding.Shared(id); ok {
+		c.sev, c.title = m.Severity, m.Title
+	}
 	f := finding.Finding{
 		ID:       id,
 		Severity: c.sev,

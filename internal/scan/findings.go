@@ -53,7 +53,8 @@ const (
 	firewallBlock    = "port21 firewall apply --block --confirm 60s"
 )
 
-// check describes one finding id: everything but the evidence.
+// check describes one finding id: everything but the evidence. Ids shared
+// with port21 local take their severity and title from finding.Shared.
 type check struct {
 	severity finding.Severity
 	title    string
@@ -67,10 +68,8 @@ type check struct {
 // checks is the catalog of the scanner's own findings. It is never modified.
 var checks = map[string]check{
 	IDNoTLS: {
-		severity: finding.Medium,
-		title:    "FTP without TLS",
-		detail:   "The service does not offer AUTH TLS, so every password, command and file crosses the network in clear text, readable and changeable by anyone on the path.",
-		fix:      "Enable explicit FTPS (AUTH TLS) and require it for logins and data, or replace the service with one that does.",
+		detail: "The service does not offer AUTH TLS, so every password, command and file crosses the network in clear text, readable and changeable by anyone on the path.",
+		fix:    "Enable explicit FTPS (AUTH TLS) and require it for logins and data, or replace the service with one that does.",
 		config: map[string][]string{
 			keyVsftpd:   {"ssl_enable=YES", "rsa_cert_file=/etc/ssl/certs/ftp.pem", "rsa_private_key_file=/etc/ssl/private/ftp.key", "force_local_logins_ssl=YES", "force_local_data_ssl=YES"},
 			keyProftpd:  {"<IfModule mod_tls.c>", "  TLSEngine on", "  TLSRequired on", "  TLSProtocol TLSv1.2 TLSv1.3", "  TLSRSACertificateFile /etc/ssl/certs/ftp.pem", "  TLSRSACertificateKeyFile /etc/ssl/private/ftp.key", "</IfModule>"},
@@ -81,10 +80,8 @@ var checks = map[string]check{
 		refs:     []string{"https://www.rfc-editor.org/rfc/rfc4217"},
 	},
 	IDCleartextLogin: {
-		severity: finding.High,
-		title:    "Login accepted before TLS",
-		detail:   "The service asks for a password on an unencrypted connection: any client that does not insist on TLS sends the password in clear text.",
-		fix:      "Refuse USER and PASS until AUTH TLS has succeeded.",
+		detail: "The service asks for a password on an unencrypted connection: any client that does not insist on TLS sends the password in clear text.",
+		fix:    "Refuse USER and PASS until AUTH TLS has succeeded.",
 		config: map[string][]string{
 			keyVsftpd:   {"ssl_enable=YES", "force_local_logins_ssl=YES", "force_anon_logins_ssl=YES"},
 			keyProftpd:  {"<IfModule mod_tls.c>", "  TLSEngine on", "  TLSRequired auth+data", "</IfModule>"},
@@ -94,10 +91,8 @@ var checks = map[string]check{
 		refs: []string{"https://www.rfc-editor.org/rfc/rfc4217#section-4"},
 	},
 	IDAnonymousLogin: {
-		severity: finding.Medium,
-		title:    "Anonymous login allowed",
-		detail:   "Anyone can log in as anonymous and read whatever the anonymous root holds; check that this is intended and that nothing sensitive is there.",
-		fix:      "Disable anonymous access unless the service is a deliberate public mirror.",
+		detail: "Anyone can log in as anonymous and read whatever the anonymous root holds; check that this is intended and that nothing sensitive is there.",
+		fix:    "Disable anonymous access unless the service is a deliberate public mirror.",
 		config: map[string][]string{
 			keyVsftpd:   {"anonymous_enable=NO"},
 			keyProftpd:  {"# remove or comment out the <Anonymous ~ftp> ... </Anonymous> section"},
@@ -108,10 +103,8 @@ var checks = map[string]check{
 		refs:     []string{"https://nmap.org/nsedoc/scripts/ftp-anon.html"},
 	},
 	IDAnonymousWrite: {
-		severity: finding.High,
-		title:    "Anonymous users can upload files",
-		detail:   "An anonymous login could store a file (the scanner deleted it again). Anonymous write access turns the server into free storage for malware and stolen data.",
-		fix:      "Deny anonymous uploads; if an upload drop box is needed, make it write-only and outside any download area.",
+		detail: "An anonymous login could store a file (the scanner deleted it again). Anonymous write access turns the server into free storage for malware and stolen data.",
+		fix:    "Deny anonymous uploads; if an upload drop box is needed, make it write-only and outside any download area.",
 		config: map[string][]string{
 			keyVsftpd:   {"anon_upload_enable=NO", "anon_mkdir_write_enable=NO", "anon_other_write_enable=NO"},
 			keyProftpd:  {"<Anonymous ~ftp>", "  <Limit WRITE>", "    DenyAll", "  </Limit>", "</Anonymous>"},
@@ -120,10 +113,8 @@ var checks = map[string]check{
 		firewall: firewallRestrict,
 	},
 	IDTLSLegacyProtocol: {
-		severity: finding.Medium,
-		title:    "Legacy TLS protocol accepted",
-		detail:   "The service completes handshakes with TLS 1.0 or 1.1, which RFC 8996 deprecates; clients that can be pushed down to them lose modern protections.",
-		fix:      "Accept TLS 1.2 and 1.3 only.",
+		detail: "The service completes handshakes with TLS 1.0 or 1.1, which RFC 8996 deprecates; clients that can be pushed down to them lose modern protections.",
+		fix:    "Accept TLS 1.2 and 1.3 only.",
 		config: map[string][]string{
 			keyVsftpd:   {"ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=YES", "ssl_ciphers=HIGH:!aNULL:!MD5:!RC4:!3DES", "# and MinProtocol = TLSv1.2 in the OpenSSL configuration vsftpd uses"},
 			keyProftpd:  {"TLSProtocol TLSv1.2 TLSv1.3"},
@@ -133,10 +124,8 @@ var checks = map[string]check{
 		refs: []string{"https://www.rfc-editor.org/rfc/rfc8996"},
 	},
 	IDTLSWeakCipher: {
-		severity: finding.Medium,
-		title:    "Weak TLS cipher suite accepted",
-		detail:   "The service agrees to an RC4 or 3DES cipher suite, whose weaknesses let an attacker recover traffic.",
-		fix:      "Allow only AEAD cipher suites with forward secrecy.",
+		detail: "The service agrees to an RC4 or 3DES cipher suite, whose weaknesses let an attacker recover traffic.",
+		fix:    "Allow only AEAD cipher suites with forward secrecy.",
 		config: map[string][]string{
 			keyVsftpd:   {"ssl_ciphers=HIGH:!aNULL:!MD5:!RC4:!3DES"},
 			keyProftpd:  {"TLSCipherSuite HIGH:!aNULL:!MD5:!RC4:!3DES"},
@@ -194,10 +183,8 @@ var checks = map[string]check{
 		},
 	},
 	IDDataCleartext: {
-		severity: finding.Low,
-		title:    "Unencrypted data connections allowed",
-		detail:   "After logging in over TLS, a client may choose PROT C and move files in clear text.",
-		fix:      "Require PROT P for every data connection.",
+		detail: "After logging in over TLS, a client may choose PROT C and move files in clear text.",
+		fix:    "Require PROT P for every data connection.",
 		config: map[string][]string{
 			keyVsftpd:   {"force_local_data_ssl=YES", "force_anon_data_ssl=YES"},
 			keyProftpd:  {"TLSRequired on"},
@@ -207,10 +194,8 @@ var checks = map[string]check{
 		refs: []string{"https://www.rfc-editor.org/rfc/rfc4217#section-9"},
 	},
 	IDFTPBounce: {
-		severity: finding.High,
-		title:    "FTP bounce: PORT to a third-party address accepted",
-		detail:   "The service agreed to open a data connection to an address other than the client's, so it can be used to scan or attack other hosts from its own network position.",
-		fix:      "Allow PORT and EPRT only to the client's own address, or disable active mode.",
+		detail: "The service agreed to open a data connection to an address other than the client's, so it can be used to scan or attack other hosts from its own network position.",
+		fix:    "Allow PORT and EPRT only to the client's own address, or disable active mode.",
 		config: map[string][]string{
 			keyVsftpd:   {"port_promiscuous=NO"},
 			keyProftpd:  {"AllowForeignAddress off"},
@@ -232,10 +217,8 @@ var checks = map[string]check{
 		},
 	},
 	IDVersionDisclosed: {
-		severity: finding.Info,
-		title:    "Server version disclosed in the greeting",
-		detail:   "The greeting names the product and version, which lets attackers pick exploits without probing.",
-		fix:      "Use a greeting that names neither product nor version (and keep the server patched: hiding the version is not a fix).",
+		detail: "The greeting names the product and version, which lets attackers pick exploits without probing.",
+		fix:    "Use a greeting that names neither product nor version (and keep the server patched: hiding the version is not a fix).",
 		config: map[string][]string{
 			keyVsftpd:  {"ftpd_banner=FTP server ready."},
 			keyProftpd: {"ServerIdent on \"FTP server ready.\""},
@@ -291,6 +274,9 @@ func configFor(all map[string][]string, product string) map[string][]string {
 // newFinding builds the finding id for the target.
 func newFinding(id string, t finding.Target, product, basis string, ev []finding.Evidence) finding.Finding {
 	c := checks[id]
+	if m, ok := finding.Shared(id); ok {
+		c.severity, c.title = m.Severity, m.Title
+	}
 	return finding.Finding{
 		ID:         id,
 		Severity:   c.severity,

@@ -126,6 +126,7 @@ func TestLocalPeers(t *testing.T) {
 			if config.Error != "" {
 				t.Errorf("%s: %s", peer.ConfigPath, config.Error)
 			}
+			sameMeaning(t, *config)
 			if got := ids(*config); !slices.Equal(got, slices.Sorted(slices.Values(tc.ids))) {
 				t.Errorf("%s: findings\n got %q\nwant %q", peer.ConfigPath, got, tc.ids)
 			}

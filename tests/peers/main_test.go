@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/port21/port21/internal/finding"
 )
 
 // binDir holds the port21 binary built for this test run.
@@ -141,6 +143,19 @@ func runJSON(t testing.TB, bin string, limit time.Duration, args ...string) json
 }
 
 // ids returns the sorted, distinct finding ids of results.
+// sameMeaning checks that findings with an id both scan and local report
+// carry the one severity and title finding.Shared gives it.
+func sameMeaning(t *testing.T, results ...jsonResult) {
+	t.Helper()
+	for _, r := range results {
+		for _, f := range r.Findings {
+			if m, ok := finding.Shared(f.ID); ok && (f.Title != m.Title || f.Severity != m.Severity.String()) {
+				t.Errorf("%s: %q %s, want %q %s as everywhere", f.ID, f.Title, f.Severity, m.Title, m.Severity)
+			}
+		}
+	}
+}
+
 func ids(results ...jsonResult) []string {
 	var out []string
 	for _, r := range results {

@@ -155,6 +155,7 @@ func TestScanPeers(t *testing.T) {
 // those, and no target error.
 func checkScan(t *testing.T, intrusive bool, res jsonResult, want []string) {
 	t.Helper()
+	sameMeaning(t, res)
 	got := ids(res)
 	mode := "default scan"
 	if intrusive {
