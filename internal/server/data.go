@@ -198,31 +198,128 @@ func (s *session) listenPassive() (*dataPlan, error) {
 // wait goes on, so another host cannot steal or block the transfer. The
 // TLS handshake starts at once: many clients connect before they send the
 // transfer command.
+//
+// Under TLS the binding tells the client's connection from any other from
+// the same address (another user behind the same NAT, a local probe):
+// handshakes run side by side and the first that resumes this session's
+// ticket is the data connection. One that fails is refused and the wait
+// goes on for dataRetryGrace, so a connection that got in first cannot
+// block the transfer either; if nothing better comes, its error is the
+// answer (a client that does not resume learns why).
 func (s *session) acceptData(p *dataPlan) {
 	tl := p.ln.(*net.TCPListener)
 	tl.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
-	for {
-		c, err := tl.AcceptTCP()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				p.ready <- dataReady{err: net.ErrClosed}
-			} else {
-				p.ready <- dataReady{err: errDataTimeout}
+	type result struct {
+		c   *net.TCPConn
+		dc  *dataConn
+		err error
+	}
+	conns := make(chan *net.TCPConn)
+	acceptErr := make(chan error, 1)
+	go func() {
+		for {
+			c, err := tl.AcceptTCP()
+			if err != nil {
+				acceptErr <- err
+				return
 			}
-			return
+			if from := addrPort(c.RemoteAddr()); from.Addr() != s.remote.Addr() {
+				s.log.Warn("data connection from a foreign address refused", "from", from.String())
+				c.SetLinger(0)
+				c.Close()
+				continue
+			}
+			conns <- c
+			if !p.protect {
+				return // the first one is the data connection
+			}
 		}
-		if from := addrPort(c.RemoteAddr()); from.Addr() != s.remote.Addr() {
-			s.log.Warn("data connection from a foreign address refused", "from", from.String())
-			c.SetLinger(0)
-			c.Close()
-			continue
-		}
+	}()
+
+	results := make(chan result)
+	inflight := map[*net.TCPConn]bool{}
+	var grace <-chan time.Time
+	var lastErr error
+	accepting := true
+	deliver := func(r dataReady) {
 		p.ln.Close()
-		dc, err := s.secure(c, p)
-		p.ready <- dataReady{dc: dc, err: err}
-		return
+		for c := range inflight {
+			c.Close() // their handshakes fail and are drained below
+		}
+		go func(n int) {
+			for ; n > 0; n-- {
+				if r := <-results; r.dc != nil {
+					r.dc.abort()
+				}
+			}
+		}(len(inflight))
+		if accepting {
+			go func() {
+				select {
+				case c := <-conns:
+					c.Close()
+				case <-acceptErr:
+				}
+			}()
+		}
+		p.ready <- r
+	}
+	for {
+		select {
+		case c := <-conns:
+			if !p.protect {
+				accepting = false // the accept goroutine has returned
+				deliver(dataReady{dc: &dataConn{raw: c}})
+				return
+			}
+			inflight[c] = true
+			grace = nil
+			go func() {
+				dc, err := s.secure(c, p)
+				results <- result{c, dc, err}
+			}()
+		case r := <-results:
+			delete(inflight, r.c)
+			if r.err == nil {
+				deliver(dataReady{dc: r.dc})
+				return
+			}
+			if !errors.Is(r.err, errNoReuse) { // secure logs that one
+				s.log.Warn("data connection refused", "err", r.err)
+			}
+			lastErr = r.err
+			if len(inflight) == 0 {
+				if !accepting {
+					deliver(dataReady{err: lastErr})
+					return
+				}
+				grace = time.After(dataRetryGrace)
+			}
+		case <-grace:
+			deliver(dataReady{err: lastErr})
+			return
+		case err := <-acceptErr:
+			accepting = false
+			conns = nil
+			if errors.Is(err, net.ErrClosed) { // the plan was dropped
+				deliver(dataReady{err: net.ErrClosed})
+				return
+			}
+			if lastErr == nil {
+				lastErr = errDataTimeout
+			}
+			if len(inflight) == 0 {
+				deliver(dataReady{err: lastErr})
+				return
+			}
+			// The deadline passed during handshakes: their outcome decides.
+		}
 	}
 }
+
+// dataRetryGrace is how long a passive listener stays open for another
+// connection after a TLS data connection failed its handshake or binding.
+const dataRetryGrace = 2 * time.Second
 
 // secure wraps a fresh data connection in TLS when the plan asks for it and
 // enforces the session binding: the handshake must resume a ticket issued

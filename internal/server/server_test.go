@@ -192,6 +192,60 @@ func TestTicketOfAnotherSessionRefused(t *testing.T) {
 	attacker.expect(522)
 }
 
+// TestDataConnectionSameAddressCannotBlock: on the client's own address
+// (a shared NAT, or a probe on the same host), connections that cannot
+// resume the session's ticket get there first; they are refused and the
+// client's own connection still carries the transfer.
+func TestDataConnectionSameAddressCannotBlock(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	ts.addUser(t, "mallory", nil)
+	other := ts.raw(t)
+	otherTLS := clientTLS()
+	other.login("mallory", otherTLS)
+	other.cmd(257, "PWD") // the client stores its ticket
+
+	cfg := clientTLS()
+	rc := ts.raw(t)
+	rc.login("alice", cfg)
+	addr := rc.epsv()
+	// A silent connection (a port probe), and a handshake with another
+	// session's ticket, both before the client's.
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	if intruder, err := dialData(t, addr, "", otherTLS); err == nil {
+		if tc, ok := intruder.(*tls.Conn); ok && tc.ConnectionState().DidResume {
+			t.Error("server resumed another session's ticket")
+		}
+		intruder.Close()
+	}
+	rc.send("LIST")
+	dc, err := dialData(t, addr, "", cfg)
+	if err != nil {
+		t.Fatalf("the client's data connection: %v", err)
+	}
+	io.Copy(io.Discard, dc)
+	dc.Close()
+	rc.expect(150)
+	rc.expect(226)
+
+	// A client that cannot resume still learns why, after the grace.
+	rc.cmd(257, "PWD")
+	addr = rc.epsv()
+	rc.send("LIST")
+	noCache := &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}
+	if dc, err := dialData(t, addr, "", noCache); err == nil {
+		defer dc.Close()
+	}
+	rc.expect(150)
+	if rep := rc.expect(522); !contains(rep.Message(), "--tls-reuse-optional") {
+		t.Errorf("refusal does not name the per-user option: %q", rep.Message())
+	}
+}
+
 func TestDataConnectionFromAnotherAddressRefused(t *testing.T) {
 	ts := startServer(t)
 	ts.addUser(t, "alice", nil)
