@@ -199,13 +199,16 @@ func (s *session) listenPassive() (*dataPlan, error) {
 // TLS handshake starts at once: many clients connect before they send the
 // transfer command.
 //
-// Under TLS the binding tells the client's connection from any other from
-// the same address (another user behind the same NAT, a local probe):
-// handshakes run side by side and the first that resumes this session's
-// ticket is the data connection. One that fails is refused and the wait
-// goes on for dataRetryGrace, so a connection that got in first cannot
-// block the transfer either; if nothing better comes, its error is the
-// answer (a client that does not resume learns why).
+// Under TLS, a connection that fails its handshake (a port probe, a
+// scanner, garbage) is refused and the wait goes on: handshakes run side by
+// side, and after the last failure the listener stays open for
+// dataRetryGrace, so an accidental connection that got in first cannot
+// fail the transfer. A connection that completes the handshake but does not
+// resume this session's ticket is a TLS client that wants this transfer
+// (ftplib without resumption, or a deliberate attempt to take it): it is
+// refused, and unless another handshake is still running, the transfer
+// fails at once with the reason, so a client that cannot resume learns why
+// without waiting.
 func (s *session) acceptData(p *dataPlan) {
 	tl := p.ln.(*net.TCPListener)
 	tl.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
@@ -239,7 +242,7 @@ func (s *session) acceptData(p *dataPlan) {
 	results := make(chan result)
 	inflight := map[*net.TCPConn]bool{}
 	var grace <-chan time.Time
-	var lastErr error
+	var lastErr, refused error
 	accepting := true
 	deliver := func(r dataReady) {
 		p.ln.Close()
@@ -284,12 +287,18 @@ func (s *session) acceptData(p *dataPlan) {
 				deliver(dataReady{dc: r.dc})
 				return
 			}
-			if !errors.Is(r.err, errNoReuse) { // secure logs that one
+			if errors.Is(r.err, errNoReuse) { // secure logged it
+				refused = r.err
+			} else {
 				s.log.Warn("data connection refused", "err", r.err)
+				lastErr = r.err
 			}
-			lastErr = r.err
 			if len(inflight) == 0 {
-				if !accepting {
+				switch {
+				case refused != nil:
+					deliver(dataReady{err: refused})
+					return
+				case !accepting:
 					deliver(dataReady{err: lastErr})
 					return
 				}
@@ -308,6 +317,9 @@ func (s *session) acceptData(p *dataPlan) {
 			if lastErr == nil {
 				lastErr = errDataTimeout
 			}
+			if refused != nil {
+				lastErr = refused
+			}
 			if len(inflight) == 0 {
 				deliver(dataReady{err: lastErr})
 				return
@@ -318,7 +330,7 @@ func (s *session) acceptData(p *dataPlan) {
 }
 
 // dataRetryGrace is how long a passive listener stays open for another
-// connection after a TLS data connection failed its handshake or binding.
+// connection after a TLS data connection failed its handshake.
 const dataRetryGrace = 2 * time.Second
 
 // secure wraps a fresh data connection in TLS when the plan asks for it and
