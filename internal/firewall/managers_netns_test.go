@@ -221,7 +221,7 @@ func TestApplyManagersNetns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m.run = execRunner{prefix: fw.prefix}
+			m.run = execRunner(fw) // the same prefix
 			ctx := context.Background()
 			trusted := []netip.Prefix{netip.MustParsePrefix("198.51.100.2/32"), netip.MustParsePrefix("fd00:21::2/128")}
 			passive := PortRange{50000, 50010}

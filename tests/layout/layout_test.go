@@ -4,6 +4,7 @@
 package layout
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -54,16 +55,24 @@ func TestLayout(t *testing.T) {
 }
 
 func checkPackage(t *testing.T, rel, dir string) {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ImportsOnly|parser.ParseComments)
-	if err != nil {
-		t.Errorf("%s: %v", rel, err)
-		return
+	// The package's non-test files, by package name.
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	pkgs := map[string][]*ast.File{}
+	fset := token.NewFileSet()
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			return
+		}
+		pkgs[f.Name.Name] = append(pkgs[f.Name.Name], f)
 	}
-	for name, pkg := range pkgs {
+	for name, files := range pkgs {
 		documented := false
-		for _, f := range pkg.Files {
+		for _, f := range files {
 			if f.Doc != nil && strings.TrimSpace(f.Doc.Text()) != "" {
 				documented = true
 			}
