@@ -233,51 +233,27 @@ func TestApplyManagersNetns(t *testing.T) {
 			}
 			before := rules()
 
-			l.expect("open to everyone", true, true)
-			if err := m.Apply(ctx, Policy{Allow: trusted, Passive: passive}); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("allow trusted", true, false)
-			// status reads what the manager made of the rules.
-			argv := append(append([]string(nil), fw.prefix...), l.bin, "firewall", "status", "--passive-ports", "50000-50010", "--format", "json")
-			out, err := exec.Command(argv[0], argv[1:]...).Output()
-			if err != nil {
-				t.Fatalf("status: %v\n%s", err, out)
-			}
-			var st Status
-			if err := json.Unmarshal(out, &st); err != nil {
-				t.Fatalf("status: %v\n%s", err, out)
-			}
-			for _, p := range st.Ports {
-				want := map[string]string{"ipv4": "198.51.100.2/32", "ipv6": "fd00:21::2/128"}[p.Family]
-				if p.Ports == "990" {
-					continue
+			l.allowBlockRollback(ctx, m, trusted, passive, func() {
+				// status reads what the manager made of the rules.
+				argv := append(append([]string(nil), fw.prefix...), l.bin, "firewall", "status", "--passive-ports", "50000-50010", "--format", "json")
+				out, err := exec.Command(argv[0], argv[1:]...).Output()
+				if err != nil {
+					t.Fatalf("status: %v\n%s", err, out)
 				}
-				if p.Access != Restricted || strings.Join(p.Allowed, ",") != want {
-					t.Errorf("status %s/%s = %v %v, want restricted to %s (%v)", p.Ports, p.Family, p.Access, p.Allowed, want, p.Rules)
+				var st Status
+				if err := json.Unmarshal(out, &st); err != nil {
+					t.Fatalf("status: %v\n%s", err, out)
 				}
-			}
-			if !l.canTransfer6(l.trusted) {
-				t.Errorf("allow trusted: IPv6 transfer from the trusted client failed\n%s", rules())
-			}
-			if err := m.Apply(ctx, Policy{Block: true, Passive: passive}); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("block", false, false)
-			if l.canTransfer6(l.trusted) {
-				t.Error("block: IPv6 transfer from the trusted client succeeded")
-			}
-			if err := m.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("rollback to allow", true, false)
-			if err := m.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("rollback to the administrator's rules", true, true)
-			if err := m.Rollback(ctx); !errors.Is(err, ErrNothingToRollback) {
-				t.Errorf("third rollback: %v, want ErrNothingToRollback", err)
-			}
+				for _, p := range st.Ports {
+					want := map[string]string{"ipv4": "198.51.100.2/32", "ipv6": "fd00:21::2/128"}[p.Family]
+					if p.Ports == "990" {
+						continue
+					}
+					if p.Access != Restricted || strings.Join(p.Allowed, ",") != want {
+						t.Errorf("status %s/%s = %v %v, want restricted to %s (%v)", p.Ports, p.Family, p.Access, p.Allowed, want, p.Rules)
+					}
+				}
+			})
 			if after := rules(); !sameLines(before, after) {
 				t.Errorf("rules after the rollbacks differ:\nbefore:\n%s\nafter:\n%s", before, after)
 			}

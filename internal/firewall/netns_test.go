@@ -195,6 +195,44 @@ func (l *lab) expect(step string, trusted, untrusted bool) {
 	}
 }
 
+// allowBlockRollback is what every backend must do, starting from rules
+// that let both clients in: allow the trusted client only (afterAllow, if
+// set, checks more there), block both, then roll back twice to where it
+// started, and no further.
+func (l *lab) allowBlockRollback(ctx context.Context, m *Manager, trusted []netip.Prefix, passive PortRange, afterAllow func()) {
+	t := l.t
+	t.Helper()
+	l.expect("open to both", true, true)
+	if err := m.Apply(ctx, Policy{Allow: trusted, Passive: passive}); err != nil {
+		t.Fatal(err)
+	}
+	l.expect("allow trusted", true, false)
+	if !l.canTransfer6(l.trusted) {
+		t.Error("allow trusted: IPv6 transfer from the trusted client failed")
+	}
+	if afterAllow != nil {
+		afterAllow()
+	}
+	if err := m.Apply(ctx, Policy{Block: true, Passive: passive}); err != nil {
+		t.Fatal(err)
+	}
+	l.expect("block", false, false)
+	if l.canTransfer6(l.trusted) {
+		t.Error("block: IPv6 transfer from the trusted client succeeded")
+	}
+	if err := m.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.expect("rollback to allow", true, false)
+	if err := m.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.expect("rollback to the start", true, true)
+	if err := m.Rollback(ctx); !errors.Is(err, ErrNothingToRollback) {
+		t.Errorf("third rollback: %v, want ErrNothingToRollback", err)
+	}
+}
+
 func TestApplyNetns(t *testing.T) {
 	requireRoot(t)
 	if testing.Short() {
@@ -214,32 +252,7 @@ func TestApplyNetns(t *testing.T) {
 			trusted := []netip.Prefix{netip.MustParsePrefix("198.51.100.2/32"), netip.MustParsePrefix("fd00:21::2/128")}
 			passive := PortRange{50000, 50010}
 
-			l.expect("no rules", true, true)
-			if err := m.Apply(ctx, Policy{Allow: trusted, Passive: passive}); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("allow trusted", true, false)
-			if !l.canTransfer6(l.trusted) {
-				t.Error("allow trusted: IPv6 transfer from the trusted client failed")
-			}
-			if err := m.Apply(ctx, Policy{Block: true, Passive: passive}); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("block", false, false)
-			if l.canTransfer6(l.trusted) {
-				t.Error("block: IPv6 transfer from the trusted client succeeded")
-			}
-			if err := m.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("rollback to allow", true, false)
-			if err := m.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			l.expect("rollback to nothing", true, true)
-			if err := m.Rollback(ctx); !errors.Is(err, ErrNothingToRollback) {
-				t.Errorf("third rollback: %v, want ErrNothingToRollback", err)
-			}
+			l.allowBlockRollback(ctx, m, trusted, passive, nil)
 
 			// --for: the allow closes by itself.
 			if err := m.Apply(ctx, Policy{Allow: trusted, Passive: passive, For: 2 * time.Second}); err != nil {
