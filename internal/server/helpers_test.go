@@ -252,7 +252,12 @@ func (rc *rawClient) epsv() string {
 // expects 150 and then want on the control connection.
 func (rc *rawClient) transfer(cmd string, body []byte, want int) (ftpReply, []byte) {
 	rc.t.Helper()
-	addr := rc.epsv()
+	return rc.transferAt(rc.epsv(), cmd, body, want)
+}
+
+// transferAt is transfer over a passive address already obtained.
+func (rc *rawClient) transferAt(addr, cmd string, body []byte, want int) (ftpReply, []byte) {
+	rc.t.Helper()
 	rc.send("%s", cmd)
 	var cfg *tls.Config
 	if rc.tls != nil {

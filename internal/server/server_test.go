@@ -217,15 +217,7 @@ func TestDataConnectionSameAddressCannotBlock(t *testing.T) {
 	garbage.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
 	io.Copy(io.Discard, garbage) // until the server hangs up
 	garbage.Close()
-	rc.send("LIST")
-	dc, err := dialData(t, addr, "", cfg)
-	if err != nil {
-		t.Fatalf("the client's data connection: %v", err)
-	}
-	io.Copy(io.Discard, dc)
-	dc.Close()
-	rc.expect(150)
-	rc.expect(226)
+	rc.transferAt(addr, "LIST", nil, 226)
 
 	// Nothing but a failed handshake: the transfer fails after the grace.
 	addr = rc.epsv()
@@ -256,15 +248,7 @@ func TestDataConnectionFromAnotherAddressRefused(t *testing.T) {
 		}
 		thief.Close()
 	}
-	rc.send("LIST")
-	dc, err := dialData(t, addr, "", cfg)
-	if err != nil {
-		t.Fatalf("legitimate data connection: %v", err)
-	}
-	io.Copy(io.Discard, dc)
-	dc.Close()
-	rc.expect(150)
-	rc.expect(226)
+	rc.transferAt(addr, "LIST", nil, 226)
 	if !contains(ts.logs.String(), "foreign address") {
 		t.Error("the refused data connection was not logged")
 	}
