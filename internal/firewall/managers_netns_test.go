@@ -114,7 +114,10 @@ func startUFW(t *testing.T, l *lab) manager {
 	ns := overlayHolder(t, "ufw", []string{"ufw"}, `for f in before.rules before6.rules after.rules after6.rules user.rules user6.rules ufw.conf; do cp "/usr/share/ufw/$f" "/etc/ufw/$f"; done`)
 	m := manager{prefix: append(ns, "ip", "netns", "exec", l.srv)}
 	m.run(t, "ufw", "--force", "enable")
+	// 21/tcp shares its match with port21's deny (ufw keeps one rule per
+	// match, so apply must move it aside); 21 (TCP and UDP) does not.
 	m.run(t, "ufw", "allow", "21/tcp")
+	m.run(t, "ufw", "allow", "21")
 	m.run(t, "ufw", "allow", "50000:50010/tcp")
 	return m
 }

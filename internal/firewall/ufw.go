@@ -316,5 +316,16 @@ func (m *Manager) convergeUFW(ctx context.Context, want []ufwRule, displace bool
 			return displaced, prev, err
 		}
 	}
+	// ufw answers a rule it will not add with a message and success
+	// ("Skipping inserting existing rule"): check that every rule is in.
+	after, err := m.ufwAdded(ctx)
+	if err != nil {
+		return displaced, prev, err
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(after, func(r ufwRule) bool { return r.same(w) && r.Comment == w.Comment }) {
+			return displaced, prev, fmt.Errorf("ufw did not take `ufw %s`: it keeps one rule per match, and another rule (see `ufw show added`) shares this one's", strings.Join(w.spec(), " "))
+		}
+	}
 	return displaced, prev, nil
 }
