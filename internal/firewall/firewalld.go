@@ -2,7 +2,9 @@ package firewall
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,7 +131,10 @@ func (m *Manager) richRules(ctx context.Context, op, zone string, rules []string
 
 func (m *Manager) firewalldRunning(ctx context.Context) error {
 	out, err := m.firewallCmd(ctx, "--state")
-	if err != nil || out != "running" {
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return fmt.Errorf("firewall: %w", err)
+	case err != nil || out != "running":
 		return fmt.Errorf("firewall: firewalld is not running (firewall-cmd --state: %q): start it, or use --backend nftables", out)
 	}
 	return nil

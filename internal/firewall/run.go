@@ -20,6 +20,7 @@ type runner interface {
 var debianPackage = map[string]string{
 	"nft": "nftables", "iptables-save": "iptables", "iptables-restore": "iptables",
 	"ip6tables-save": "iptables", "ip6tables-restore": "iptables", "ipset": "ipset",
+	"ufw": "ufw", "firewall-cmd": "firewalld",
 }
 
 // execRunner runs programs for real, each prefixed by prefix (empty, or
