@@ -151,15 +151,17 @@ func (m *Manager) applyFirewalld(ctx context.Context, p Policy, bk *backup) erro
 	st := &firewalldState{Zone: zone}
 	// port21's rules now are those its last apply added, if it went
 	// through firewalld in this zone.
-	if last, _, err := m.lastBackup(); err != nil {
+	last, _, err := m.lastBackup()
+	if err != nil {
 		return err
-	} else {
-		var prev backup
-		if ok, err := readJSON(last, &prev); err != nil {
-			return err
-		} else if ok && prev.Backend == Firewalld && prev.Firewalld != nil && prev.Firewalld.Zone == zone {
-			st.Prev = prev.Firewalld.Added
-		}
+	}
+	var prev backup
+	ok, err := readJSON(last, &prev)
+	if err != nil {
+		return err
+	}
+	if ok && prev.Backend == Firewalld && prev.Firewalld != nil && prev.Firewalld.Zone == zone {
+		st.Prev = prev.Firewalld.Added
 	}
 	allows, drops := firewalldRules(p)
 	for _, r := range allows {
@@ -234,7 +236,7 @@ func (m *Manager) rollbackFirewalld(ctx context.Context, st *firewalldState) err
 	return nil
 }
 
-// convergeFirewalld replaces port21's rich rules have with want: rules
+// convergeFirewalld replaces port21's rich rules, have, with want: rules
 // whose permanence changes are removed first (firewalld would keep the old
 // one as "already enabled"), then want is added (the allows with timeout,
 // when given), then between runs (it changes the zone's other entries),

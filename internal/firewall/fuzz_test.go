@@ -73,12 +73,7 @@ func FuzzParseUFWAdded(f *testing.F) {
 	f.Add("ufw allow from 'x y' to any port 21 proto tcp comment 'it''s'")
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, r := range parseUFWAdded(s) {
-			line := "ufw " + strings.Join(r.spec(), " ")
-			if r.Comment != "" {
-				spec := r.spec()
-				spec[len(spec)-1] = "'" + r.Comment + "'"
-				line = "ufw " + strings.Join(spec, " ")
-			}
+			line := r.command("")
 			back, ok := parseUFWLine(line)
 			if strings.ContainsAny(r.From+r.Port+r.Proto+r.Comment, " '\t") || r.From == "" {
 				continue // not a rule ufw prints

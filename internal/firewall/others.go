@@ -39,9 +39,7 @@ func planUFW(p Policy) (string, error) {
 	w("# the denies go in first, so that the allows end up above them and above older rules.")
 	rules := ufwRules(p)
 	for i := len(rules) - 1; i >= 0; i-- {
-		spec := rules[i].spec()
-		spec[len(spec)-1] = "'" + spec[len(spec)-1] + "'"
-		w("ufw prepend %s", strings.Join(spec, " "))
+		w("%s", rules[i].command("prepend"))
 	}
 	return b.String(), nil
 }

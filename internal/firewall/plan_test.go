@@ -181,10 +181,11 @@ func TestParseUFWLine(t *testing.T) {
 			t.Errorf("%q: %+v %v, want %+v %v", tc.line, got, ok, tc.want, tc.ok)
 		}
 	}
-	// The rules port21 writes read back as themselves from ufw's notation.
+	// The rules port21 writes read back as themselves from their command
+	// line, so apply finds its own rules again.
 	for _, r := range ufwRules(Policy{Allow: []netip.Prefix{netip.MustParsePrefix("198.51.100.2/32")}, Passive: PortRange{50000, 50010}}) {
-		if r.key() == "" || r.Comment != ufwComment {
-			t.Errorf("rule %+v", r)
+		if back, ok := parseUFWLine(r.command("")); !ok || back != r || r.Comment != ufwComment {
+			t.Errorf("%+v reads back as %+v %v", r, back, ok)
 		}
 	}
 }

@@ -55,6 +55,19 @@ func (r ufwRule) spec() []string {
 	return s
 }
 
+// command is the rule as a shell command line, the comment quoted as ufw
+// prints it, with verb ("prepend", "delete") before the rule if not empty.
+func (r ufwRule) command(verb string) string {
+	spec := r.spec()
+	if r.Comment != "" {
+		spec[len(spec)-1] = "'" + r.Comment + "'"
+	}
+	if verb != "" {
+		spec = append([]string{verb}, spec...)
+	}
+	return "ufw " + strings.Join(spec, " ")
+}
+
 // ufwAddr writes a prefix the way ufw prints it: a single address without
 // its length.
 func ufwAddr(p netip.Prefix) string {
@@ -324,7 +337,7 @@ func (m *Manager) convergeUFW(ctx context.Context, want []ufwRule, displace bool
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(after, func(r ufwRule) bool { return r.same(w) && r.Comment == w.Comment }) {
-			return displaced, prev, fmt.Errorf("ufw did not take `ufw %s`: it keeps one rule per match, and another rule (see `ufw show added`) shares this one's", strings.Join(w.spec(), " "))
+			return displaced, prev, fmt.Errorf("ufw did not take `%s`: it keeps one rule per match, and another rule (see `ufw show added`) shares this one's", w.command(""))
 		}
 	}
 	return displaced, prev, nil
