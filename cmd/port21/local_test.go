@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/port21/port21/internal/firewall"
 	"github.com/port21/port21/internal/report"
 	"github.com/port21/port21/internal/sockets"
+	"github.com/port21/port21/internal/survey"
 )
 
 // TestLocalFixture runs port21 local on a /proc snapshot and a configuration
@@ -21,10 +21,10 @@ import (
 func TestLocalFixture(t *testing.T) {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	var asked []uint16 // ports the probe was asked to connect to
-	env := localEnv{
-		procRoot: "testdata/local/proc",
-		confRoot: "testdata/local",
-		status: func(_ context.Context, ports []firewall.PortRange) (*firewall.Status, error) {
+	env := survey.Env{
+		ProcRoot: "testdata/local/proc",
+		ConfRoot: "testdata/local",
+		Status: func(_ context.Context, ports []firewall.PortRange) (*firewall.Status, error) {
 			st := &firewall.Status{}
 			for _, p := range ports {
 				st.Ports = append(st.Ports,
@@ -33,7 +33,7 @@ func TestLocalFixture(t *testing.T) {
 			}
 			return st, nil
 		},
-		probe: func(_ context.Context, ls []sockets.Listener, _ time.Duration, _ int) map[int]string {
+		Probe: func(_ context.Context, ls []sockets.Listener, _ time.Duration, _ int) map[int]string {
 			out := map[int]string{}
 			for i, l := range ls {
 				asked = append(asked, l.Port)
@@ -46,7 +46,7 @@ func TestLocalFixture(t *testing.T) {
 			}
 			return out
 		},
-		now: func() time.Time { return now },
+		Now: func() time.Time { return now },
 	}
 	var out, errb bytes.Buffer
 	if err := runLocal(context.Background(), env, localFlags{format: "json", probeTimeout: time.Second}, &out, &errb); err != nil {
@@ -132,37 +132,6 @@ func TestLocalFixture(t *testing.T) {
 	for _, s := range []string{"vsftpd", "/usr/sbin/vsftpd", "systemd [systemd]", "ipv4 open", "ipv6 restricted", "local only"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, out.String())
-		}
-	}
-}
-
-func TestDataListener(t *testing.T) {
-	lo := netip.MustParseAddr("127.0.0.1")
-	proc := func(name string, args ...string) []sockets.Process {
-		return []sockets.Process{{Name: name, Args: append([]string{name}, args...)}}
-	}
-	control := map[uint16]string{4021: "/etc/vsftpd.conf"}
-	passive := [][2]uint16{{40000, 40100}}
-	for _, tc := range []struct {
-		name  string
-		l     sockets.Listener
-		probe bool
-	}{
-		{"well-known port", sockets.Listener{Addr: lo, Port: 21, Processes: proc("vsftpd")}, true},
-		{"configured control port", sockets.Listener{Addr: lo, Port: 4021, Processes: proc("vsftpd")}, true},
-		{"in a configured passive range", sockets.Listener{Addr: lo, Port: 40050}, false},
-		{"wildcard in a passive range", sockets.Listener{Addr: netip.IPv4Unspecified(), Port: 40050}, true},
-		{"daemon off its ports", sockets.Listener{Addr: lo, Port: 45000, Processes: proc("pure-ftpd")}, false},
-		{"daemon on the wildcard", sockets.Listener{Addr: netip.IPv6Unspecified(), Port: 45000, Processes: proc("proftpd")}, true},
-		{"port21 --listen", sockets.Listener{Addr: lo, Port: 3000, Processes: proc("port21", "serve", "--listen", "127.0.0.1:3000")}, true},
-		{"port21 --implicit-tls-listen=", sockets.Listener{Addr: lo, Port: 3990, Processes: proc("port21", "serve", "--implicit-tls-listen=:3990")}, true},
-		{"port21 passive", sockets.Listener{Addr: lo, Port: 50007, Processes: proc("port21", "serve", "--listen", "127.0.0.1:3000")}, false},
-		{"port21, not serve", sockets.Listener{Addr: lo, Port: 50007, Processes: proc("port21", "scan")}, true},
-		{"anything else", sockets.Listener{Addr: lo, Port: 8080, Processes: proc("nginx")}, true},
-	} {
-		why := dataListener(tc.l, control, passive)
-		if (why == "") != tc.probe {
-			t.Errorf("%s: dataListener = %q, want probe %v", tc.name, why, tc.probe)
 		}
 	}
 }
