@@ -6,19 +6,10 @@ import (
 	"github.com/port21/port21/internal/finding"
 )
 
-// Finding ids. Those shared with `port21 scan` mean the same thing there:
-// a scan confirms on the wire what the configuration says here.
+// Finding ids of configuration problems only; those port21 scan also
+// reports are finding's shared ids (finding.IDNoTLS ...), the same problem
+// seen in the file instead of on the wire.
 const (
-	IDAnonymousLogin    = finding.IDAnonymousLogin
-	IDAnonymousWrite    = finding.IDAnonymousWrite
-	IDNoTLS             = finding.IDNoTLS
-	IDCleartextLogin    = finding.IDCleartextLogin
-	IDDataCleartext     = finding.IDDataCleartext
-	IDTLSLegacyProtocol = finding.IDTLSLegacyProtocol
-	IDTLSWeakCipher     = finding.IDTLSWeakCipher
-	IDFTPBounce         = finding.IDFTPBounce
-	IDVersionDisclosed  = finding.IDVersionDisclosed
-	// Configuration-only ids.
 	IDNoChroot          = "no-chroot"
 	IDWritableChroot    = "writable-chroot"
 	IDNoPassiveRange    = "no-passive-range"
@@ -39,23 +30,23 @@ type check struct {
 func shared(detail, summary string) check { return check{detail: detail, summary: summary} }
 
 var checks = map[string]check{
-	IDAnonymousLogin: shared("Anyone can log in without a password and read what the anonymous account can see.",
+	finding.IDAnonymousLogin: shared("Anyone can log in without a password and read what the anonymous account can see.",
 		"Turn anonymous logins off unless the server is meant to publish files to everyone."),
-	IDAnonymousWrite: shared("Anyone can store files on the server: it becomes a free drop box for malware and stolen data.",
+	finding.IDAnonymousWrite: shared("Anyone can store files on the server: it becomes a free drop box for malware and stolen data.",
 		"Deny writes to anonymous users."),
-	IDNoTLS: shared("Passwords and files cross the network in clear text.",
+	finding.IDNoTLS: shared("Passwords and files cross the network in clear text.",
 		"Turn TLS on (explicit FTPS, AUTH TLS) with a certificate."),
-	IDCleartextLogin: shared("TLS is available but not required: a client can send its password in clear text.",
+	finding.IDCleartextLogin: shared("TLS is available but not required: a client can send its password in clear text.",
 		"Require TLS for every login."),
-	IDDataCleartext: shared("Files and listings may cross the network unencrypted even when the login was protected.",
+	finding.IDDataCleartext: shared("Files and listings may cross the network unencrypted even when the login was protected.",
 		"Require TLS on data connections too (PROT P)."),
-	IDTLSLegacyProtocol: shared("SSLv2, SSLv3, TLS 1.0 and TLS 1.1 have known weaknesses and are deprecated (RFC 8996).",
+	finding.IDTLSLegacyProtocol: shared("SSLv2, SSLv3, TLS 1.0 and TLS 1.1 have known weaknesses and are deprecated (RFC 8996).",
 		"Allow TLS 1.2 and 1.3 only."),
-	IDTLSWeakCipher: shared("RC4, DES, 3DES, NULL, EXPORT or anonymous suites can be forced by an attacker in the path.",
+	finding.IDTLSWeakCipher: shared("RC4, DES, 3DES, NULL, EXPORT or anonymous suites can be forced by an attacker in the path.",
 		"Allow only strong (AEAD) cipher suites."),
-	IDFTPBounce: shared("The server will open data connections to any address a client names (PORT), so it can be used to scan or attack third parties from inside the network.",
+	finding.IDFTPBounce: shared("The server will open data connections to any address a client names (PORT), so it can be used to scan or attack third parties from inside the network.",
 		"Only allow data connections to the client's own address."),
-	IDVersionDisclosed: shared("The greeting tells every visitor which version to look up exploits for.",
+	finding.IDVersionDisclosed: shared("The greeting tells every visitor which version to look up exploits for.",
 		"Set a greeting without the product version."),
 	IDNoChroot: {finding.Medium, "Users are not confined to their home directory",
 		"A logged-in user can browse the whole file system the account can read (/etc, other homes).",

@@ -273,30 +273,30 @@ func AuditProFTPD(c *ProFTPDConfig) ([]finding.Finding, Ports) {
 		if noLogin {
 			continue // <Limit LOGIN> DenyAll: nobody can log in anonymously
 		}
-		add(IDAnonymousLogin, d, "# remove the <Anonymous> section")
+		add(finding.IDAnonymousLogin, d, "# remove the <Anonymous> section")
 		if allowedBy != nil {
-			add(IDAnonymousWrite, allowedBy, "<Limit WRITE>", "  DenyAll", "</Limit>")
+			add(finding.IDAnonymousWrite, allowedBy, "<Limit WRITE>", "  DenyAll", "</Limit>")
 		} else if !denied {
-			add(IDAnonymousWrite, d, "<Limit WRITE>", "  DenyAll", "</Limit>")
+			add(finding.IDAnonymousWrite, d, "<Limit WRITE>", "  DenyAll", "</Limit>")
 		}
 	}
 
 	tls := last("tlsengine")
 	if !on(tls) {
-		add(IDNoTLS, tls, "TLSEngine on", "TLSRSACertificateFile /etc/ssl/certs/ftp.pem", "TLSRSACertificateKeyFile /etc/ssl/private/ftp.key", "TLSRequired on")
+		add(finding.IDNoTLS, tls, "TLSEngine on", "TLSRSACertificateFile /etc/ssl/certs/ftp.pem", "TLSRSACertificateKeyFile /etc/ssl/private/ftp.key", "TLSRequired on")
 		// Without TLS ProFTPD takes every login in clear ("USER x" is
 		// answered 331), which is what `port21 scan` reports.
-		add(IDCleartextLogin, tls, "TLSEngine on", "TLSRequired on")
+		add(finding.IDCleartextLogin, tls, "TLSEngine on", "TLSRequired on")
 	} else {
 		req := last("tlsrequired")
 		v := arg(req)
 		ctrl := v == "on" || v == "auth" || strings.HasPrefix(v, "auth+") || (strings.Contains(v, "ctrl") && !strings.Contains(v, "!ctrl"))
 		data := v == "on" || (strings.Contains(v, "data") && !strings.Contains(v, "!data"))
 		if !ctrl {
-			add(IDCleartextLogin, req, "TLSRequired on")
+			add(finding.IDCleartextLogin, req, "TLSRequired on")
 		}
 		if !data {
-			add(IDDataCleartext, req, "TLSRequired on")
+			add(finding.IDDataCleartext, req, "TLSRequired on")
 		}
 		if p := last("tlsprotocol"); p != nil {
 			legacy := false
@@ -313,18 +313,18 @@ func AuditProFTPD(c *ProFTPDConfig) ([]finding.Finding, Ports) {
 				legacy = true
 			}
 			if legacy {
-				add(IDTLSLegacyProtocol, p, "TLSProtocol TLSv1.2 TLSv1.3")
+				add(finding.IDTLSLegacyProtocol, p, "TLSProtocol TLSv1.2 TLSv1.3")
 			}
 		}
 		if cs := last("tlsciphersuite"); cs != nil && weakCiphers(strings.Join(cs.Args, ":")) {
-			add(IDTLSWeakCipher, cs, "TLSCipherSuite HIGH:!aNULL:!MD5:!3DES:!RC4")
+			add(finding.IDTLSWeakCipher, cs, "TLSCipherSuite HIGH:!aNULL:!MD5:!3DES:!RC4")
 		}
 	}
 	if last("defaultroot") == nil {
 		add(IDNoChroot, nil, "DefaultRoot ~")
 	}
 	if d := last("allowforeignaddress"); d != nil && arg(d) != "off" && arg(d) != "no" && arg(d) != "false" {
-		add(IDFTPBounce, d, "AllowForeignAddress off")
+		add(finding.IDFTPBounce, d, "AllowForeignAddress off")
 	}
 	var passive [2]uint16
 	if d := last("passiveports"); d != nil && len(d.Args) >= 2 {
@@ -345,12 +345,12 @@ func AuditProFTPD(c *ProFTPDConfig) ([]finding.Finding, Ports) {
 	// too, which the configuration cannot rule out.
 	switch d := last("serverident"); {
 	case d == nil:
-		add(IDVersionDisclosed, nil, "ServerIdent on \"FTP server ready.\"")
+		add(finding.IDVersionDisclosed, nil, "ServerIdent on \"FTP server ready.\"")
 		out[len(out)-1].Evidence = []finding.Evidence{{Note: "ServerIdent not set: ProFTPD greets with \"ProFTPD Server (name) [address]\", and before 1.3.6 with its version"}}
 	case on(d) && len(d.Args) < 2:
-		add(IDVersionDisclosed, d, "ServerIdent on \"FTP server ready.\"")
+		add(finding.IDVersionDisclosed, d, "ServerIdent on \"FTP server ready.\"")
 	case on(d) && namesVersion(strings.Join(d.Args[1:], " ")):
-		add(IDVersionDisclosed, d, "ServerIdent on \"FTP server ready.\"")
+		add(finding.IDVersionDisclosed, d, "ServerIdent on \"FTP server ready.\"")
 	}
 	return out, Ports{Control: proPorts(c), Passive: passive}
 }

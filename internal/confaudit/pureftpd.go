@@ -126,9 +126,9 @@ func AuditPureFTPd(c *PureFTPdConfig) ([]finding.Finding, Ports) {
 		return false
 	}
 	if !yes("NoAnonymous") {
-		add(IDAnonymousLogin, "NoAnonymous", fix("NoAnonymous", "yes"))
+		add(finding.IDAnonymousLogin, "NoAnonymous", fix("NoAnonymous", "yes"))
 		if !yes("AnonymousCantUpload") {
-			add(IDAnonymousWrite, "AnonymousCantUpload", fix("AnonymousCantUpload", "yes"))
+			add(finding.IDAnonymousWrite, "AnonymousCantUpload", fix("AnonymousCantUpload", "yes"))
 		}
 	}
 	tls := 0
@@ -137,18 +137,18 @@ func AuditPureFTPd(c *PureFTPdConfig) ([]finding.Finding, Ports) {
 	}
 	switch {
 	case tls <= 0:
-		add(IDNoTLS, "TLS", fix("TLS", "3"), "# certificate and key in /etc/ssl/private/pure-ftpd.pem")
+		add(finding.IDNoTLS, "TLS", fix("TLS", "3"), "# certificate and key in /etc/ssl/private/pure-ftpd.pem")
 		// Without TLS every login is in clear, as `port21 scan` sees it.
-		add(IDCleartextLogin, "TLS", fix("TLS", "3"))
+		add(finding.IDCleartextLogin, "TLS", fix("TLS", "3"))
 	case tls == 1:
-		add(IDCleartextLogin, "TLS", fix("TLS", "3"))
-		add(IDDataCleartext, "TLS", fix("TLS", "3"))
+		add(finding.IDCleartextLogin, "TLS", fix("TLS", "3"))
+		add(finding.IDDataCleartext, "TLS", fix("TLS", "3"))
 	case tls == 2:
-		add(IDDataCleartext, "TLS", fix("TLS", "3"))
+		add(finding.IDDataCleartext, "TLS", fix("TLS", "3"))
 	}
 	if tls > 0 {
 		if o, ok := c.Options["tlsciphersuite"]; ok && weakCiphers(o.Value) {
-			add(IDTLSWeakCipher, "TLSCipherSuite", fix("TLSCipherSuite", "HIGH:!aNULL:!MD5:!3DES:!RC4"))
+			add(finding.IDTLSWeakCipher, "TLSCipherSuite", fix("TLSCipherSuite", "HIGH:!aNULL:!MD5:!3DES:!RC4"))
 		}
 	}
 	if !yes("ChrootEveryone") {
@@ -156,7 +156,7 @@ func AuditPureFTPd(c *PureFTPdConfig) ([]finding.Finding, Ports) {
 	}
 	for _, k := range []string{"AllowUserFXP", "AllowAnonymousFXP"} {
 		if yes(k) {
-			add(IDFTPBounce, k, fix(k, "no"))
+			add(finding.IDFTPBounce, k, fix(k, "no"))
 		}
 	}
 	var passive [2]uint16

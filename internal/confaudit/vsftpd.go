@@ -71,36 +71,36 @@ func AuditVsftpd(file string, b []byte) ([]finding.Finding, Ports) {
 	local, _ := vsBool(opts, "local_enable", false)
 	write, _ := vsBool(opts, "write_enable", false)
 	if anon {
-		add(IDAnonymousLogin, anonOpt, "anonymous_enable=NO")
+		add(finding.IDAnonymousLogin, anonOpt, "anonymous_enable=NO")
 		for _, k := range []string{"anon_upload_enable", "anon_mkdir_write_enable", "anon_other_write_enable"} {
 			if on, o := vsBool(opts, k, false); on && write {
-				add(IDAnonymousWrite, o, k+"=NO")
+				add(finding.IDAnonymousWrite, o, k+"=NO")
 			}
 		}
 	}
 	ssl, sslOpt := vsBool(opts, "ssl_enable", false)
 	if !ssl {
-		add(IDNoTLS, sslOpt, "ssl_enable=YES", "rsa_cert_file=/etc/ssl/certs/ftp.pem", "rsa_private_key_file=/etc/ssl/private/ftp.key", "force_local_logins_ssl=YES", "force_local_data_ssl=YES")
+		add(finding.IDNoTLS, sslOpt, "ssl_enable=YES", "rsa_cert_file=/etc/ssl/certs/ftp.pem", "rsa_private_key_file=/etc/ssl/private/ftp.key", "force_local_logins_ssl=YES", "force_local_data_ssl=YES")
 		// Without TLS every local login is a cleartext login, as
 		// `port21 scan` sees it: "USER x" is answered 331 in clear. An
 		// anonymous-only server answers 530 instead.
 		if local {
-			add(IDCleartextLogin, sslOpt, "ssl_enable=YES", "force_local_logins_ssl=YES")
+			add(finding.IDCleartextLogin, sslOpt, "ssl_enable=YES", "force_local_logins_ssl=YES")
 		}
 	} else {
 		if local {
 			if on, o := vsBool(opts, "force_local_logins_ssl", true); !on {
-				add(IDCleartextLogin, o, "force_local_logins_ssl=YES")
+				add(finding.IDCleartextLogin, o, "force_local_logins_ssl=YES")
 			}
 			if on, o := vsBool(opts, "force_local_data_ssl", true); !on {
-				add(IDDataCleartext, o, "force_local_data_ssl=YES")
+				add(finding.IDDataCleartext, o, "force_local_data_ssl=YES")
 			}
 		}
 		// Anonymous sessions may use TLS only with allow_anon_ssl; then
 		// their data connections stay in clear unless forced.
 		if allow, _ := vsBool(opts, "allow_anon_ssl", false); anon && allow {
 			if on, o := vsBool(opts, "force_anon_data_ssl", false); !on {
-				add(IDDataCleartext, o, "force_anon_data_ssl=YES")
+				add(finding.IDDataCleartext, o, "force_anon_data_ssl=YES")
 			}
 		}
 		legacyOK := strings.Contains(strings.ToUpper(opts["ssl_ciphers"].Value), "@SECLEVEL=0")
@@ -110,15 +110,15 @@ func AuditVsftpd(file string, b []byte) ([]finding.Finding, Ports) {
 			if o.Line == 0 {
 				o = opts["ssl_ciphers"]
 			}
-			add(IDTLSLegacyProtocol, o, "ssl_tlsv1=NO", "ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL")
+			add(finding.IDTLSLegacyProtocol, o, "ssl_tlsv1=NO", "ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL")
 		}
 		for _, k := range []string{"ssl_sslv2", "ssl_sslv3"} {
 			if on, o := vsBool(opts, k, false); on {
-				add(IDTLSLegacyProtocol, o, k+"=NO")
+				add(finding.IDTLSLegacyProtocol, o, k+"=NO")
 			}
 		}
 		if o, ok := opts["ssl_ciphers"]; ok && weakCiphers(o.Value) {
-			add(IDTLSWeakCipher, o, "ssl_ciphers=ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+			add(finding.IDTLSWeakCipher, o, "ssl_ciphers=ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
 		}
 		if on, o := vsBool(opts, "strict_ssl_read_eof", false); !on {
 			add(IDTruncationAllowed, o, "strict_ssl_read_eof=YES")
@@ -133,10 +133,10 @@ func AuditVsftpd(file string, b []byte) ([]finding.Finding, Ports) {
 		}
 	}
 	if on, o := vsBool(opts, "port_promiscuous", false); on {
-		add(IDFTPBounce, o, "port_promiscuous=NO")
+		add(finding.IDFTPBounce, o, "port_promiscuous=NO")
 	}
 	if on, o := vsBool(opts, "pasv_promiscuous", false); on {
-		add(IDFTPBounce, o, "pasv_promiscuous=NO")
+		add(finding.IDFTPBounce, o, "pasv_promiscuous=NO")
 	}
 	var passive [2]uint16
 	lo, hi := opts["pasv_min_port"], opts["pasv_max_port"]
@@ -158,10 +158,10 @@ func AuditVsftpd(file string, b []byte) ([]finding.Finding, Ports) {
 	}
 	if banner, ok := opts["ftpd_banner"]; ok {
 		if namesVersion(banner.Value) {
-			add(IDVersionDisclosed, banner, "ftpd_banner=FTP server ready.")
+			add(finding.IDVersionDisclosed, banner, "ftpd_banner=FTP server ready.")
 		}
 	} else if _, ok := opts["banner_file"]; !ok {
-		out = append(out, newFinding(IDVersionDisclosed, Vsftpd, file, 0,
+		out = append(out, newFinding(finding.IDVersionDisclosed, Vsftpd, file, 0,
 			"ftpd_banner not set: vsftpd greets with its version, e.g. \"220 (vsFTPd 3.0.3)\"", "ftpd_banner=FTP server ready."))
 	}
 	return out, Ports{Control: []uint16{vsPort(opts)}, Passive: passive}

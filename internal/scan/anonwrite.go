@@ -181,7 +181,7 @@ func (a *audit) noteWritableDirs(entries []dirEntry) {
 		return
 	}
 	for i := range a.res.Findings {
-		if a.res.Findings[i].ID == IDAnonymousLogin {
+		if a.res.Findings[i].ID == finding.IDAnonymousLogin {
 			a.res.Findings[i].Evidence = append(a.res.Findings[i].Evidence, finding.Evidence{
 				Sent:     "LIST",
 				Received: clean(strings.Join(lines, "\n"), maxEvidence),
@@ -259,7 +259,7 @@ func (a *audit) anonymousWrite(c *conn, entries []dirEntry) error {
 		if !r.Completion() {
 			sev.Note = "an anonymous session stored a file in " + where + "; deleting it failed: remove " + name + " by hand"
 		}
-		a.add(IDAnonymousWrite, basisConfirmed, append(evs, dev)...)
+		a.add(finding.IDAnonymousWrite, basisConfirmed, append(evs, dev)...)
 		return nil
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/port21/port21/internal/finding"
 )
 
 func TestParseListLine(t *testing.T) {
@@ -100,14 +102,14 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 		{
 			name: "default scan names the world-writable directory and writes nothing",
 			fake: &fake{banner: "220 FTP server ready.\r\n", replies: anonPlain, listing: anonList, storDirs: []string{"upload"}},
-			want: []string{IDAnonymousLogin, IDCleartextLogin, IDNoTLS},
+			want: []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, finding.IDNoTLS},
 			check: func(t *testing.T, f *fake, r Result) {
 				for _, c := range f.commands() {
 					if strings.HasPrefix(c, "STOR") || strings.HasPrefix(c, "DELE") {
 						t.Errorf("default scan sent %q", c)
 					}
 				}
-				if !hasNote(r, IDAnonymousLogin, "upload/") || hasNote(r, IDAnonymousLogin, "pub/") {
+				if !hasNote(r, finding.IDAnonymousLogin, "upload/") || hasNote(r, finding.IDAnonymousLogin, "pub/") {
 					t.Errorf("anonymous-login evidence does not name exactly upload/: %+v", r.Findings)
 				}
 			},
@@ -117,7 +119,7 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 			fake:      &fake{banner: "220 FTP server ready.\r\n", replies: anonPlain, listing: anonList, storDirs: []string{"upload"}},
 			intrusive: true,
 			// PASS is always accepted here, so admin/admin is too.
-			want: []string{IDAnonymousLogin, IDAnonymousWrite, IDCleartextLogin, IDDefaultCreds, IDNoTLS},
+			want: []string{finding.IDAnonymousLogin, finding.IDAnonymousWrite, finding.IDCleartextLogin, IDDefaultCreds, finding.IDNoTLS},
 			check: func(t *testing.T, f *fake, r Result) {
 				var stors, deles []string
 				for _, c := range f.commands() {
@@ -132,7 +134,7 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 					!slices.Equal(deles, stors[1:]) {
 					t.Errorf("STOR %q, DELE %q; want the login directory, then upload/, deleted", stors, deles)
 				}
-				if !hasNote(r, IDAnonymousWrite, "upload/") {
+				if !hasNote(r, finding.IDAnonymousWrite, "upload/") {
 					t.Errorf("anonymous-write evidence does not name upload/: %+v", r.Findings)
 				}
 			},
@@ -141,7 +143,7 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 			name:      "intrusive scan tries at most a few directories",
 			fake:      &fake{banner: "220 FTP server ready.\r\n", replies: anonPlain, listing: anonList + strings.Repeat("drwxr-xr-x 2 0 0 4096 Nov 24 16:47 d\r\n", 50), storDirs: []string{}},
 			intrusive: true,
-			want:      []string{IDAnonymousLogin, IDCleartextLogin, IDDefaultCreds, IDNoTLS},
+			want:      []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, IDDefaultCreds, finding.IDNoTLS},
 			check: func(t *testing.T, f *fake, r Result) {
 				n := 0
 				for _, c := range f.commands() {
@@ -159,7 +161,7 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 			fake: &fake{banner: "220 FTP server ready.\r\n", replies: with(anonPlain,
 				"EPSV", "229 Entering Extended Passive Mode (|||1|)\r\n")},
 			intrusive: true,
-			want:      []string{IDAnonymousLogin, IDCleartextLogin, IDDefaultCreds, IDNoTLS},
+			want:      []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, IDDefaultCreds, finding.IDNoTLS},
 			check: func(t *testing.T, f *fake, r Result) {
 				n := 0
 				for _, c := range f.commands() {
@@ -179,7 +181,7 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 				"PASS ftp", "230 Login successful.\r\n",
 				"PORT", "500 Illegal PORT command.\r\n")},
 			intrusive: true,
-			want:      []string{IDAnonymousLogin, IDCleartextLogin, IDNoTLS},
+			want:      []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, finding.IDNoTLS},
 		},
 		{
 			name: "ftp/ftp without anonymous access is a default password",
@@ -187,7 +189,7 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 				"USER anonymous", "530 This FTP server does not allow anonymous logins.\r\n",
 				"PASS ftp", "230 Login successful.\r\n")},
 			intrusive: true,
-			want:      []string{IDCleartextLogin, IDDefaultCreds, IDNoTLS},
+			want:      []string{finding.IDCleartextLogin, IDDefaultCreds, finding.IDNoTLS},
 			check: func(t *testing.T, f *fake, r Result) {
 				if !slices.Contains(f.commands(), "USER ftp") {
 					t.Errorf("USER ftp not tried: %q", f.commands())

@@ -342,7 +342,7 @@ func (a *audit) probeControl(c *conn) error {
 	a.anonNeedsTLS = needTLS
 	if ok {
 		a.anonymous = true
-		a.add(IDAnonymousLogin, basisConfirmed, evs...)
+		a.add(finding.IDAnonymousLogin, basisConfirmed, evs...)
 		plainData := !a.implicit
 		if a.implicit {
 			if plainData, err = a.protCheck(c); err != nil {
@@ -372,7 +372,7 @@ func (a *audit) probeControl(c *conn) error {
 		a.obs.User = message(r)
 		if r.Code == ftp.CodeNeedPassword || r.Code == ftp.CodeLoggedIn {
 			ev.Note = "the server asked for a password on an unencrypted connection; none was sent"
-			a.add(IDCleartextLogin, basisConfirmed, ev)
+			a.add(finding.IDCleartextLogin, basisConfirmed, ev)
 		}
 		a.fp = fingerprint.Identify(a.obs)
 		if uc != c {
@@ -383,7 +383,7 @@ func (a *audit) probeControl(c *conn) error {
 	a.svc.Version = a.fp.Version
 	a.svc.Confidence = a.fp.Confidence
 	if fingerprint.VersionInBanner(a.fp, a.svc.Banner) {
-		a.add(IDVersionDisclosed, basisConfirmed, banner)
+		a.add(finding.IDVersionDisclosed, basisConfirmed, banner)
 	}
 	return nil
 }
@@ -427,7 +427,7 @@ func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 	}
 	if r.Code == ftp.CodeOK {
 		ev.Note = "an active-mode data address on a third-party documentation address was accepted; no transfer was started"
-		a.add(IDFTPBounce, basisConfirmed, ev)
+		a.add(finding.IDFTPBounce, basisConfirmed, ev)
 	}
 	if a.addr.Addr().Is4() {
 		r, ev, err = c.cmd("PASV")
@@ -500,7 +500,7 @@ func (a *audit) explicitTLS() (*tls.ConnectionState, error) {
 	}
 	if r.Code != ftp.CodeAuthOK {
 		ev.Note = "AUTH TLS was refused: the service offers no encryption"
-		a.add(IDNoTLS, basisConfirmed, ev)
+		a.add(finding.IDNoTLS, basisConfirmed, ev)
 		return nil, nil
 	}
 	var captured []byte
@@ -528,7 +528,7 @@ func (a *audit) afterTLSLogin(c *conn) error {
 	}
 	if !a.anonymous {
 		a.anonymous = true
-		a.add(IDAnonymousLogin, basisConfirmed, evs...)
+		a.add(finding.IDAnonymousLogin, basisConfirmed, evs...)
 	}
 	plainData, err := a.protCheck(c)
 	if err != nil {
@@ -554,7 +554,7 @@ func (a *audit) protCheck(c *conn) (bool, error) {
 		return false, nil
 	}
 	ev.Note = "after logging in over TLS as anonymous, clear-text data connections were accepted"
-	a.add(IDDataCleartext, basisConfirmed, ev)
+	a.add(finding.IDDataCleartext, basisConfirmed, ev)
 	return true, nil
 }
 

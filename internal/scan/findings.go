@@ -9,26 +9,17 @@ import (
 	"github.com/port21/port21/internal/scan/fingerprint"
 )
 
-// Finding ids. They are stable: reports, suppressions and CI gates key on
-// them, and `port21 local` uses the same ids for the same problems found in
-// configuration files.
+// Finding ids only the scanner reports. They are stable: reports,
+// suppressions and CI gates key on them. Those port21 local also reports are
+// finding's shared ids (finding.IDNoTLS ...).
 const (
-	IDNoTLS             = finding.IDNoTLS
-	IDCleartextLogin    = finding.IDCleartextLogin
-	IDAnonymousLogin    = finding.IDAnonymousLogin
-	IDAnonymousWrite    = finding.IDAnonymousWrite
-	IDTLSLegacyProtocol = finding.IDTLSLegacyProtocol
-	IDTLSWeakCipher     = finding.IDTLSWeakCipher
-	IDTLSCertExpired    = "tls-cert-expired"
-	IDTLSCertUntrusted  = "tls-cert-untrusted"
-	IDTLSCertName       = "tls-cert-name-mismatch"
-	IDTLSWeakKey        = "tls-weak-key"
-	IDDataCleartext     = finding.IDDataCleartext
-	IDFTPBounce         = finding.IDFTPBounce
-	IDPASVLeak          = "pasv-address-leak"
-	IDVersionDisclosed  = finding.IDVersionDisclosed
-	IDDefaultCreds      = "default-credentials"
-	IDALPACA            = "tls-alpaca"
+	IDTLSCertExpired   = "tls-cert-expired"
+	IDTLSCertUntrusted = "tls-cert-untrusted"
+	IDTLSCertName      = "tls-cert-name-mismatch"
+	IDTLSWeakKey       = "tls-weak-key"
+	IDPASVLeak         = "pasv-address-leak"
+	IDDefaultCreds     = "default-credentials"
+	IDALPACA           = "tls-alpaca"
 )
 
 // Bases of a finding (finding.Finding.Basis).
@@ -67,7 +58,7 @@ type check struct {
 
 // checks is the catalog of the scanner's own findings. It is never modified.
 var checks = map[string]check{
-	IDNoTLS: {
+	finding.IDNoTLS: {
 		detail: "The service does not offer AUTH TLS, so every password, command and file crosses the network in clear text, readable and changeable by anyone on the path.",
 		fix:    "Enable explicit FTPS (AUTH TLS) and require it for logins and data, or replace the service with one that does.",
 		config: map[string][]string{
@@ -79,7 +70,7 @@ var checks = map[string]check{
 		firewall: firewallRestrict,
 		refs:     []string{"https://www.rfc-editor.org/rfc/rfc4217"},
 	},
-	IDCleartextLogin: {
+	finding.IDCleartextLogin: {
 		detail: "The service asks for a password on an unencrypted connection: any client that does not insist on TLS sends the password in clear text.",
 		fix:    "Refuse USER and PASS until AUTH TLS has succeeded.",
 		config: map[string][]string{
@@ -90,7 +81,7 @@ var checks = map[string]check{
 		},
 		refs: []string{"https://www.rfc-editor.org/rfc/rfc4217#section-4"},
 	},
-	IDAnonymousLogin: {
+	finding.IDAnonymousLogin: {
 		detail: "Anyone can log in as anonymous and read whatever the anonymous root holds; check that this is intended and that nothing sensitive is there.",
 		fix:    "Disable anonymous access unless the service is a deliberate public mirror.",
 		config: map[string][]string{
@@ -102,7 +93,7 @@ var checks = map[string]check{
 		firewall: firewallRestrict,
 		refs:     []string{"https://nmap.org/nsedoc/scripts/ftp-anon.html"},
 	},
-	IDAnonymousWrite: {
+	finding.IDAnonymousWrite: {
 		detail: "An anonymous login could store a file (the scanner deleted it again). Anonymous write access turns the server into free storage for malware and stolen data.",
 		fix:    "Deny anonymous uploads; if an upload drop box is needed, make it write-only and outside any download area.",
 		config: map[string][]string{
@@ -112,7 +103,7 @@ var checks = map[string]check{
 		},
 		firewall: firewallRestrict,
 	},
-	IDTLSLegacyProtocol: {
+	finding.IDTLSLegacyProtocol: {
 		detail: "The service completes handshakes with TLS 1.0 or 1.1, which RFC 8996 deprecates; clients that can be pushed down to them lose modern protections.",
 		fix:    "Accept TLS 1.2 and 1.3 only.",
 		config: map[string][]string{
@@ -123,7 +114,7 @@ var checks = map[string]check{
 		},
 		refs: []string{"https://www.rfc-editor.org/rfc/rfc8996"},
 	},
-	IDTLSWeakCipher: {
+	finding.IDTLSWeakCipher: {
 		detail: "The service agrees to an RC4 or 3DES cipher suite, whose weaknesses let an attacker recover traffic.",
 		fix:    "Allow only AEAD cipher suites with forward secrecy.",
 		config: map[string][]string{
@@ -182,7 +173,7 @@ var checks = map[string]check{
 			keyPort21:   {"# port21 generates ECDSA P-256 keys"},
 		},
 	},
-	IDDataCleartext: {
+	finding.IDDataCleartext: {
 		detail: "After logging in over TLS, a client may choose PROT C and move files in clear text.",
 		fix:    "Require PROT P for every data connection.",
 		config: map[string][]string{
@@ -193,7 +184,7 @@ var checks = map[string]check{
 		},
 		refs: []string{"https://www.rfc-editor.org/rfc/rfc4217#section-9"},
 	},
-	IDFTPBounce: {
+	finding.IDFTPBounce: {
 		detail: "The service agreed to open a data connection to an address other than the client's, so it can be used to scan or attack other hosts from its own network position.",
 		fix:    "Allow PORT and EPRT only to the client's own address, or disable active mode.",
 		config: map[string][]string{
@@ -216,7 +207,7 @@ var checks = map[string]check{
 			keyPort21:   {"public-host = \"PUBLIC-ADDRESS\""},
 		},
 	},
-	IDVersionDisclosed: {
+	finding.IDVersionDisclosed: {
 		detail: "The greeting names the product and version, which lets attackers pick exploits without probing.",
 		fix:    "Use a greeting that names neither product nor version (and keep the server patched: hiding the version is not a fix).",
 		config: map[string][]string{

@@ -105,7 +105,7 @@ func TestScriptedServers(t *testing.T) {
 		{
 			name:    "vsftpd 2.3.4 backdoor banner",
 			fake:    &fake{banner: "220 (vsFTPd 2.3.4)\r\n", replies: vsftpdPlain},
-			want:    []string{"CVE-2011-2523", IDCleartextLogin, IDNoTLS, IDVersionDisclosed},
+			want:    []string{"CVE-2011-2523", finding.IDCleartextLogin, finding.IDNoTLS, finding.IDVersionDisclosed},
 			product: "vsftpd", version: "2.3.4",
 			check: func(t *testing.T, f *fake, r Result) {
 				for _, c := range f.commands() {
@@ -117,7 +117,7 @@ func TestScriptedServers(t *testing.T) {
 					if fd.ID == "CVE-2011-2523" && fd.Basis != basisVersion && fd.Basis != basisConfirmed {
 						t.Errorf("basis %q", fd.Basis)
 					}
-					if fd.ID == IDNoTLS && (len(fd.Fix.Config) != 1 || fd.Fix.Config["vsftpd"] == nil || fd.Fix.Firewall == "") {
+					if fd.ID == finding.IDNoTLS && (len(fd.Fix.Config) != 1 || fd.Fix.Config["vsftpd"] == nil || fd.Fix.Firewall == "") {
 						t.Errorf("no-tls fix for vsftpd: %+v", fd.Fix)
 					}
 					if fd.ID == "CVE-2011-2523" && fd.Fix.Firewall == "" {
@@ -132,7 +132,7 @@ func TestScriptedServers(t *testing.T) {
 				"PASS", "230 Login successful.\r\n",
 				"PORT", "200 PORT command successful. Consider using PASV.\r\n",
 				"PASV", "227 Entering Passive Mode (10,0,0,5,195,80).\r\n")},
-			want:    []string{IDAnonymousLogin, IDCleartextLogin, IDFTPBounce, IDNoTLS, IDPASVLeak},
+			want:    []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, finding.IDFTPBounce, finding.IDNoTLS, IDPASVLeak},
 			product: "vsftpd", // from the wording of its replies, not the banner
 			check: func(t *testing.T, f *fake, r Result) {
 				for _, fd := range r.Findings {
@@ -155,7 +155,7 @@ func TestScriptedServers(t *testing.T) {
 				"PASV", "227 Entering Passive Mode (127,0,0,1,195,80).\r\n",
 				"EPSV", "data", "STOR", "data", "DELE", "250 Delete operation successful.\r\n")},
 			intrusive: true,
-			want:      []string{IDAnonymousLogin, IDAnonymousWrite, IDCleartextLogin, IDDefaultCreds, IDNoTLS},
+			want:      []string{finding.IDAnonymousLogin, finding.IDAnonymousWrite, finding.IDCleartextLogin, IDDefaultCreds, finding.IDNoTLS},
 			product:   "vsftpd",
 			check: func(t *testing.T, f *fake, r Result) {
 				var stor, dele string
@@ -184,7 +184,7 @@ func TestScriptedServers(t *testing.T) {
 				"PASS":        "530 Login incorrect.\r\n",
 				"AUTH":        "500 AUTH not understood\r\n",
 			}},
-			want:    []string{"CVE-2015-3306", "CVE-2019-12815", IDCleartextLogin, IDNoTLS, IDVersionDisclosed},
+			want:    []string{"CVE-2015-3306", "CVE-2019-12815", finding.IDCleartextLogin, finding.IDNoTLS, finding.IDVersionDisclosed},
 			product: "ProFTPD", version: "1.3.5",
 			check: func(t *testing.T, f *fake, r Result) {
 				for _, c := range f.commands() {
@@ -204,7 +204,7 @@ func TestScriptedServers(t *testing.T) {
 			fake: &fake{banner: "220 ProFTPD 1.3.5 Server (Debian) [::ffff:127.0.0.1]\r\n", replies: map[string]string{
 				"SITE": "500 'SITE CPFR' not understood\r\n", "USER": "331 Password required for x\r\n", "PASS": "530 Login incorrect.\r\n",
 			}},
-			want:    []string{IDCleartextLogin, IDNoTLS, IDVersionDisclosed},
+			want:    []string{finding.IDCleartextLogin, finding.IDNoTLS, finding.IDVersionDisclosed},
 			product: "ProFTPD", version: "1.3.5",
 		},
 		{
@@ -212,8 +212,8 @@ func TestScriptedServers(t *testing.T) {
 			fake: &fake{banner: "220 Welcome\r\n", tls: legacyTLS, replies: map[string]string{
 				"USER": "331 Password required\r\n", "PASS": "530 no\r\n",
 			}},
-			want: []string{IDCleartextLogin, IDALPACA, IDTLSCertExpired, IDTLSCertName, IDTLSCertUntrusted,
-				IDTLSLegacyProtocol, IDTLSWeakCipher, IDTLSWeakKey},
+			want: []string{finding.IDCleartextLogin, IDALPACA, IDTLSCertExpired, IDTLSCertName, IDTLSCertUntrusted,
+				finding.IDTLSLegacyProtocol, finding.IDTLSWeakCipher, IDTLSWeakKey},
 			tlsMode: "explicit",
 		},
 		{
@@ -229,7 +229,7 @@ func TestScriptedServers(t *testing.T) {
 				}
 				return []byte{21, 3, 3, 0, 2, 2, 40} // handshake_failure alert
 			}},
-			want:    []string{IDTLSLegacyProtocol, IDTLSWeakCipher},
+			want:    []string{finding.IDTLSLegacyProtocol, finding.IDTLSWeakCipher},
 			product: "vsftpd",
 			tlsMode: "explicit",
 			check: func(t *testing.T, f *fake, r Result) {
@@ -260,7 +260,7 @@ func TestScriptedServers(t *testing.T) {
 				"PORT":           "500 Illegal PORT command.\r\n",
 				"PASV":           "227 Entering Passive Mode (127,0,0,1,195,80).\r\n",
 			}},
-			want:    []string{IDAnonymousLogin, IDDataCleartext},
+			want:    []string{finding.IDAnonymousLogin, finding.IDDataCleartext},
 			product: "vsftpd",
 			tlsMode: "explicit",
 		},
@@ -273,7 +273,7 @@ func TestScriptedServers(t *testing.T) {
 				"PROT":           "200 PROT now Clear.\r\n",
 				"PASV":           "227 Entering Passive Mode (127,0,0,1,195,80).\r\n",
 			}},
-			want:    []string{IDAnonymousLogin, IDDataCleartext},
+			want:    []string{finding.IDAnonymousLogin, finding.IDDataCleartext},
 			tlsMode: "implicit",
 		},
 		{
@@ -508,7 +508,7 @@ func TestIPv6Target(t *testing.T) {
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	want := []string{IDAnonymousLogin, IDCleartextLogin, IDFTPBounce, IDNoTLS}
+	want := []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, finding.IDFTPBounce, finding.IDNoTLS}
 	if got := ids(r); !slices.Equal(got, want) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
@@ -546,7 +546,7 @@ func TestSlowGreeting(t *testing.T) {
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	want := []string{IDCleartextLogin, IDNoTLS, IDVersionDisclosed}
+	want := []string{finding.IDCleartextLogin, finding.IDNoTLS, finding.IDVersionDisclosed}
 	if got := ids(r); !slices.Equal(got, want) || r.Service.TLS != "" {
 		t.Errorf("findings %v, want %v; service %+v", got, want, r.Service)
 	}

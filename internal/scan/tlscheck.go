@@ -106,7 +106,7 @@ func (a *audit) tlsProtocolChecks() error {
 		}
 	}
 	if len(legacy) > 0 {
-		a.add(IDTLSLegacyProtocol, basisConfirmed, legacy...)
+		a.add(finding.IDTLSLegacyProtocol, basisConfirmed, legacy...)
 	}
 
 	// ALPACA: a server that completes a handshake offering only the ALPN
@@ -150,7 +150,7 @@ func (a *audit) tlsProtocolChecks() error {
 		weakEv = append(weakEv, ev)
 	}
 	if len(weakEv) > 0 {
-		a.add(IDTLSWeakCipher, basisConfirmed, weakEv...)
+		a.add(finding.IDTLSWeakCipher, basisConfirmed, weakEv...)
 	}
 	return nil
 }
