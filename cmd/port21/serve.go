@@ -63,6 +63,7 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.BoolVar(&flags.RequireCloseNotify, "require-close-notify", flags.RequireCloseNotify, "discard TLS uploads that end without close_notify (possible truncation)")
 	f.IntVar(&flags.MaxClients, "max-clients", flags.MaxClients, "most control connections at once")
 	f.IntVar(&flags.MaxClientsPerIP, "max-clients-per-ip", flags.MaxClientsPerIP, "most control connections from one address")
+	f.IntVar(&flags.MaxPassivePerIP, "max-passive-per-ip", flags.MaxPassivePerIP, "most passive ports waiting for a data connection from one address (IPv6: one /64)")
 	f.DurationVar(&flags.IdleTimeout.Duration, "idle-timeout", flags.IdleTimeout.Duration, "close sessions idle this long")
 	f.DurationVar(&flags.LoginTimeout.Duration, "login-timeout", flags.LoginTimeout.Duration, "close connections not logged in after this long")
 	f.DurationVar(&flags.DataTimeout.Duration, "data-timeout", flags.DataTimeout.Duration, "data connection setup and stall time-out")

@@ -39,8 +39,11 @@ type Config struct {
 	// close_notify alert: without it a forged TCP FIN could truncate a file.
 	RequireCloseNotify bool `toml:"require-close-notify"`
 
-	MaxClients      int      `toml:"max-clients"`
-	MaxClientsPerIP int      `toml:"max-clients-per-ip"`
+	MaxClients      int `toml:"max-clients"`
+	MaxClientsPerIP int `toml:"max-clients-per-ip"`
+	// MaxPassivePerIP bounds the passive ports that clients of one address
+	// (IPv6: one /64) hold open at once, waiting for a data connection.
+	MaxPassivePerIP int      `toml:"max-passive-per-ip"`
 	IdleTimeout     Duration `toml:"idle-timeout"`
 	LoginTimeout    Duration `toml:"login-timeout"`
 	DataTimeout     Duration `toml:"data-timeout"`
@@ -69,6 +72,7 @@ func Default() Config {
 		RequireCloseNotify: true,
 		MaxClients:         512,
 		MaxClientsPerIP:    32,
+		MaxPassivePerIP:    16,
 		IdleTimeout:        Duration{5 * time.Minute},
 		LoginTimeout:       Duration{60 * time.Second},
 		DataTimeout:        Duration{60 * time.Second},
@@ -223,13 +227,16 @@ func (c Config) Validate() (Validated, error) {
 	if (c.Cert == "") != (c.Key == "") {
 		return bad("cert", "cert and key must be given together")
 	}
-	for key, val := range map[string]int{"max-clients": c.MaxClients, "max-clients-per-ip": c.MaxClientsPerIP} {
+	for key, val := range map[string]int{"max-clients": c.MaxClients, "max-clients-per-ip": c.MaxClientsPerIP, "max-passive-per-ip": c.MaxPassivePerIP} {
 		if val < 1 {
 			return bad(key, "must be at least 1, got %d", val)
 		}
 	}
 	if c.MaxClientsPerIP > c.MaxClients {
 		return bad("max-clients-per-ip", "%d is above max-clients (%d)", c.MaxClientsPerIP, c.MaxClients)
+	}
+	if c.MaxPassivePerIP > pr.Len() {
+		return bad("max-passive-per-ip", "%d is above the %d ports of passive-ports (%s)", c.MaxPassivePerIP, pr.Len(), pr)
 	}
 	for key, d := range map[string]Duration{"idle-timeout": c.IdleTimeout, "login-timeout": c.LoginTimeout, "data-timeout": c.DataTimeout} {
 		if d.Duration < time.Second {

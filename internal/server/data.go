@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +24,7 @@ var (
 	errNoReuse     = errors.New("data connection did not resume the control connection's TLS session")
 	errDataTLS     = errors.New("data connection TLS handshake failed")
 	errDataTimeout = errors.New("no data connection arrived in time")
+	errPassiveBusy = errors.New("too many passive ports open")
 )
 
 // dataPlan is how the next transfer gets its data connection: a passive
@@ -30,9 +32,13 @@ var (
 type dataPlan struct {
 	active netip.AddrPort // active mode target; invalid in passive mode
 
-	ln    net.Listener   // passive mode
-	ready chan dataReady // passive: the accepted, secured connection
-	once  sync.Once
+	ln      net.Listener   // passive mode
+	release func()         // passive: gives back the address's passive slot
+	ready   chan dataReady // passive: the accepted, secured connection
+	wanted  chan struct{}  // passive: closed when a transfer asks for the connection
+	lnOnce  sync.Once
+	want    sync.Once
+	once    sync.Once
 
 	// Decided when the plan is made: the accept goroutine secures the
 	// connection as soon as it arrives, before the transfer command.
@@ -55,7 +61,7 @@ func (p *dataPlan) close() {
 		if p.ln == nil {
 			return
 		}
-		p.ln.Close()
+		p.closeListener()
 		go func() {
 			if r := <-p.ready; r.dc != nil {
 				r.dc.abort()
@@ -63,6 +69,17 @@ func (p *dataPlan) close() {
 		}()
 	})
 }
+
+func (p *dataPlan) closeListener() {
+	p.lnOnce.Do(func() {
+		p.ln.Close()
+		p.release()
+	})
+}
+
+// wantConn tells the accept loop that the transfer command has come, so the
+// client is about to connect if it has not yet.
+func (p *dataPlan) wantConn() { p.want.Do(func() { close(p.wanted) }) }
 
 // dataConn is an open data connection.
 type dataConn struct {
@@ -145,6 +162,9 @@ func (w *stallConn) refresh() {
 // freeze stops the refreshing, so that a deadline set for closing holds.
 func (w *stallConn) freeze() { w.next.Store(math.MaxInt64) }
 
+// thaw starts it again: the next read or write sets the stall deadline.
+func (w *stallConn) thaw() { w.next.Store(0) }
+
 func (w *stallConn) Read(b []byte) (int, error) {
 	w.refresh()
 	n, err := w.Conn.Read(b)
@@ -168,8 +188,15 @@ func (s *session) newPlan() *dataPlan {
 }
 
 // listenPassive opens a passive listener on the control connection's local
-// address, on a random free port of the configured range.
+// address, on a random free port of the configured range. Each session holds
+// at most one (a new PASV closes the last), and each client address (IPv6:
+// its /64) at most max-passive-per-ip, so that a few clients cannot hold the
+// whole range while other users wait.
 func (s *session) listenPassive() (*dataPlan, error) {
+	release, reason, ok := s.srv.passiveSlots.Acquire(s.remote.Addr())
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", errPassiveBusy, reason)
+	}
 	pr := s.srv.cfg.Passive
 	tries := min(pr.Len(), 100)
 	var lc net.ListenConfig
@@ -182,16 +209,39 @@ func (s *session) listenPassive() (*dataPlan, error) {
 			if errors.Is(err, syscall.EADDRINUSE) {
 				continue
 			}
+			release()
 			return nil, err
 		}
 		p := s.newPlan()
 		p.ln = ln
+		p.release = release
 		p.ready = make(chan dataReady, 1)
+		p.wanted = make(chan struct{})
 		go s.acceptData(p)
 		return p, nil
 	}
+	release()
 	return nil, fmt.Errorf("no free passive port in %s: %w", pr, lastErr)
 }
+
+// maxDataHandshakes bounds the TLS handshakes that run at once on one
+// passive listener (and so per session, which has one listener at a time):
+// connections from the client's own address are all handshaken, since only
+// the handshake tells the client's from another, but they cannot be allowed
+// to take every file descriptor.
+const maxDataHandshakes = 8
+
+// dataHandshakeTimeout is the absolute limit on a data connection's TLS
+// handshake (data-timeout, if shorter): a peer that trickles bytes cannot
+// hold one open by keeping it busy.
+const dataHandshakeTimeout = 10 * time.Second
+
+// dataRetryGrace is how long a passive listener stays open for another
+// connection once the transfer has been asked for and every connection so
+// far has failed: long enough for the client's own to arrive after a probe
+// that got there first, short enough that a client that cannot resume
+// (ftplib without the subclass) learns why at once.
+const dataRetryGrace = 2 * time.Second
 
 // acceptData waits for the client's data connection. Connections from any
 // address but the control connection's are refused (and logged) and the
@@ -199,26 +249,22 @@ func (s *session) listenPassive() (*dataPlan, error) {
 // TLS handshake starts at once: many clients connect before they send the
 // transfer command.
 //
-// Under TLS, a connection that fails its handshake (a port probe, a
-// scanner, garbage) is refused and the wait goes on: handshakes run side by
-// side, and after the last failure the listener stays open for
-// dataRetryGrace, so an accidental connection that got in first cannot
-// fail the transfer. A connection that completes the handshake but does not
-// resume this session's ticket is a TLS client that wants this transfer
-// (ftplib without resumption, or a deliberate attempt to take it): it is
-// refused, and unless another handshake is still running, the transfer
-// fails at once with the reason, so a client that cannot resume learns why
-// without waiting.
+// Under TLS, every connection from the client's address is handshaken side
+// by side, at most maxDataHandshakes at once (a newer one pushes out the
+// oldest, which had its chance), each within dataHandshakeTimeout. One that
+// fails its handshake (a port probe, a scanner, garbage) or completes it
+// without resuming this session's ticket (a probe, ftplib without
+// resumption, or an attempt to take the transfer) is refused, and the wait
+// goes on: the connection is taken by the first that resumes. The wait ends
+// at data-timeout or, once the transfer command has come and nothing is
+// still handshaking, dataRetryGrace after the last failure, with the most
+// telling reason, so a client that cannot resume still learns why.
 func (s *session) acceptData(p *dataPlan) {
 	tl := p.ln.(*net.TCPListener)
 	tl.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
-	type result struct {
-		c   *net.TCPConn
-		dc  *dataConn
-		err error
-	}
 	conns := make(chan *net.TCPConn)
 	acceptErr := make(chan error, 1)
+	stop := make(chan struct{})
 	go func() {
 		for {
 			c, err := tl.AcceptTCP()
@@ -232,21 +278,34 @@ func (s *session) acceptData(p *dataPlan) {
 				c.Close()
 				continue
 			}
-			conns <- c
+			select {
+			case conns <- c:
+			case <-stop:
+				c.Close()
+				return
+			}
 			if !p.protect {
 				return // the first one is the data connection
 			}
 		}
 	}()
 
+	type result struct {
+		c   *net.TCPConn
+		dc  *dataConn
+		err error
+	}
 	results := make(chan result)
-	inflight := map[*net.TCPConn]bool{}
-	var grace <-chan time.Time
-	var lastErr, refused error
+	running := 0               // handshake goroutines that have not reported
+	var queue []*net.TCPConn   // handshakes in arrival order, oldest first
+	wanted := p.wanted         // nil once the transfer has asked
+	var grace <-chan time.Time // running when wanted, idle and failed
+	var failed error           // why the last refused connection was refused
 	accepting := true
 	deliver := func(r dataReady) {
-		p.ln.Close()
-		for c := range inflight {
+		close(stop)
+		p.closeListener()
+		for _, c := range queue {
 			c.Close() // their handshakes fail and are drained below
 		}
 		go func(n int) {
@@ -255,19 +314,13 @@ func (s *session) acceptData(p *dataPlan) {
 					r.dc.abort()
 				}
 			}
-		}(len(inflight))
-		if accepting {
-			go func() {
-				select {
-				case c := <-conns:
-					c.Close()
-				case <-acceptErr:
-				}
-			}()
-		}
+		}(running)
 		p.ready <- r
 	}
 	for {
+		if wanted == nil && len(queue) == 0 && failed != nil && grace == nil && accepting {
+			grace = time.After(dataRetryGrace)
+		}
 		select {
 		case c := <-conns:
 			if !p.protect {
@@ -275,37 +328,40 @@ func (s *session) acceptData(p *dataPlan) {
 				deliver(dataReady{dc: &dataConn{raw: c}})
 				return
 			}
-			inflight[c] = true
+			if len(queue) >= maxDataHandshakes {
+				s.log.Warn("data connection handshake pushed out by a newer connection", "from", addrPort(queue[0].RemoteAddr()).String())
+				queue[0].SetLinger(0)
+				queue[0].Close() // its handshake fails and reports below
+				queue = queue[1:]
+			}
+			queue = append(queue, c)
+			running++
 			grace = nil
 			go func() {
 				dc, err := s.secure(c, p)
 				results <- result{c, dc, err}
 			}()
 		case r := <-results:
-			delete(inflight, r.c)
+			running--
+			queue = slices.DeleteFunc(queue, func(c *net.TCPConn) bool { return c == r.c })
 			if r.err == nil {
 				deliver(dataReady{dc: r.dc})
 				return
 			}
-			if errors.Is(r.err, errNoReuse) { // secure logged it
-				refused = r.err
-			} else {
+			if !errors.Is(r.err, errNoReuse) { // secure logged that one
 				s.log.Warn("data connection refused", "err", r.err)
-				lastErr = r.err
 			}
-			if len(inflight) == 0 {
-				switch {
-				case refused != nil:
-					deliver(dataReady{err: refused})
-					return
-				case !accepting:
-					deliver(dataReady{err: lastErr})
-					return
-				}
-				grace = time.After(dataRetryGrace)
+			if failed == nil || !errors.Is(failed, errNoReuse) || errors.Is(r.err, errNoReuse) {
+				failed = r.err // a completed handshake without reuse says most
 			}
+			if !accepting && len(queue) == 0 {
+				deliver(dataReady{err: failed})
+				return
+			}
+		case <-wanted:
+			wanted = nil
 		case <-grace:
-			deliver(dataReady{err: lastErr})
+			deliver(dataReady{err: failed})
 			return
 		case err := <-acceptErr:
 			accepting = false
@@ -314,14 +370,11 @@ func (s *session) acceptData(p *dataPlan) {
 				deliver(dataReady{err: net.ErrClosed})
 				return
 			}
-			if lastErr == nil {
-				lastErr = errDataTimeout
+			if failed == nil {
+				failed = errDataTimeout
 			}
-			if refused != nil {
-				lastErr = refused
-			}
-			if len(inflight) == 0 {
-				deliver(dataReady{err: lastErr})
+			if len(queue) == 0 {
+				deliver(dataReady{err: failed})
 				return
 			}
 			// The deadline passed during handshakes: their outcome decides.
@@ -329,13 +382,9 @@ func (s *session) acceptData(p *dataPlan) {
 	}
 }
 
-// dataRetryGrace is how long a passive listener stays open for another
-// connection after a TLS data connection failed its handshake.
-const dataRetryGrace = 2 * time.Second
-
 // secure wraps a fresh data connection in TLS when the plan asks for it and
 // enforces the session binding: the handshake must resume a ticket issued
-// to this control session.
+// to this control session (or a sibling's, see dataTLSConfig).
 func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 	dc := &dataConn{raw: c}
 	if !p.protect {
@@ -343,6 +392,10 @@ func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 	}
 	dc.fin = &stallConn{Conn: c, timeout: s.srv.cfg.DataTimeout.Duration}
 	dc.tls = tls.Server(dc.fin, s.dataTLSConfig())
+	// An absolute deadline: the stall timer, which data pushes forward,
+	// starts only after the handshake.
+	dc.fin.freeze()
+	c.SetDeadline(time.Now().Add(min(dataHandshakeTimeout, s.srv.cfg.DataTimeout.Duration)))
 	err := dc.tls.Handshake()
 	if err != nil {
 		dc.abort()
@@ -353,6 +406,7 @@ func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 		dc.tls.Close()
 		return nil, errNoReuse
 	}
+	dc.fin.thaw()
 	return dc, nil
 }
 
@@ -360,6 +414,7 @@ func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 // mode, or a new connection to the client in active mode.
 func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) {
 	if p.ln != nil {
+		p.wantConn()
 		select {
 		case r := <-p.ready:
 			return r.dc, r.err
@@ -463,7 +518,13 @@ func (s *session) cmdEPSV(arg string) bool {
 // passive opens a passive listener for the next transfer and returns its
 // port; it replies itself on failure.
 func (s *session) passive() (uint16, bool) {
+	s.setPlan(nil) // the old listener's slot counts against the new one
 	p, err := s.listenPassive()
+	if errors.Is(err, errPassiveBusy) {
+		s.log.Warn("passive port refused", "err", err)
+		s.reply(ftp.CodeCantOpenData, "Too many passive ports are open from your address; finish a transfer first.")
+		return 0, false
+	}
 	if err != nil {
 		s.log.Error("passive listen failed", "err", err)
 		s.reply(ftp.CodeCantOpenData, "Cannot open a passive port.")
@@ -491,7 +552,12 @@ func (s *session) cmdPORT(arg string) bool {
 
 func (s *session) cmdEPRT(arg string) bool {
 	ap, err := ftp.ParseEPRT(arg)
-	if err != nil {
+	switch {
+	case errors.Is(err, ftp.ErrUnsupportedProtocol):
+		// RFC 2428 section 2: an unknown protocol gets 522 and the ones we speak.
+		s.reply(ftp.CodeBadNetworkProtocol, "Network protocol not supported, use (%d)", netProto(s.remote.Addr()))
+		return true
+	case err != nil:
 		s.reply(ftp.CodeParamSyntaxError, "Bad EPRT argument.")
 		return true
 	}

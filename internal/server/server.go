@@ -86,13 +86,14 @@ type Server struct {
 	tlsBase   *tls.Config
 	bans      *policy.Bans
 	limiter   *policy.Limiter
-	cmds      map[string]command
+	// passiveSlots counts passive listeners waiting for a connection.
+	passiveSlots *policy.Limiter
+	cmds         map[string]command
 
-	mu        sync.Mutex
-	sessions  map[*session]struct{}
-	byBinding map[[16]byte]*session // live sessions by their TLS ticket binding
-	retired   map[[16]byte]retired  // sessions that ended, while their tickets may still be offered
-	wg        sync.WaitGroup
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	retired  map[string][]retired // by account: sessions that ended, while their tickets may still be offered
+	wg       sync.WaitGroup
 }
 
 // New checks opts and returns a server ready to Serve.
@@ -112,20 +113,20 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server: data-dir: %w", err)
 	}
 	s := &Server{
-		cfg:       opts.Config,
-		homeBase:  home,
-		accounts:  opts.Accounts,
-		passwords: opts.Passwords,
-		log:       opts.Logger,
-		metrics:   opts.Metrics,
-		now:       opts.Now,
-		failDelay: opts.FailDelay,
-		tlsBase:   base,
-		limiter:   policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
-		cmds:      commandTable(),
-		sessions:  map[*session]struct{}{},
-		byBinding: map[[16]byte]*session{},
-		retired:   map[[16]byte]retired{},
+		cfg:          opts.Config,
+		homeBase:     home,
+		accounts:     opts.Accounts,
+		passwords:    opts.Passwords,
+		log:          opts.Logger,
+		metrics:      opts.Metrics,
+		now:          opts.Now,
+		failDelay:    opts.FailDelay,
+		tlsBase:      base,
+		limiter:      policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
+		passiveSlots: policy.NewLimiter(opts.Config.Passive.Len(), opts.Config.MaxPassivePerIP),
+		cmds:         commandTable(),
+		sessions:     map[*session]struct{}{},
+		retired:      map[string][]retired{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -254,16 +255,14 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	}
 	s.mu.Lock()
 	s.sessions[sess] = struct{}{}
-	s.byBinding[sess.binding] = sess
 	s.mu.Unlock()
 	s.metrics.SessionStarted()
 	defer s.metrics.SessionEnded()
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)
-		delete(s.byBinding, sess.binding)
 		if name := sess.account.Load(); name != nil {
-			s.retireLocked(sess.binding, retired{account: *name, addr: sess.remote.Addr(), until: s.now().Add(ticketLifetime)})
+			s.retireLocked(*name, retired{addr: sess.remote.Addr(), tickets: sess.tickets, until: s.now().Add(ticketLifetime)})
 		}
 		s.mu.Unlock()
 	}()
@@ -287,66 +286,6 @@ func addrPort(a net.Addr) netip.AddrPort {
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-}
-
-// ticketLifetime bounds how long a session's tickets are honoured after
-// the session ends (crypto/tls issues them for at most 7 days; FTP clients
-// use them within minutes).
-const ticketLifetime = 30 * time.Minute
-
-// retired remembers who a finished session was logged in as.
-type retired struct {
-	account string
-	addr    netip.Addr
-	until   time.Time
-}
-
-func (s *Server) retireLocked(b [16]byte, r retired) {
-	if len(s.retired) >= 4096 {
-		now := s.now()
-		for k, v := range s.retired {
-			if now.After(v.until) {
-				delete(s.retired, k)
-			}
-		}
-		if len(s.retired) >= 4096 {
-			clear(s.retired)
-		}
-	}
-	s.retired[b] = r
-}
-
-// siblingLoginWait is how long a data connection waits for a sibling
-// session that issued its ticket but is still logging in: a Go client's
-// new control connection overwrites the shared cache slot right after its
-// handshake, before its USER and PASS.
-const siblingLoginWait = 2 * time.Second
-
-// sibling reports whether binding belongs to another session, live or
-// recently ended, that was logged in to the same account from the same
-// address as of. See dataTLSConfig.
-func (s *Server) sibling(binding [16]byte, of *session) bool {
-	mine := of.account.Load()
-	if mine == nil {
-		return false
-	}
-	s.mu.Lock()
-	other := s.byBinding[binding]
-	r, ok := s.retired[binding]
-	s.mu.Unlock()
-	if other == nil {
-		return ok && r.addr == of.remote.Addr() && r.account == *mine && s.now().Before(r.until)
-	}
-	if other.remote.Addr() != of.remote.Addr() {
-		return false
-	}
-	select {
-	case <-other.loggedIn:
-	case <-time.After(siblingLoginWait):
-		return false
-	}
-	theirs := other.account.Load()
-	return theirs != nil && *theirs == *mine
 }
 
 func newID() string {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -41,7 +40,7 @@ type session struct {
 	closed bool       // guarded by wmu
 
 	tlsOn   bool
-	binding [16]byte // ties data-connection TLS tickets to this session
+	tickets ticketSealer // seals this session's TLS tickets; immutable
 	pbsz    bool
 	prot    byte // 'C' or 'P'
 
@@ -81,8 +80,9 @@ func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
 		loggedIn: make(chan struct{}),
 	}
 	sess.log = log.With("session", sess.id)
-	if _, err := rand.Read(sess.binding[:]); err != nil {
-		return nil, fmt.Errorf("session binding: %w", err)
+	var err error
+	if sess.tickets, err = newTicketSealer(); err != nil {
+		return nil, err
 	}
 	sess.r = ftp.NewReader(c)
 	return sess, nil
@@ -104,7 +104,11 @@ func (s *session) run(ctx context.Context, implicitTLS bool) {
 		s.prot = 'P'
 		s.pbsz = true
 	}
-	s.reply(ftp.CodeServiceReady, "port21 ready. TLS is required: AUTH TLS, then log in.")
+	if s.tlsOn {
+		s.reply(ftp.CodeServiceReady, "port21 ready. Log in.")
+	} else {
+		s.reply(ftp.CodeServiceReady, "port21 ready. TLS is required: AUTH TLS, then log in.")
+	}
 	for {
 		deadline := s.srv.now().Add(s.srv.cfg.IdleTimeout.Duration)
 		if s.user == nil && s.loginBy.Before(deadline) {

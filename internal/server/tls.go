@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -15,15 +14,17 @@ import (
 // defeat binding data connections to their control session.
 const extMasterSecret = 23
 
-// bindingTag prefixes our entry in SessionState.Extra; crypto/tls asks
-// layers to tag their entries so several can share the field.
-var bindingTag = []byte("port21/bind/v1:")
+// extPreSharedKey is the TLS 1.3 pre_shared_key extension (RFC 8446
+// 4.2.11), present when a client offers to resume.
+const extPreSharedKey = 41
 
 // newTLSBase returns the configuration every connection's config is cloned
 // from: TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy only, ALPN
 // "ftp" only (a client offering only another protocol is refused by
-// crypto/tls: the ALPACA cross-protocol attack, CVE-2021-3618), and
-// explicit ticket keys so tickets can be wrapped with a session binding.
+// crypto/tls: the ALPACA cross-protocol attack, CVE-2021-3618). Its own
+// ticket key seals only tickets that must never be resumed (see
+// dataTLSConfig); every session seals its real tickets under a key of its
+// own (ticketSealer).
 func newTLSBase(cert tls.Certificate) (*tls.Config, error) {
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
@@ -60,18 +61,18 @@ func requireEMS(hello *tls.ClientHelloInfo) error {
 	return errNoEMS
 }
 
-// controlTLSConfig is the TLS config of one control connection. Every
-// ticket it issues carries the session's binding, so that only this
-// control session's data connections can resume it.
+// controlTLSConfig is the TLS config of one control connection. Its tickets
+// are sealed under this session's own key, so that only this control
+// session's data connections (and its siblings', see dataTLSConfig) can
+// resume them.
 //
 // The control connection itself never resumes: each FTP session gets a full
 // handshake and so fresh secrets, and tickets from an earlier session are
 // worthless to a later one.
 func (s *session) controlTLSConfig() *tls.Config {
-	base := s.srv.tlsBase
-	cfg := base.Clone()
+	cfg := s.srv.tlsBase.Clone()
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) { return nil, requireEMS(hello) }
-	cfg.WrapSession = s.wrapSession
+	cfg.WrapSession = s.tickets.seal
 	cfg.UnwrapSession = func([]byte, tls.ConnectionState) (*tls.SessionState, error) { return nil, nil }
 	return cfg
 }
@@ -82,56 +83,70 @@ func (s *session) controlTLSConfig() *tls.Config {
 // to the control connection's client; vsftpd and ProFTPD require reuse, but
 // accept any session's ticket). One exception: a ticket of another session
 // (live, or ended within ticketLifetime) logged in to the same account from
-// the same address. Go clients
-// such as rclone share one session cache slot per host across all their
-// control connections, so a data connection often presents the ticket of a
-// sibling connection; the sibling's owner already holds this account's
-// password and this address, so accepting it lets no one new in.
+// the same address. Go clients such as rclone share one session cache slot
+// per host across all their control connections, so a data connection often
+// presents the ticket of a sibling connection; the sibling's owner already
+// holds this account's password and this address, so accepting it lets no
+// one new in.
+//
+// A data connection never hands out a ticket that could pass that check
+// later. Anyone on the client's address can complete a full handshake on a
+// passive port; if that handshake earned a ticket sealed for this session,
+// its holder could resume it on the next passive port and be taken for the
+// client. So TLS 1.3 data connections get no ticket at all (which also
+// spares OpenSSL clients that never read their data socket an unread
+// NewSessionTicket, whose arrival would turn their close into a reset and
+// cut the upload), and a TLS 1.2 ticket, which that protocol sends inside
+// the handshake whatever the server wants, is sealed for this session only
+// when the handshake itself resumed one; otherwise under the server's key,
+// which nothing ever accepts.
 func (s *session) dataTLSConfig() *tls.Config {
-	base := s.srv.tlsBase
-	cfg := base.Clone()
-	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) { return nil, requireEMS(hello) }
-	cfg.WrapSession = s.wrapSession
-	cfg.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
-		ss, err := base.DecryptTicket(identity, cs)
-		if err != nil || ss == nil {
-			return nil, nil
+	cfg := s.srv.tlsBase.Clone()
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if err := requireEMS(hello); err != nil {
+			return nil, err
 		}
-		b, ok := bindingOf(ss)
-		switch {
-		case !ok:
-			return nil, nil
-		case b == s.binding:
-			return ss, nil
-		case s.srv.sibling(b, s):
-			s.log.Debug("data connection resumed a ticket of a sibling session (same account, same address)")
-			return ss, nil
+		// A config of this handshake's own, because UnwrapSession below
+		// changes it while the handshake runs.
+		conn := s.srv.tlsBase.Clone()
+		if slices.Contains(hello.SupportedVersions, tls.VersionTLS13) && !slices.Contains(hello.Extensions, extPreSharedKey) {
+			// TLS 1.3 will be chosen, and without a PSK this hello
+			// cannot resume: it needs no ticket machinery at all. (A
+			// TLS 1.2 hello must keep it: its ticket is read later.)
+			conn.SessionTicketsDisabled = true
 		}
-		s.log.Warn("data connection offered a TLS ticket of another session; not resumed")
-		return nil, nil
+		conn.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+			// crypto/tls reads this flag again only when it is about
+			// to send a TLS 1.3 ticket, after resumption was decided,
+			// so setting it here keeps resumption and drops the ticket.
+			// TestDataConnectionGetsNoTicket fails if that changes.
+			conn.SessionTicketsDisabled = true
+			return s.unwrapDataTicket(identity, cs), nil
+		}
+		conn.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+			if cs.DidResume {
+				// The peer already holds a ticket this session accepts.
+				return s.tickets.seal(cs, ss)
+			}
+			return s.srv.tlsBase.EncryptTicket(cs, ss)
+		}
+		return conn, nil
 	}
 	return cfg
 }
 
-// bindingOf returns the session binding stamped into a ticket.
-func bindingOf(ss *tls.SessionState) (b [16]byte, ok bool) {
-	for _, e := range ss.Extra {
-		if bytes.HasPrefix(e, bindingTag) && len(e) == len(bindingTag)+len(b) {
-			copy(b[:], e[len(bindingTag):])
-			return b, true
-		}
+// unwrapDataTicket returns the session a data connection may resume: one
+// from a ticket of this session or of a sibling, else nil.
+func (s *session) unwrapDataTicket(identity []byte, cs tls.ConnectionState) *tls.SessionState {
+	if ss := s.tickets.open(identity, cs); ss != nil {
+		return ss
 	}
-	return b, false
-}
-
-// wrapSession stamps a ticket with this session's binding and encrypts it.
-func (s *session) wrapSession(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
-	extra := ss.Extra[:0:0]
-	for _, e := range ss.Extra {
-		if !bytes.HasPrefix(e, bindingTag) {
-			extra = append(extra, e)
-		}
+	if ss := s.srv.siblingTicket(s, identity, cs); ss != nil {
+		s.log.Debug("data connection resumed a ticket of a sibling session (same account, same address)")
+		return ss
 	}
-	ss.Extra = append(extra, append(slices.Clone(bindingTag), s.binding[:]...))
-	return s.srv.tlsBase.EncryptTicket(cs, ss)
+	if len(identity) > 0 {
+		s.log.Warn("data connection offered a TLS ticket of another session, or one never valid for data; not resumed")
+	}
+	return nil
 }

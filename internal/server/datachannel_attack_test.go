@@ -1,0 +1,409 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/port21/port21/internal/config"
+)
+
+// Attacks on the data channel: each test does what an intruder on the
+// victim's own address (a shared NAT, a local user, a port sweeper) would
+// do, and fails if it gets anything.
+
+// recordingCache is a client session cache that counts the tickets it is
+// handed.
+type recordingCache struct {
+	tls.ClientSessionCache
+	mu   sync.Mutex
+	puts int
+}
+
+func newRecordingCache() *recordingCache {
+	return &recordingCache{ClientSessionCache: tls.NewLRUClientSessionCache(8)}
+}
+
+func (c *recordingCache) Put(key string, cs *tls.ClientSessionState) {
+	if cs != nil {
+		c.mu.Lock()
+		c.puts++
+		c.mu.Unlock()
+	}
+	c.ClientSessionCache.Put(key, cs)
+}
+
+func (c *recordingCache) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.puts
+}
+
+var tlsVersions = []struct {
+	name string
+	v    uint16
+}{{"TLS1.2", tls.VersionTLS12}, {"TLS1.3", tls.VersionTLS13}}
+
+func clientTLSVersion(v uint16, cache tls.ClientSessionCache) *tls.Config {
+	cfg := clientTLS()
+	cfg.MinVersion, cfg.MaxVersion = v, v
+	if cache != nil {
+		cfg.ClientSessionCache = cache
+	}
+	return cfg
+}
+
+// intrude connects to a data address from the victim's address with cfg,
+// completes whatever handshake the server allows and reads all it is sent,
+// which makes a TLS 1.3 client take any ticket the server sends after the
+// handshake. It returns what it read and whether its handshake resumed.
+func intrude(t *testing.T, addr string, cfg *tls.Config) (got []byte, resumed bool) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	tc := tls.Client(c, cfg)
+	if err := tc.Handshake(); err != nil {
+		return nil, false
+	}
+	got, _ = io.ReadAll(tc)
+	return got, tc.ConnectionState().DidResume
+}
+
+// TestDataTakeoverThroughTicket is the attack of the hostile review: with no
+// account, complete a full handshake on the victim's passive port, keep the
+// ticket the server hands out, and resume it on the victim's next passive
+// port, on a sibling session's, and (TLS 1.2) on its own later ports.
+func TestDataTakeoverThroughTicket(t *testing.T) {
+	for _, tv := range tlsVersions {
+		t.Run(tv.name, func(t *testing.T) {
+			ts := startServer(t)
+			ts.addUser(t, "alice", nil)
+			secret := bytes.Repeat([]byte("alice's secret "), 1000)
+			writeFile(t, ts.home("alice")+"/secret.txt", secret)
+
+			victim := ts.raw(t)
+			victim.login("alice", clientTLSVersion(tv.v, nil))
+			victim.cmd(257, "PWD")
+			sibling := ts.raw(t)
+			sibling.login("alice", clientTLSVersion(tv.v, nil))
+			sibling.cmd(257, "PWD")
+
+			// The intruder has a control connection of its own but no
+			// account: its tickets are sealed for a session nobody logged in to.
+			loot := newRecordingCache()
+			intruder := ts.raw(t)
+			intruder.startTLS(clientTLSVersion(tv.v, loot))
+			intruder.cmd(530, "PWD")
+			before := loot.count()
+
+			// Step 1: a full handshake on the victim's passive port,
+			// before the victim's own connection.
+			addr := victim.epsv()
+			got, resumed := intrude(t, addr, clientTLSVersion(tv.v, loot))
+			if len(got) > 0 || resumed {
+				t.Fatalf("intruder's full handshake was taken as the data connection (%d bytes)", len(got))
+			}
+			if tv.v == tls.VersionTLS13 && loot.count() != before {
+				t.Error("a TLS 1.3 data connection issued a ticket")
+			}
+			// The probe did not fail the victim's transfer.
+			if _, body := victim.transferAt(addr, "RETR secret.txt", nil, 226); !bytes.Equal(body, secret) {
+				t.Fatalf("victim got %d bytes after the probe", len(body))
+			}
+
+			// Step 2: whatever ticket it got, resumed on the victim's next
+			// port, on a sibling session's, and on a port of its own.
+			for _, target := range []*rawClient{victim, sibling} {
+				addr := target.epsv()
+				got, resumed := intrude(t, addr, clientTLSVersion(tv.v, loot))
+				if len(got) > 0 || resumed {
+					t.Fatalf("intruder resumed a data connection with a looted ticket (%d bytes)", len(got))
+				}
+				if _, body := target.transferAt(addr, "RETR secret.txt", nil, 226); !bytes.Equal(body, secret) {
+					t.Fatalf("owner got %d bytes after the intrusion", len(body))
+				}
+			}
+
+			// An upload the intruder tries to write into.
+			addr = victim.epsv()
+			victim.send("STOR upload.txt")
+			if _, resumed := intrude(t, addr, clientTLSVersion(tv.v, loot)); resumed {
+				t.Fatal("intruder resumed the upload's data connection")
+			}
+			dc, err := dialData(t, addr, "", victim.tls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			victim.expect(150)
+			dc.Write([]byte("from alice"))
+			dc.Close()
+			victim.expect(226)
+			if b, _ := os.ReadFile(ts.home("alice") + "/upload.txt"); string(b) != "from alice" {
+				t.Fatalf("upload holds %q", b)
+			}
+		})
+	}
+}
+
+// TestDataConnectionGetsNoTicket: a TLS 1.3 data connection that resumes is
+// sent no new ticket. An OpenSSL client that never reads its data socket
+// would otherwise close with that ticket unread, which resets the
+// connection and loses the end of an upload; and no data connection should
+// mint tickets at all (see dataTLSConfig). This also notices if crypto/tls
+// stops reading SessionTicketsDisabled late, which dataTLSConfig relies on.
+func TestDataConnectionGetsNoTicket(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	cache := newRecordingCache()
+	rc := ts.raw(t)
+	rc.login("alice", clientTLSVersion(tls.VersionTLS13, cache))
+	rc.cmd(257, "PWD")
+	n := cache.count()
+	if n == 0 {
+		t.Fatal("the control connection issued no ticket")
+	}
+	for i := 0; i < 3; i++ {
+		rc.transfer("LIST", nil, 226)
+	}
+	if got := cache.count(); got != n {
+		t.Errorf("data connections issued %d tickets", got-n)
+	}
+}
+
+// TestProbeDoesNotFailTransfer: a port probe that completes a TLS handshake
+// (nmap, a scanner) after the transfer command, before the client's own
+// connection, is refused and the transfer still succeeds.
+func TestProbeDoesNotFailTransfer(t *testing.T) {
+	for _, tv := range tlsVersions {
+		t.Run(tv.name, func(t *testing.T) {
+			ts := startServer(t)
+			ts.addUser(t, "alice", nil)
+			writeFile(t, ts.home("alice")+"/f", []byte("payload"))
+			rc := ts.raw(t)
+			rc.login("alice", clientTLSVersion(tv.v, nil))
+			addr := rc.epsv()
+			rc.send("RETR f")
+			probe := clientTLSVersion(tv.v, nil)
+			probe.ClientSessionCache = nil
+			if got, _ := intrude(t, addr, probe); len(got) > 0 {
+				t.Fatal("the probe got data")
+			}
+			dc, err := dialData(t, addr, "", rc.tls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc.expect(150)
+			got, _ := io.ReadAll(dc)
+			dc.Close()
+			rc.expect(226)
+			if string(got) != "payload" {
+				t.Fatalf("got %q", got)
+			}
+		})
+	}
+}
+
+// TestSilentConnectionsCannotExhaustDescriptors: many silent connections to
+// one passive port from the client's address hold at most maxDataHandshakes
+// descriptors, and the client's own connection still gets through.
+func TestSilentConnectionsCannotExhaustDescriptors(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	addr := rc.epsv()
+	const n = 60
+	conns := make([]net.Conn, 0, n)
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	// The server closes all but the newest few; a closed one reads EOF
+	// or a reset, an open one times out.
+	var mu sync.Mutex
+	open := 0
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+			_, err := c.Read(make([]byte, 1))
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				mu.Lock()
+				open++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if open > maxDataHandshakes {
+		t.Errorf("%d of %d silent connections are still held, want at most %d", open, n, maxDataHandshakes)
+	}
+	rc.transferAt(addr, "LIST", nil, 226)
+}
+
+// TestTricklingHandshakeHasAbsoluteDeadline: a connection that sends its
+// ClientHello a byte at a time cannot keep its handshake alive past the
+// handshake deadline (the stall timer must not count it as progress).
+func TestTricklingHandshakeHasAbsoluteDeadline(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.DataTimeout = config.Duration{Duration: 2 * time.Second} })
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	addr := rc.epsv()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	hello := []byte("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+	closed := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, c)
+		close(closed)
+	}()
+	start := time.Now()
+	for i := 0; ; i++ {
+		select {
+		case <-closed:
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+		if time.Since(start) > 8*time.Second {
+			t.Fatal("a trickling handshake is still open after 8 s (data-timeout 2 s)")
+		}
+		c.Write(hello[i%len(hello) : i%len(hello)+1])
+	}
+}
+
+// TestPassivePortsPerAddressBounded: sessions of one address cannot hold
+// more passive ports than max-passive-per-ip, and another address still
+// gets one.
+func TestPassivePortsPerAddressBounded(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.MaxPassivePerIP = 2 })
+	ts.addUser(t, "alice", nil)
+	var holders []*rawClient
+	for i := 0; i < 2; i++ {
+		rc := ts.raw(t)
+		rc.login("alice", clientTLS())
+		rc.epsv()
+		holders = append(holders, rc)
+	}
+	third := ts.raw(t)
+	third.login("alice", clientTLS())
+	if rep := third.cmd(425, "EPSV"); !strings.Contains(rep.Message(), "Too many passive") {
+		t.Errorf("EPSV past the limit: %q", rep.Message())
+	}
+	// Another EPSV in the same session replaces its port: no new slot.
+	holders[0].epsv()
+	holders[0].epsv()
+	// Another address is not affected.
+	other := ts.rawFrom(t, "127.0.0.2")
+	other.login("alice", clientTLS())
+	other.epsv()
+	// A finished transfer gives its slot back.
+	holders[1].transfer("LIST", nil, 226)
+	third.transfer("LIST", nil, 226)
+}
+
+// rawFrom is raw with the client on a given loopback address.
+func (ts *testServer) rawFrom(t *testing.T, from string) *rawClient {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	rc := &rawClient{t: t, conn: c, r: newReader(c)}
+	t.Cleanup(func() { c.Close() })
+	rc.expect(220)
+	return rc
+}
+
+func TestEPRTUnknownProtocol(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	// RFC 2428 section 2: 522 and the protocols the server speaks.
+	if rep := rc.cmd(522, "EPRT |3|127.0.0.1|5000|"); !strings.Contains(rep.Message(), "(1)") {
+		t.Errorf("522 does not name the protocol to use: %q", rep.Message())
+	}
+	rc.cmd(501, "EPRT |1|not-an-address|5000|")
+}
+
+// TestRetiredTicketsPerAccount: an account that ends sessions in a loop
+// cannot push another account's recently ended sessions out of memory, and
+// what it keeps of its own is bounded.
+func TestRetiredTicketsPerAccount(t *testing.T) {
+	ts := startServer(t)
+	srv := ts.srv
+	sealer, err := newTicketSealer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(time.Hour)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.retireLocked("alice", retired{tickets: sealer, until: until})
+	for i := 0; i < 10_000; i++ {
+		srv.retireLocked("mallory", retired{tickets: sealer, until: until})
+	}
+	if len(srv.retired["alice"]) != 1 {
+		t.Error("another account's loop pushed out alice's ended session")
+	}
+	if n := len(srv.retired["mallory"]); n > maxRetiredPerAccount {
+		t.Errorf("mallory keeps %d ended sessions, want at most %d", n, maxRetiredPerAccount)
+	}
+	srv.retireLocked("bob", retired{tickets: sealer, until: time.Now().Add(-time.Second)})
+	srv.retireLocked("bob", retired{tickets: sealer, until: until})
+	if len(srv.retired["bob"]) != 1 {
+		t.Error("an expired entry was kept")
+	}
+}
+
+// TestImplicitTLSBanner: on the implicit port TLS is already on, so the
+// banner must not tell the client to send AUTH TLS.
+func TestImplicitTLSBanner(t *testing.T) {
+	ts := startServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Serve(ctx, ln, true) }()
+	defer func() { cancel(); <-done }()
+	c, err := tls.Dial("tcp", ln.Addr().String(), clientTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	line, err := newReader(c).ReadLine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(line, "220 ") || strings.Contains(line, "AUTH TLS") {
+		t.Errorf("implicit TLS banner: %q", line)
+	}
+}
