@@ -36,6 +36,7 @@ type dataPlan struct {
 	release func()         // passive: gives back the address's passive slot
 	ready   chan dataReady // passive: the accepted, secured connection
 	wanted  chan struct{}  // passive: closed when a transfer asks for the connection
+	noReuse atomic.Bool    // passive: a handshake completed without resuming
 	lnOnce  sync.Once
 	want    sync.Once
 	once    sync.Once
@@ -348,7 +349,9 @@ func (s *session) acceptData(p *dataPlan) {
 				deliver(dataReady{dc: r.dc})
 				return
 			}
-			if !errors.Is(r.err, errNoReuse) { // secure logged that one
+			if errors.Is(r.err, errNoReuse) { // secure logged it
+				p.noReuse.Store(true)
+			} else {
 				s.log.Warn("data connection refused", "err", r.err)
 			}
 			if failed == nil || !errors.Is(failed, errNoReuse) || errors.Is(r.err, errNoReuse) {
@@ -419,6 +422,9 @@ func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) 
 		case r := <-p.ready:
 			return r.dc, r.err
 		case <-ctx.Done():
+			if p.noReuse.Load() {
+				return nil, fmt.Errorf("%w (then the session ended)", errNoReuse)
+			}
 			return nil, ctx.Err()
 		}
 	}

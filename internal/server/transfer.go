@@ -91,7 +91,9 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 			res = fn(ctx, dc)
 			stop()
 		}
-		if t.aborted.Load() {
+		// A client that could not resume usually hangs up before the
+		// refusal's grace ends: the log must still say why.
+		if t.aborted.Load() && !errors.Is(err, errNoReuse) {
 			res.code, res.msg = ftp.CodeTransferAborted, "Connection closed; transfer aborted."
 		}
 		upload := op == "STOR" || op == "APPE" || op == "STOU"
