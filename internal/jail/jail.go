@@ -36,8 +36,8 @@ import (
 // Errors returned by Jail methods, usually inside an *fs.PathError that
 // carries the virtual path. Test for them with errors.Is.
 var (
-	// ErrBadName reports a name containing NUL, CR or LF, or an empty name
-	// where one is needed. It is returned bare, without the offending path,
+	// ErrBadName reports a name containing a control character (see
+	// [Resolve]), or an empty name where one is needed. It is returned bare, without the offending path,
 	// so the name can never be echoed back to the client.
 	ErrBadName = errors.New("jail: invalid file name")
 

@@ -296,7 +296,7 @@ func (u *Upload) createTemp() error {
 // (STOU) and returns it with the virtual path it will have. The name is hint
 // if that is free, else hint.1, hint.2, ... and finally hint.<random>.
 // An empty hint means "file". hint must be a single name: one containing
-// '/', NUL, CR or LF, or "." or "..", fails with ErrBadName.
+// '/' or a control character, or "." or "..", fails with ErrBadName.
 //
 // The chosen name is reserved at once by an empty file, created exclusively,
 // so concurrent CreateUnique calls never pick the same name and Commit
