@@ -86,6 +86,7 @@ type Server struct {
 	tlsBase   *tls.Config
 	bans      *policy.Bans
 	limiter   *policy.Limiter
+	lists     *listLimits
 	cmds      map[string]command
 
 	mu        sync.Mutex
@@ -122,6 +123,7 @@ func New(opts Options) (*Server, error) {
 		failDelay: opts.FailDelay,
 		tlsBase:   base,
 		limiter:   policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
+		lists:     newListLimits(maxListings),
 		cmds:      commandTable(),
 		sessions:  map[*session]struct{}{},
 		byBinding: map[[16]byte]*session{},
