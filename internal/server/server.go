@@ -115,7 +115,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		cfg:       opts.Config,
 		homeBase:  home,
-		accounts:  opts.Accounts,
+		accounts:  safeHomes{opts.Accounts, opts.Config.DataDir},
 		passwords: opts.Passwords,
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
