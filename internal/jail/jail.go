@@ -209,8 +209,9 @@ func (j *Jail) OpenDir(vpath string) (*Dir, error) {
 // link that resolves inside the jail is described by its target, under the
 // link's name, as a client following it would see it; one that dangles or
 // leads outside is described as the link itself. Uploads in progress are
-// hidden, and so are names containing NUL, CR or LF, which no client could
-// address and which could corrupt a listing.
+// hidden, and so are names containing NUL, CR or LF, which could corrupt a
+// listing. Names with other control characters are returned: formatters
+// must escape them (package ftp shows them as '?').
 func (d *Dir) Next(n int) ([]fs.FileInfo, error) {
 	entries, err := d.f.ReadDir(max(n, 1))
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -18,10 +18,11 @@ import (
 // Names containing a control character are refused with ErrBadName: C0
 // (NUL to 0x1F, including CR and LF), DEL and C1 (U+0080 to U+009F, or a
 // raw byte 0x80 to 0x9F that is not part of valid UTF-8). No file system call
-// accepts NUL, CR or LF could forge extra protocol lines in a reply, and the
+// accepts NUL; CR or LF could forge extra protocol lines in a reply; the
 // others are terminal escapes that a listing would carry into a client's
 // terminal. Refusing them here stops them from being created (MKD, STOR,
-// RNTO, ...) and from being echoed in a reply.
+// RNTO, ...) and from being echoed in a reply. Files that already have such
+// names (made on the host) cannot be addressed; listings show them with '?'.
 func Resolve(cwd, arg string) (string, error) {
 	if hasBadByte(cwd) || hasBadByte(arg) {
 		return "", ErrBadName

@@ -26,7 +26,8 @@ import (
 // upload over a hard link to a file elsewhere leaves that file alone.
 //
 // The caller must end every Upload with Commit or Abort, or the temporary
-// file stays behind, hidden. Calling Abort after Commit, or either twice, is
+// file stays behind, hidden, until [CleanStaleUploads] runs at the next
+// start. Calling Abort after Commit, or either twice, is
 // harmless, and both may be called from a goroutine other than the writer's.
 type Upload struct {
 	vpath string   // final virtual path, for errors
