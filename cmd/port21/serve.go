@@ -121,6 +121,9 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if err := cleanStaleUploads(ctx, store, cfg.DataDir, log); err != nil {
+		return err
+	}
 	opts := server.Options{
 		Config:    cfg,
 		Cert:      cert.TLS,

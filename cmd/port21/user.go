@@ -60,6 +60,9 @@ func newUserAddCmd(dataDir *string) *cobra.Command {
 		Long: `Add an account. Without --password-stdin or --hash a strong password is generated
 and printed once. NAME is 1-64 characters of letters, digits and . _ @ -, not starting
 with . or -. The home directory (default <data-dir>/home/NAME) is created if missing.
+A custom --home may not be /, the data directory, a directory containing it, or a place
+inside it other than <data-dir>/home/NAME (symbolic links are resolved first); only its
+last element is created, so its parent must exist.
 
 By default the account must use TLS (AUTH TLS) and may log in from anywhere. --allow
 limits it to some networks. --allow-cleartext lets it log in without TLS, sending its
@@ -81,6 +84,9 @@ password in clear: only from its --allow networks, or from loopback if it has no
 			if cmd.Flags().Changed("home") {
 				if u.Home, err = absHome(u.Home); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
+				}
+				if err := users.CheckHome(u.Home, *dataDir, u.Name); err != nil {
+					return fmt.Errorf("%s: --home: %w", op, err)
 				}
 			}
 			if u.Hash != "" {
@@ -110,17 +116,18 @@ password in clear: only from its --allow networks, or from loopback if it has no
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
-			home, err := makeHome(*dataDir, u)
+			home, created, err := makeHome(*dataDir, u)
 			if err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
+			w := cmd.OutOrStdout()
+			reportHome(w, home, created)
 			if err := store.Add(ctx, u); err != nil {
 				if errors.Is(err, users.ErrExists) {
 					return fmt.Errorf("%s: user %q already exists", op, u.Name)
 				}
 				return fmt.Errorf("%s: %w", op, err)
 			}
-			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "added user %q, home %s\n", u.Name, home)
 			if generated {
 				printPassword(w, u.Name, password)
@@ -219,6 +226,9 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 				if home, err = absHome(home); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
+				if err := users.CheckHome(home, *dataDir, name); err != nil {
+					return fmt.Errorf("%s: --home: %w", op, err)
+				}
 			}
 			ctx := cmd.Context()
 			store, err := openUserStore(ctx, op, *dataDir)
@@ -246,9 +256,9 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 			if f.Changed("tls-reuse-optional") {
 				u.TLSReuseOptional = noReuse
 			}
-			newHome := ""
+			newHome, created := "", false
 			if f.Changed("home") {
-				if newHome, err = makeHome(*dataDir, u); err != nil {
+				if newHome, created, err = makeHome(*dataDir, u); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
@@ -260,6 +270,7 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "modified user %q\n", name)
+			reportHome(w, newHome, created)
 			if newHome != "" {
 				fmt.Fprintf(w, "home is now %s; files in the old home were not moved\n", newHome)
 			}
@@ -463,10 +474,11 @@ from anywhere, read-write.`,
 					skip(e, "user already exists")
 					continue
 				}
-				home, err := makeHome(*dataDir, u)
+				home, created, err := makeHome(*dataDir, u)
 				if err != nil {
 					return fmt.Errorf("%s: user %q: %w", op, u.Name, err)
 				}
+				reportHome(w, home, created)
 				if err := store.Add(ctx, u); err != nil {
 					if errors.Is(err, users.ErrExists) {
 						skip(e, "user already exists")
@@ -573,13 +585,32 @@ func resolveHome(dataDir string, u users.User) string {
 	return home
 }
 
-// makeHome creates u's home directory (0750) if missing and returns its path.
-func makeHome(dataDir string, u users.User) (string, error) {
-	home := resolveHome(dataDir, u)
-	if err := os.MkdirAll(home, 0o750); err != nil {
-		return "", fmt.Errorf("create home directory: %w", err)
+// makeHome creates u's home directory (0750) if missing and returns its
+// path, refusing an unsafe one (see users.CheckHome). A default home is
+// created with its parents, inside the data directory; a custom one only
+// as its last element, so a typo cannot silently grow a tree elsewhere.
+// created says whether it was made now, for the caller to report.
+func makeHome(dataDir string, u users.User) (home string, created bool, err error) {
+	home = resolveHome(dataDir, u)
+	if u.Home != "" {
+		if err := users.CheckHome(u.Home, dataDir, u.Name); err != nil {
+			return "", false, err
+		}
+		created, err = users.MakeHome(u.Home)
+		return home, created, err
 	}
-	return home, nil
+	_, statErr := os.Stat(home)
+	if err := os.MkdirAll(home, 0o750); err != nil {
+		return "", false, fmt.Errorf("create home directory: %w", err)
+	}
+	return home, os.IsNotExist(statErr), nil
+}
+
+// reportHome tells the administrator that a home directory was created.
+func reportHome(w io.Writer, home string, created bool) {
+	if created {
+		fmt.Fprintf(w, "created home directory %s\n", home)
+	}
 }
 
 // choosePassword reads the password from in when fromStdin is set, and

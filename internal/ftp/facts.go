@@ -22,8 +22,8 @@ type Facts struct {
 	// Unique identifies the file across names (hard links, renames); it is
 	// opaque to the client.
 	Unique string
-	// Name is the file name, or the full path for MLST. CR and LF in it are
-	// shown as '?'.
+	// Name is the file name, or the full path for MLST. Control characters
+	// in it are shown as '?'.
 	Name string
 }
 

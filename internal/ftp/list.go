@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // ListEntry describes one file for a LIST line.
@@ -36,8 +37,9 @@ const sixMonths = 31556952 / 2 * time.Second
 //
 // A file modified within six months before now shows its time of day; an
 // older one, or one dated in the future, shows the year ("Jan  2  2024").
-// CR and LF in the name or link target are shown as '?', since they would
-// split the line and could forge listing entries.
+// Control characters in the name or link target are shown as '?': CR and
+// LF would split the line and could forge listing entries, and the others
+// are terminal escapes.
 func ListLine(e ListEntry, now time.Time) string {
 	return string(AppendListLine(make([]byte, 0, 64+len(e.Name)), e, now))
 }
@@ -138,14 +140,35 @@ func appendPadRight(b []byte, s string, width int) []byte {
 	return b
 }
 
-// appendLineSafe appends s with CR and LF replaced by '?'.
+// appendLineSafe appends s with every control character replaced by '?',
+// as vsftpd does: C0 (CR and LF would split the line and could forge
+// entries), DEL, and C1 (U+0080 to U+009F, or such a raw byte outside valid
+// UTF-8), which a terminal would run as escape sequences.
 func appendLineSafe(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
-		if c == '\r' || c == '\n' {
-			c = '?'
+		if c < 0x80 {
+			if c < 0x20 || c == 0x7f {
+				c = '?'
+			}
+			b = append(b, c)
+			i++
+			continue
 		}
-		b = append(b, c)
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			r = rune(c)
+		}
+		if r >= 0x80 && r <= 0x9f {
+			b = append(b, '?')
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
 	}
 	return b
 }
+
+// AppendName appends a file name for an NLST line: the name with control
+// characters replaced by '?', as in LIST and MLSD.
+func AppendName(b []byte, name string) []byte { return appendLineSafe(b, name) }

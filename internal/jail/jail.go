@@ -21,6 +21,7 @@ package jail
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -36,8 +37,8 @@ import (
 // Errors returned by Jail methods, usually inside an *fs.PathError that
 // carries the virtual path. Test for them with errors.Is.
 var (
-	// ErrBadName reports a name containing NUL, CR or LF, or an empty name
-	// where one is needed. It is returned bare, without the offending path,
+	// ErrBadName reports a name containing a control character (see
+	// [Resolve]), or an empty name where one is needed. It is returned bare, without the offending path,
 	// so the name can never be echoed back to the client.
 	ErrBadName = errors.New("jail: invalid file name")
 
@@ -151,46 +152,100 @@ func (j *Jail) Lstat(vpath string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-// ReadDir lists the directory at vpath, sorted by name.
-//
-// A symbolic link that resolves inside the jail is described by its target,
-// as a client following it would see it; one that dangles or leads outside
-// is still listed, described as the link itself. Uploads in progress are
-// hidden, and so are names containing NUL, CR or LF, which no client could
-// address and which could corrupt a listing.
+// ReadDir lists the directory at vpath, sorted by name, as [Dir.Next]
+// describes entries. It holds the whole directory in memory; listings sent
+// to clients use [Jail.OpenDir] instead.
 func (j *Jail) ReadDir(vpath string) ([]fs.FileInfo, error) {
+	d, err := j.OpenDir(vpath)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	var infos []fs.FileInfo
+	for {
+		batch, err := d.Next(512)
+		infos = append(infos, batch...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(infos, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	return infos, nil
+}
+
+// A Dir reads a directory in batches, so that listing a huge directory
+// needs memory for one batch, not for the whole directory. Entries come in
+// the order the file system returns them.
+type Dir struct {
+	j     *Jail
+	f     *os.File
+	rel   string
+	clean string
+}
+
+// OpenDir opens the directory at vpath for reading with [Dir.Next]. The
+// caller must Close it.
+func (j *Jail) OpenDir(vpath string) (*Dir, error) {
 	clean, rel, err := j.locate("readdir", vpath, false)
 	if err != nil {
 		return nil, err
 	}
-	d, err := j.openDir(rel)
+	f, err := j.openDir(rel)
 	if err != nil {
 		return nil, fail("readdir", clean, err)
 	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, fail("readdir", clean, err)
+	return &Dir{j: j, f: f, rel: rel, clean: clean}, nil
+}
+
+// Next returns up to n more entries, and io.EOF once the directory is
+// exhausted (possibly together with the last entries). Fewer than n entries
+// do not mean the end: hidden names are left out of a batch.
+//
+// Each entry is lstat'ed relative to the open directory (os.Root does that
+// for files it opened), never by a path that could have changed. A symbolic
+// link that resolves inside the jail is described by its target, under the
+// link's name, as a client following it would see it; one that dangles or
+// leads outside is described as the link itself. Uploads in progress are
+// hidden, and so are names containing NUL, CR or LF, which could corrupt a
+// listing. Names with other control characters are returned: formatters
+// must escape them (package ftp shows them as '?').
+func (d *Dir) Next(n int) ([]fs.FileInfo, error) {
+	entries, err := d.f.ReadDir(max(n, 1))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fail("readdir", d.clean, err)
 	}
 	infos := make([]fs.FileInfo, 0, len(entries))
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, tempPrefix) || hasBadByte(name) {
+		if strings.HasPrefix(name, tempPrefix) || hasLineBreak(name) {
 			continue
 		}
-		fi, err := e.Info()
-		if err != nil {
+		fi, ierr := e.Info()
+		if ierr != nil {
 			continue // removed since the directory was read
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			if target, err := j.root.Stat(path.Join(rel, name)); err == nil {
+			if target, serr := d.j.root.Stat(path.Join(d.rel, name)); serr == nil {
 				fi = target
 			}
 		}
 		infos = append(infos, fi)
 	}
-	slices.SortFunc(infos, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	if errors.Is(err, io.EOF) || len(entries) == 0 {
+		return infos, io.EOF
+	}
 	return infos, nil
+}
+
+// Close closes the directory.
+func (d *Dir) Close() error {
+	if err := d.f.Close(); err != nil {
+		return fail("readdir", d.clean, err)
+	}
+	return nil
 }
 
 // OpenFile opens the regular file at vpath for reading; anything else fails

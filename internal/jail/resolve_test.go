@@ -59,7 +59,7 @@ func checkResolved(p string) string {
 	case path.Clean(p) != p:
 		return "not clean"
 	case hasBadByte(p):
-		return "contains NUL, CR or LF"
+		return "contains a control character"
 	}
 	for elem := range strings.SplitSeq(p, "/") {
 		if elem == ".." || elem == "." {

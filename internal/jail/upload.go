@@ -26,7 +26,8 @@ import (
 // upload over a hard link to a file elsewhere leaves that file alone.
 //
 // The caller must end every Upload with Commit or Abort, or the temporary
-// file stays behind, hidden. Calling Abort after Commit, or either twice, is
+// file stays behind, hidden, until [CleanStaleUploads] runs at the next
+// start. Calling Abort after Commit, or either twice, is
 // harmless, and both may be called from a goroutine other than the writer's.
 type Upload struct {
 	vpath string   // final virtual path, for errors
@@ -39,6 +40,15 @@ type Upload struct {
 	resDev, resIno uint64
 
 	f *os.File // the temporary file; set once, before the Upload is returned
+
+	// For a resume (APPE, REST+STOR): the old file and how much of it the
+	// temporary file must start with. The copy is made only when the first
+	// byte of new data arrives, or at Commit, so an upload that sends
+	// nothing costs no disk space. src is nil once copied or released.
+	copyMu  sync.Mutex // guards src and copyErr; taken after mu
+	src     *os.File
+	keep    int64
+	copyErr error
 
 	mu      sync.Mutex
 	fClosed bool
@@ -59,7 +69,76 @@ func (u *Upload) Path() string { return u.vpath }
 // File returns the temporary file, positioned where the client's data
 // starts. The caller copies the data into it but must not close it: Commit
 // and Abort do. Its Name is the final virtual path.
-func (u *Upload) File() *os.File { return u.f }
+//
+// File makes the resume copy at once (a failure shows at Commit); writing
+// through the Upload itself defers it until data arrives.
+func (u *Upload) File() *os.File {
+	u.materialize()
+	return u.f
+}
+
+// Write writes p to the upload, first copying the part of the old file
+// being resumed. It must not be called concurrently with itself or ReadFrom.
+func (u *Upload) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := u.materialize(); err != nil {
+		return 0, err
+	}
+	return u.f.Write(p)
+}
+
+// ReadFrom copies r into the upload until EOF. The resume copy is made only
+// once r has produced a byte; the rest goes through (*os.File).ReadFrom, so
+// the kernel can splice from a socket.
+func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
+	u.copyMu.Lock()
+	copied := u.src == nil && u.copyErr == nil
+	u.copyMu.Unlock()
+	if copied {
+		return u.f.ReadFrom(r)
+	}
+	var buf [32 << 10]byte
+	var n int
+	var err error
+	for n == 0 && err == nil {
+		n, err = r.Read(buf[:])
+	}
+	if n > 0 {
+		if _, werr := u.Write(buf[:n]); werr != nil {
+			return 0, werr
+		}
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		return int64(n), err
+	}
+	m, err := u.f.ReadFrom(r)
+	return int64(n) + m, err
+}
+
+// materialize makes the pending resume copy, once, and returns its error.
+func (u *Upload) materialize() error {
+	u.copyMu.Lock()
+	defer u.copyMu.Unlock()
+	if u.src == nil {
+		return u.copyErr
+	}
+	src := u.src
+	u.src = nil
+	defer src.Close()
+	// *os.File.ReadFrom sees through the LimitedReader and uses
+	// copy_file_range, so the kernel copies (or reflinks) the data.
+	n, err := io.Copy(u.f, io.LimitReader(src, u.keep))
+	if err == nil && n != u.keep {
+		err = io.ErrUnexpectedEOF // the file shrank since the upload began
+	}
+	u.copyErr = err
+	return err
+}
 
 // Commit closes the temporary file, sets its mode to 0640 and renames it to
 // its final name, replacing a regular file there. It does not fsync: the
@@ -87,6 +166,10 @@ func (u *Upload) Commit() error {
 }
 
 func (u *Upload) commit() error {
+	// An upload that sent nothing still stands for the resumed prefix.
+	if err := u.materialize(); err != nil {
+		return err
+	}
 	// fchmod is not subject to the umask, so the mode is exactly filePerm.
 	if err := u.f.Chmod(filePerm); err != nil {
 		return err
@@ -140,6 +223,12 @@ func (u *Upload) Abort() error {
 // abort releases everything the upload holds and returns the first error.
 func (u *Upload) abort() error {
 	var first error
+	u.copyMu.Lock()
+	if u.src != nil {
+		u.src.Close()
+		u.src = nil
+	}
+	u.copyMu.Unlock()
 	if u.f != nil && !u.fClosed {
 		if err := u.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 			first = err
@@ -174,9 +263,13 @@ func (u *Upload) abort() error {
 // With offset > 0 (REST then STOR) or appendMode, and an existing regular
 // file at vpath, the temporary file starts as a copy of that file's first
 // offset bytes (with appendMode, all of it), made with copy_file_range where
-// the file system allows (a reflink on XFS or Btrfs). An offset beyond the
-// existing file's size, or any offset > 0 with no file to resume, fails with
-// ErrBadOffset. If vpath exists and is not a regular file (following links
+// the file system allows (a reflink on XFS or Btrfs). The copy is lazy: it
+// is made when the first byte is written through the Upload (or File is
+// called, or at Commit), so sessions that open resumed uploads and send
+// nothing cannot fill the disk with copies. The old file is opened now, so
+// the copy is of the file that was there when the upload began. An offset
+// beyond the existing file's size, or any offset > 0 with no file to
+// resume, fails with ErrBadOffset. If vpath exists and is not a regular file (following links
 // inside the jail), CreateUpload fails with ErrNotRegular.
 func (j *Jail) CreateUpload(vpath string, offset int64, appendMode bool) (*Upload, error) {
 	const op = "create"
@@ -203,8 +296,8 @@ func (j *Jail) CreateUpload(vpath string, offset int64, appendMode bool) (*Uploa
 	return u, nil
 }
 
-// startUpload checks what u would replace, then creates u's temporary file
-// and fills it with the part of the old file being resumed.
+// startUpload checks what u would replace, opens the old file if the upload
+// resumes it, and creates u's temporary file, empty.
 func (j *Jail) startUpload(u *Upload, rel string, offset int64, appendMode bool) error {
 	exists := true
 	var st unix.Stat_t
@@ -239,34 +332,24 @@ func (j *Jail) startUpload(u *Upload, rel string, offset int64, appendMode bool)
 		if err != nil {
 			return err
 		}
-		defer src.Close()
 		fi, err := src.Stat()
 		if err != nil {
+			src.Close()
 			return err
 		}
 		keep = offset
 		if appendMode {
 			keep = fi.Size()
 		} else if offset > fi.Size() {
+			src.Close()
 			return ErrBadOffset
 		}
 	case offset > 0 && !appendMode:
 		return ErrBadOffset
 	}
 
-	if err := u.createTemp(); err != nil {
-		return err
-	}
-	if src == nil {
-		return nil
-	}
-	// *os.File.ReadFrom sees through the LimitedReader and uses
-	// copy_file_range, so the kernel copies (or reflinks) the data.
-	n, err := io.Copy(u.f, io.LimitReader(src, keep))
-	if err == nil && n != keep {
-		err = io.ErrUnexpectedEOF // the file shrank while we copied it
-	}
-	return err
+	u.src, u.keep = src, keep // before createTemp, so that abort closes it
+	return u.createTemp()
 }
 
 // createTemp creates u's temporary file with a fresh random name.
@@ -296,7 +379,7 @@ func (u *Upload) createTemp() error {
 // (STOU) and returns it with the virtual path it will have. The name is hint
 // if that is free, else hint.1, hint.2, ... and finally hint.<random>.
 // An empty hint means "file". hint must be a single name: one containing
-// '/', NUL, CR or LF, or "." or "..", fails with ErrBadName.
+// '/' or a control character, or "." or "..", fails with ErrBadName.
 //
 // The chosen name is reserved at once by an empty file, created exclusively,
 // so concurrent CreateUnique calls never pick the same name and Commit

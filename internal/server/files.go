@@ -1,14 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
 	"path"
-	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
@@ -205,161 +202,6 @@ func listArgs(arg string) string {
 	}
 }
 
-// entry is one listed name with the information every format needs.
-type entry struct {
-	name string
-	info fs.FileInfo
-}
-
-// listing reads what LIST, NLST, MLSD and STAT show for vpath: the
-// directory's entries, or the file itself. Symbolic links are shown as
-// what they point to inside the jail, and left out when they dangle or
-// point outside it, so clients never see a link they cannot follow.
-func (s *session) listing(vpath string) (dir bool, entries []entry, err error) {
-	fi, err := s.jail.Stat(vpath)
-	if err != nil {
-		return false, nil, err
-	}
-	if !fi.IsDir() {
-		return false, []entry{{name: path.Base(vpath), info: fi}}, nil
-	}
-	infos, err := s.jail.ReadDir(vpath)
-	if err != nil {
-		return true, nil, err
-	}
-	for _, e := range infos {
-		if e.Mode()&fs.ModeSymlink != 0 {
-			target, err := s.jail.Stat(path.Join(vpath, e.Name()))
-			if err != nil {
-				continue
-			}
-			e = renamed{target, e.Name()}
-		}
-		entries = append(entries, entry{name: e.Name(), info: e})
-	}
-	return true, entries, nil
-}
-
-// renamed is a FileInfo shown under another name (a link's).
-type renamed struct {
-	fs.FileInfo
-	name string
-}
-
-func (r renamed) Name() string { return r.name }
-
-func (s *session) listEntry(e entry) ftp.ListEntry {
-	mode := e.info.Mode()
-	return ftp.ListEntry{
-		Name:    e.name,
-		Mode:    mode,
-		Size:    e.info.Size(),
-		ModTime: e.info.ModTime(),
-		Nlink:   nlink(e.info),
-		Owner:   "ftp",
-		Group:   "ftp",
-	}
-}
-
-func nlink(fi fs.FileInfo) int {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return int(st.Nlink)
-	}
-	return 1
-}
-
-func (s *session) factsOf(e entry, typ string) ftp.Facts {
-	f := ftp.Facts{
-		Type:   typ,
-		Modify: e.info.ModTime(),
-		Name:   e.name,
-		Perm:   ftp.PermFacts(e.info.IsDir(), true, !s.user.ReadOnly),
-	}
-	if typ == "" {
-		f.Type = "file"
-		if e.info.IsDir() {
-			f.Type = "dir"
-		}
-	}
-	if !e.info.IsDir() {
-		f.Size, f.HasSize = e.info.Size(), true
-	}
-	if st, ok := e.info.Sys().(*syscall.Stat_t); ok {
-		f.Unique = strconv.FormatUint(uint64(st.Dev), 16) + "g" + strconv.FormatUint(st.Ino, 16)
-	}
-	return f
-}
-
-func (s *session) cmdLIST(arg string) bool { return s.sendListing("LIST", listArgs(arg), s.formatLIST) }
-func (s *session) cmdNLST(arg string) bool { return s.sendListing("NLST", listArgs(arg), s.formatNLST) }
-func (s *session) cmdMLSD(arg string) bool {
-	return s.sendListing("MLSD", arg, func(dir bool, es []entry) ([]byte, error) {
-		if !dir {
-			return nil, syscall.ENOTDIR
-		}
-		var b bytes.Buffer
-		for _, e := range es {
-			b.WriteString(s.factsOf(e, "").Format(s.facts))
-			b.WriteString("\r\n")
-		}
-		return b.Bytes(), nil
-	})
-}
-
-func (s *session) formatLIST(_ bool, es []entry) ([]byte, error) {
-	var b bytes.Buffer
-	now := s.srv.now()
-	for _, e := range es {
-		b.WriteString(ftp.ListLine(s.listEntry(e), now))
-		b.WriteString("\r\n")
-	}
-	return b.Bytes(), nil
-}
-
-func (s *session) formatNLST(_ bool, es []entry) ([]byte, error) {
-	var b bytes.Buffer
-	for _, e := range es {
-		b.WriteString(e.name)
-		b.WriteString("\r\n")
-	}
-	return b.Bytes(), nil
-}
-
-// sendListing builds a listing before replying 150, so that a bad path
-// gets a plain 550, then sends it over the data connection.
-func (s *session) sendListing(op, arg string, format func(dir bool, es []entry) ([]byte, error)) bool {
-	if !s.dataPolicy() {
-		return true
-	}
-	vpath, err := jail.Resolve(s.cwd, arg)
-	if err != nil {
-		s.failData(err)
-		return true
-	}
-	dir, es, err := s.listing(vpath)
-	var body []byte
-	if err == nil {
-		body, err = format(dir, es)
-	}
-	if err != nil {
-		s.failData(err)
-		return true
-	}
-	s.runTransfer(op, vpath, "Here comes the directory listing.", nil, func(ctx context.Context, dc *dataConn) result {
-		n, err := s.copyData(dc, dc.conn(), bytes.NewReader(body))
-		if err == nil {
-			err = dc.finishSend()
-		} else {
-			dc.abort()
-		}
-		if err != nil {
-			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted.", bytes: n, err: err}
-		}
-		return result{code: ftp.CodeTransferComplete, msg: "Directory send OK.", bytes: n}
-	})
-	return true
-}
-
 func (s *session) cmdMLST(arg string) bool {
 	vpath, ok := s.resolve(arg)
 	if !ok {
@@ -370,7 +212,7 @@ func (s *session) cmdMLST(arg string) bool {
 		s.replyErr(err)
 		return true
 	}
-	f := s.factsOf(entry{name: vpath, info: fi}, "")
+	f := s.factsOf(entry{name: vpath, info: fi})
 	// RFC 3659 7.2: the facts line of MLST starts with a space.
 	s.send(ftp.Reply{Code: ftp.CodeFileActionOK, Lines: []string{"Listing " + vpath, " " + f.Format(s.facts), "End"}})
 	return true
@@ -401,17 +243,6 @@ func (s *session) cmdSTAT(arg string) bool {
 	if !ok {
 		return true
 	}
-	_, es, err := s.listing(vpath)
-	if err != nil {
-		s.replyErr(err)
-		return true
-	}
-	lines := []string{"Status of " + vpath + ":"}
-	now := s.srv.now()
-	for _, e := range es {
-		lines = append(lines, ftp.ListLine(s.listEntry(e), now))
-	}
-	lines = append(lines, "End of status")
-	s.send(ftp.Reply{Code: ftp.CodeFileStatus, Lines: lines})
+	s.statListing(vpath)
 	return true
 }

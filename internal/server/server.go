@@ -88,6 +88,7 @@ type Server struct {
 	limiter   *policy.Limiter
 	// passiveSlots counts passive listeners waiting for a connection.
 	passiveSlots *policy.Limiter
+	lists        *listLimits
 	cmds         map[string]command
 
 	mu       sync.Mutex
@@ -115,7 +116,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		cfg:          opts.Config,
 		homeBase:     home,
-		accounts:     opts.Accounts,
+		accounts:     safeHomes{opts.Accounts, opts.Config.DataDir},
 		passwords:    opts.Passwords,
 		log:          opts.Logger,
 		metrics:      opts.Metrics,
@@ -124,6 +125,7 @@ func New(opts Options) (*Server, error) {
 		tlsBase:      base,
 		limiter:      policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
 		passiveSlots: policy.NewLimiter(opts.Config.Passive.Len(), opts.Config.MaxPassivePerIP),
+		lists:        newListLimits(maxListings),
 		cmds:         commandTable(),
 		sessions:     map[*session]struct{}{},
 		retired:      map[string][]retired{},

@@ -308,7 +308,9 @@ func (s *session) cmdSTOU(arg string) bool {
 func (s *session) receive(up *jail.Upload, done string) func(context.Context, *dataConn) result {
 	ascii := s.typ == 'A'
 	return func(ctx context.Context, dc *dataConn) result {
-		var dst io.Writer = up.File()
+		// Writing through up, not up.File(), defers a resume's copy of
+		// the old file until the first byte arrives.
+		var dst io.Writer = up
 		var bw *bufio.Writer
 		var conv *fromCRLF
 		if ascii {

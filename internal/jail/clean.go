@@ -1,0 +1,87 @@
+package jail
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// tempSuffixLen is the length of the random part of a temporary upload
+// name: crypto/rand.Text's 26 base32 characters.
+const tempSuffixLen = 26
+
+// isTempName reports whether name is exactly one that createTemp makes.
+func isTempName(name string) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix)
+	if !ok || len(rest) != tempSuffixLen {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// CleanStaleUploads removes the temporary files of uploads that a crash
+// left under home: the jail hides them from their owner, who could
+// otherwise neither see nor delete them. It must run before the server
+// accepts connections, since a live upload's file looks the same.
+//
+// Only regular files whose names match the exact pattern are removed. The
+// walk goes through an os.Root and never follows symbolic links, so
+// nothing outside home is touched. A home that does not exist is not an
+// error. It returns how many files it removed, and the first error met
+// (directories it cannot read are skipped, not fatal).
+func CleanStaleUploads(home string) (int, error) {
+	fi, err := os.Stat(home)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("jail: clean stale uploads: %w", err)
+	}
+	if !fi.IsDir() {
+		return 0, nil
+	}
+	root, err := os.OpenRoot(home)
+	if err != nil {
+		return 0, fmt.Errorf("jail: clean stale uploads: %w", err)
+	}
+	defer root.Close()
+	removed := 0
+	var first error
+	note := func(err error) {
+		if first == nil {
+			first = fmt.Errorf("jail: clean stale uploads in %s: %w", home, err)
+		}
+	}
+	fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			note(err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !isTempName(d.Name()) || !d.Type().IsRegular() {
+			return nil
+		}
+		// Look again without following links: the entry's type came from
+		// the directory listing.
+		if fi, err := root.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+			return nil
+		}
+		if err := root.Remove(p); err != nil {
+			note(err)
+			return nil
+		}
+		removed++
+		return nil
+	})
+	return removed, first
+}
