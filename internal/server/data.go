@@ -144,10 +144,16 @@ func (d *dataConn) abort() {
 // transfer lives and only a stalled one times out.
 type stallConn struct {
 	net.Conn
+	tcp     *net.TCPConn
 	timeout time.Duration
 	fin     atomic.Bool
 	next    atomic.Int64 // unix nanoseconds after which to refresh the deadline
+	quick   int          // reads left on which to ask for quick ACKs; one goroutine reads
 }
+
+// quickReads is how many reads of a data connection ask for quick ACKs: the
+// handshake and a small file's whole life, never the bulk of a large one.
+const quickReads = 32
 
 func (w *stallConn) refresh() {
 	now := time.Now()
@@ -168,6 +174,10 @@ func (w *stallConn) thaw() { w.next.Store(0) }
 
 func (w *stallConn) Read(b []byte) (int, error) {
 	w.refresh()
+	if w.quick > 0 {
+		w.quick--
+		quickAck(w.tcp)
+	}
 	n, err := w.Conn.Read(b)
 	if errors.Is(err, io.EOF) {
 		w.fin.Store(true)
@@ -390,10 +400,11 @@ func (s *session) acceptData(p *dataPlan) {
 // to this control session (or a sibling's, see dataTLSConfig).
 func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 	dc := &dataConn{raw: c}
+	quickAck(c)
 	if !p.protect {
 		return dc, nil
 	}
-	dc.fin = &stallConn{Conn: c, timeout: s.srv.cfg.DataTimeout.Duration}
+	dc.fin = &stallConn{Conn: c, tcp: c, timeout: s.srv.cfg.DataTimeout.Duration, quick: quickReads}
 	dc.tls = tls.Server(dc.fin, s.dataTLSConfig())
 	// An absolute deadline: the stall timer, which data pushes forward,
 	// starts only after the handshake.
