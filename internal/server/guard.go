@@ -31,7 +31,8 @@ func (s *Server) endPreLogin(addr netip.Addr, self *session) {
 	}
 	s.mu.Unlock()
 	for _, sess := range victims {
-		sess.log.Warn("session ended: address banned")
+		// sess.log is the session's own (it changes at login): log here.
+		s.log.Warn("session ended: address banned", "client", sess.remote.String(), "session", sess.id)
 		sess.kill(reply421("Too many failed logins from your address; try again later."))
 	}
 }

@@ -73,8 +73,10 @@ type Options struct {
 	Metrics Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// FailDelay is the pause after a failed login (slows guessing on one
-	// connection; bans handle many). Zero means one second; negative, none.
+	// FailDelay is how long after PASS a failed login is answered (slows
+	// guessing on one connection, bans handle many; and every failure takes
+	// the same time, whatever the check cost). Zero means one second;
+	// negative, none.
 	FailDelay time.Duration
 }
 
