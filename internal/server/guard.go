@@ -90,8 +90,9 @@ func (s *session) recheck() bool {
 	s.jail.SetReadOnly(u.ReadOnly)
 	if s.xfer == nil || !s.xfer.running() {
 		// A running transfer may read s.user (listing facts); update it
-		// once the transfer is over.
-		*s.user = u
+		// once the transfer is over. A new value, not an overwrite: other
+		// sessions read the old one's Name through s.account.
+		s.user = &u
 	}
 	return true
 }
