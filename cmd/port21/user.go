@@ -23,7 +23,8 @@ const defaultDataDir = "./port21-data"
 
 // newUserCmd returns `port21 user`, which manages the accounts in
 // <data-dir>/users.db. It is safe to run while `port21 serve` uses the same
-// data directory: changes apply from the account's next login.
+// data directory: a running server re-reads the account before every
+// command, so changes reach logged-in sessions at once.
 func newUserCmd() *cobra.Command {
 	var dataDir string
 	cmd := &cobra.Command{
@@ -31,7 +32,9 @@ func newUserCmd() *cobra.Command {
 		Short: "Manage FTP accounts (add, passwd, mod, del, list)",
 		Long: `Manage the FTP accounts kept in <data-dir>/users.db. Accounts are virtual: they
 are not system users and never grant a shell. Changes may be made while the server
-runs; they take effect at each account's next login.`,
+runs and take effect at once: del and passwd end the account's sessions, mod
+applies the new rights to them (or ends them if the allow list no longer holds
+their address); a new home directory applies from the next login.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}

@@ -1,6 +1,7 @@
 // Package policy holds the server's decisions about who may connect and log
 // in that are not a property of one account: bans on addresses that guess
-// passwords, and the per-address connection count.
+// passwords, and the per-address connection count. Both group addresses
+// with Key, so an IPv6 host cannot escape either by rotating through its /64.
 //
 // It keeps no global state; the server owns one Bans and one Limiter.
 package policy
@@ -39,7 +40,9 @@ func NewBans(cfg BanConfig, now func() time.Time) *Bans {
 	return &Bans{cfg: cfg, now: now, failures: map[netip.Prefix][]time.Time{}, banned: map[netip.Prefix]time.Time{}}
 }
 
-func key(a netip.Addr) netip.Prefix {
+// Key is the unit an address is counted and banned by: the address itself
+// for IPv4, its /64 for IPv6 (one host usually holds a whole /64).
+func Key(a netip.Addr) netip.Prefix {
 	a = a.Unmap()
 	bits := 32
 	if a.Is6() {
@@ -54,7 +57,7 @@ func (b *Bans) Banned(addr netip.Addr) (bool, time.Time) {
 	if b.cfg.MaxFailures == 0 {
 		return false, time.Time{}
 	}
-	k := key(addr)
+	k := Key(addr)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	until, ok := b.banned[k]
@@ -73,7 +76,7 @@ func (b *Bans) Fail(addr netip.Addr) (banned bool, until time.Time) {
 	if b.cfg.MaxFailures == 0 {
 		return false, time.Time{}
 	}
-	k := key(addr)
+	k := Key(addr)
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -95,11 +98,22 @@ func (b *Bans) Fail(addr netip.Addr) (banned bool, until time.Time) {
 	return false, time.Time{}
 }
 
-// Succeed forgets the failures of addr after a good login.
-func (b *Bans) Succeed(addr netip.Addr) {
+// Failures returns the number of failed logins of addr within the window.
+// There is deliberately no way to forget them early: a good login to one
+// account must not wipe the guesses made against another (issue 7), so
+// failures only expire with the window.
+func (b *Bans) Failures(addr netip.Addr) int {
+	k := Key(addr)
+	now := b.now()
 	b.mu.Lock()
-	delete(b.failures, key(addr))
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, t := range b.failures[k] {
+		if now.Sub(t) < b.cfg.Window {
+			n++
+		}
+	}
+	return n
 }
 
 // gcLocked drops stale entries so a scan from many addresses cannot grow
@@ -120,43 +134,78 @@ func (b *Bans) gcLocked(now time.Time) {
 	}
 }
 
-// Limiter counts open control connections, in total and per address.
+// Limiter counts open control connections, in total and per address
+// (per Key), and separately the connections not logged in yet, which get a
+// smaller share: idle pre-login connections cost an attacker nothing but
+// a socket, so without their own cap a few addresses could hold every slot
+// until the login timeout, over and over.
 type Limiter struct {
-	max, perIP int
+	max, perIP       int
+	maxPre, perIPPre int
 
-	mu    sync.Mutex
-	total int
-	byIP  map[netip.Addr]int
+	mu      sync.Mutex
+	total   int
+	byIP    map[netip.Prefix]int
+	pre     int
+	preByIP map[netip.Prefix]int
 }
 
-// NewLimiter returns a connection limiter.
-func NewLimiter(max, perIP int) *Limiter {
-	return &Limiter{max: max, perIP: perIP, byIP: map[netip.Addr]int{}}
+// NewLimiter returns a connection limiter for at most total connections and
+// perIP per address. Connections not logged in yet may take at most half of
+// total, and a quarter of perIP per address (at least 2): real clients log
+// in within a second, so they rarely hold more than a couple at once.
+func NewLimiter(total, perIP int) *Limiter {
+	return &Limiter{
+		max: total, perIP: perIP,
+		maxPre: max(1, total/2), perIPPre: min(perIP, max(2, perIP/4)),
+		byIP: map[netip.Prefix]int{}, preByIP: map[netip.Prefix]int{},
+	}
 }
 
 // Acquire takes a slot for addr; it returns a release func, or ok=false with
 // the reason when a limit is reached.
 func (l *Limiter) Acquire(addr netip.Addr) (release func(), reason string, ok bool) {
-	addr = addr.Unmap()
+	k := Key(addr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.total >= l.max {
 		return nil, "too many connections to this server", false
 	}
-	if l.byIP[addr] >= l.perIP {
+	if l.byIP[k] >= l.perIP {
 		return nil, "too many connections from your address", false
 	}
 	l.total++
-	l.byIP[addr]++
+	l.byIP[k]++
+	return l.releaser(&l.total, l.byIP, k), "", true
+}
+
+// PreLogin takes a pre-login slot for addr, on top of Acquire's; the caller
+// calls done at login or when the connection ends, whichever comes first.
+func (l *Limiter) PreLogin(addr netip.Addr) (done func(), reason string, ok bool) {
+	k := Key(addr)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pre >= l.maxPre {
+		return nil, "too many connections waiting to log in", false
+	}
+	if l.preByIP[k] >= l.perIPPre {
+		return nil, "too many connections from your address waiting to log in", false
+	}
+	l.pre++
+	l.preByIP[k]++
+	return l.releaser(&l.pre, l.preByIP, k), "", true
+}
+
+func (l *Limiter) releaser(total *int, by map[netip.Prefix]int, k netip.Prefix) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			l.total--
-			if l.byIP[addr]--; l.byIP[addr] <= 0 {
-				delete(l.byIP, addr)
+			*total--
+			if by[k]--; by[k] <= 0 {
+				delete(by, k)
 			}
 		})
-	}, "", true
+	}
 }

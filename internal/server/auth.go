@@ -87,10 +87,17 @@ func (s *session) cmdUSER(arg string) bool {
 	}
 	name := strings.TrimSpace(arg)
 	if !s.tlsOn {
-		// Refuse at USER, before the client sends its password in clear.
-		// Only accounts that opted in are told to go on, from their networks.
-		u, err := s.srv.accounts.Get(context.Background(), name)
-		if err != nil || !u.CleartextAllowedFrom(s.remote.Addr()) {
+		// Refuse at USER, before the client sends its password in clear. The
+		// answer must not depend on the name, or USER alone would tell which
+		// accounts exist and which take cleartext (issue 7). So it depends
+		// only on the address: where no account may log in in clear, every
+		// name gets 530; where some account may, every name gets 331, and a
+		// name that may not fails at PASS with "Login incorrect", counted.
+		ok, err := s.srv.accounts.CleartextFrom(context.Background(), s.remote.Addr())
+		if err != nil || !ok {
+			if err != nil {
+				s.log.Error("cleartext check failed", "err", err)
+			}
 			s.log.Info("cleartext login refused", "user", name)
 			s.reply(ftp.CodeNotLoggedIn, "TLS required: send AUTH TLS before USER. This server does not accept passwords in clear text.")
 			return true
@@ -101,6 +108,11 @@ func (s *session) cmdUSER(arg string) bool {
 	return true
 }
 
+// passBudget bounds one PASS, queueing for the hasher included. The Hasher
+// fails fast with ErrBusy well before it; either way an overloaded check is
+// answered "busy", never counted as a failed login.
+const passBudget = 10 * time.Second
+
 func (s *session) cmdPASS(arg string) bool {
 	if s.user != nil {
 		s.reply(ftp.CodeBadSequence, "Already logged in.")
@@ -110,13 +122,28 @@ func (s *session) cmdPASS(arg string) bool {
 		s.reply(ftp.CodeBadSequence, "Send USER first.")
 		return true
 	}
+	start := time.Now()
 	name := s.pendingUser
 	s.pendingUser = ""
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// A connection opened before its address was banned must not keep
+	// guessing: refuse without looking at the password.
+	if s.refuseBanned() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), passBudget)
 	defer cancel()
-	u, why := s.authenticate(ctx, name, arg)
-	if why != "" {
-		return s.loginFailed(name, why)
+	u, why, err := s.authenticate(ctx, name, arg)
+	switch {
+	case err != nil:
+		// Overload says nothing about the password: counting it would let a
+		// flood from elsewhere ban a real user's address (issue 7).
+		s.log.Warn("login not checked: server busy", "user", name, "err", err)
+		s.reply(ftp.CodeServiceNotAvailable, "Server busy: too many logins at once; try again in a moment.")
+		return false
+	case why != "":
+		return s.loginFailed(name, why, start)
+	case s.refuseBanned(): // banned while the password was checked
+		return false
 	}
 	if err := s.openHome(u); err != nil {
 		s.log.Error("login failed: home", "user", name, "err", err)
@@ -129,71 +156,115 @@ func (s *session) cmdPASS(arg string) bool {
 	s.log = s.log.With("user", u.Name)
 	s.account.Store(&u.Name)
 	close(s.loggedIn)
-	s.srv.bans.Succeed(s.remote.Addr())
+	if s.preLogin != nil {
+		s.preLogin()
+	}
+	// A good login does not forget the address's failures: they may have
+	// been guesses against other accounts (issue 7). They expire with the
+	// ban window.
 	s.log.Info("login", "tls", s.tlsOn, "read_only", u.ReadOnly)
 	s.reply(ftp.CodeLoggedIn, "Login successful.")
 	return true
 }
 
+// refuseBanned ends the session with 421 if its address is banned.
+func (s *session) refuseBanned() bool {
+	banned, until := s.srv.bans.Banned(s.remote.Addr())
+	if !banned {
+		return false
+	}
+	s.log.Warn("login refused: address banned", "until", until.Format(time.RFC3339))
+	s.reply(ftp.CodeServiceNotAvailable, "Too many failed logins from your address; try again later.")
+	return true
+}
+
+// overloaded reports whether err means the password was not checked at
+// all: the hasher was busy or the budget ran out.
+func overloaded(err error) bool {
+	return errors.Is(err, users.ErrBusy) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
 // authenticate checks a password and the account's network policy. It
 // returns a reason for the log when the login must fail; the client only
-// ever learns "Login incorrect", so it cannot probe which part failed.
-func (s *session) authenticate(ctx context.Context, name, password string) (users.User, string) {
+// ever learns "Login incorrect", so it cannot probe which part failed. err
+// is set, and why empty, when the check could not be made (overload or a
+// store failure): that is no evidence of guessing.
+func (s *session) authenticate(ctx context.Context, name, password string) (users.User, string, error) {
 	u, err := s.srv.accounts.Get(ctx, name)
 	if err != nil {
-		// Unknown users cost the same work as known ones, so timing does
-		// not reveal which names exist.
-		s.srv.passwords.DummyVerify(ctx, password)
-		if errors.Is(err, users.ErrNotFound) {
-			return u, "unknown user"
+		if !errors.Is(err, users.ErrNotFound) {
+			return u, "", fmt.Errorf("user store: %w", err)
 		}
-		return u, "user store: " + err.Error()
+		// Unknown users cost the same work as known ones, and overload the
+		// same way, so neither timing nor "busy" reveals which names exist.
+		if err := s.srv.passwords.DummyVerify(ctx, password); overloaded(err) {
+			return u, "", err
+		}
+		return u, "unknown user", nil
 	}
 	ok, rehash, err := s.srv.passwords.Verify(ctx, u.Hash, password)
 	switch {
+	case overloaded(err):
+		return u, "", err
 	case err != nil:
-		return u, "verify: " + err.Error()
+		return u, "verify: " + err.Error(), nil
 	case !ok:
-		return u, "wrong password"
+		return u, "wrong password", nil
 	case !u.AllowedFrom(s.remote.Addr()):
-		return u, "address not in the account's allow list"
+		return u, "address not in the account's allow list", nil
 	case !s.tlsOn && !u.CleartextAllowedFrom(s.remote.Addr()):
-		return u, "cleartext login not allowed"
+		return u, "cleartext login not allowed", nil
 	}
 	if rehash {
-		go s.rehash(s.log, u.Name, password)
+		go s.rehash(s.log, u.Name, u.Hash, password)
 	}
-	return u, ""
+	return u, "", nil
 }
 
 // rehash upgrades a legacy or weak hash to the current argon2id after a
-// successful login, the only time the password is known.
+// successful login, the only time the password is known. It replaces old,
+// the hash that was verified, and nothing else: a `port21 user passwd`
+// made meanwhile wins, or the old password would work again.
 // It gets the logger as an argument: the session replaces its own at login.
-func (s *session) rehash(log *slog.Logger, name, password string) {
+func (s *session) rehash(log *slog.Logger, name, old, password string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := s.srv.passwords.Hash(ctx, password)
 	if err == nil {
-		err = s.srv.accounts.SetHash(ctx, name, h)
+		err = s.srv.accounts.ReplaceHash(ctx, name, old, h)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, users.ErrHashChanged):
+		log.Info("rehash skipped: the password changed meanwhile", "user", name)
+		return
+	case err != nil:
 		log.Error("rehash failed", "user", name, "err", err)
 		return
 	}
+	s.srv.noteRehash(old, h)
 	log.Info("password rehashed to argon2id", "user", name)
 }
 
-func (s *session) loginFailed(name, why string) bool {
+// loginFailed counts a failed login and answers it. The answer comes at
+// start+failDelay, not failDelay after the check: every failure (unknown
+// name, wrong password against any hash scheme, refused network) then
+// takes the same time as long as the check is cheaper than failDelay, so
+// timing cannot tell names with a fast legacy hash from unknown ones
+// (issue 7).
+func (s *session) loginFailed(name, why string, start time.Time) bool {
 	s.failures++
 	s.srv.metrics.Login(false)
 	banned, until := s.srv.bans.Fail(s.remote.Addr())
 	s.log.Warn("login failed", "user", name, "reason", why, "banned", banned)
-	if s.srv.failDelay > 0 {
-		time.Sleep(s.srv.failDelay)
-	}
 	if banned {
 		s.srv.metrics.Banned()
 		s.log.Warn("address banned", "until", until.Format(time.RFC3339))
+		s.srv.endPreLogin(s.remote.Addr(), s)
+	}
+	if s.srv.failDelay > 0 {
+		time.Sleep(time.Until(start.Add(s.srv.failDelay)))
+	}
+	if banned {
 		s.reply(ftp.CodeServiceNotAvailable, "Login incorrect. Too many failed logins: your address is banned for a while.")
 		return false
 	}

@@ -324,21 +324,6 @@ func TestPassivePortsPerAddressBounded(t *testing.T) {
 	third.transfer("LIST", nil, 226)
 }
 
-// rawFrom is raw with the client on a given loopback address.
-func (ts *testServer) rawFrom(t *testing.T, from string) *rawClient {
-	t.Helper()
-	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-	c, err := d.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	rc := &rawClient{t: t, conn: c, r: newReader(c)}
-	t.Cleanup(func() { c.Close() })
-	rc.expect(220)
-	return rc
-}
-
 func TestEPRTUnknownProtocol(t *testing.T) {
 	ts := startServer(t)
 	ts.addUser(t, "alice", nil)

@@ -28,13 +28,18 @@ import (
 // Accounts is what the server needs from the user store.
 type Accounts interface {
 	Get(ctx context.Context, name string) (users.User, error)
-	SetHash(ctx context.Context, name, hash string) error
+	// ReplaceHash sets name's hash to hash if it is still old; otherwise
+	// it fails with users.ErrHashChanged.
+	ReplaceHash(ctx context.Context, name, old, hash string) error
+	// CleartextFrom reports whether any account may log in in clear from
+	// addr.
+	CleartextFrom(ctx context.Context, addr netip.Addr) (bool, error)
 }
 
 // Passwords verifies and (re)hashes passwords.
 type Passwords interface {
 	Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error)
-	DummyVerify(ctx context.Context, password string)
+	DummyVerify(ctx context.Context, password string) error
 	Hash(ctx context.Context, password string) (string, error)
 }
 
@@ -68,8 +73,10 @@ type Options struct {
 	Metrics Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// FailDelay is the pause after a failed login (slows guessing on one
-	// connection; bans handle many). Zero means one second; negative, none.
+	// FailDelay is how long after PASS a failed login is answered (slows
+	// guessing on one connection, bans handle many; and every failure takes
+	// the same time, whatever the check cost). Zero means one second;
+	// negative, none.
 	FailDelay time.Duration
 }
 
@@ -94,6 +101,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	retired  map[string][]retired // by account: sessions that ended, while their tickets may still be offered
+	rehashed map[string]string    // hashes this server replaced at login: old -> new
 	wg       sync.WaitGroup
 }
 
@@ -129,6 +137,7 @@ func New(opts Options) (*Server, error) {
 		cmds:         commandTable(),
 		sessions:     map[*session]struct{}{},
 		retired:      map[string][]retired{},
+		rehashed:     map[string]string{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -249,12 +258,20 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 		return
 	}
 	defer release()
+	preLogin, reason, ok := s.limiter.PreLogin(remote.Addr())
+	if !ok {
+		log.Warn("connection refused", "reason", reason)
+		refuse(c, implicitTLS, "421 "+reason+"; try again later.\r\n")
+		return
+	}
+	defer preLogin()
 	sess, err := newSession(s, c, log)
 	if err != nil {
 		log.Error("session setup failed", "err", err)
 		c.Close()
 		return
 	}
+	sess.preLogin = preLogin
 	s.mu.Lock()
 	s.sessions[sess] = struct{}{}
 	s.mu.Unlock()

@@ -52,6 +52,7 @@ type session struct {
 	cwd         string
 	failures    int
 	loginBy     time.Time
+	preLogin    func() // frees the pre-login connection slot; called at login
 
 	typ        byte // 'A' or 'I'
 	rest       int64
@@ -182,6 +183,11 @@ func (s *session) dispatch(cmd ftp.Command) bool {
 	if cmd.Verb != "RNTO" && cmd.Verb != "RNFR" {
 		s.renameFrom = ""
 	}
+	// Re-read the account before every command but QUIT, NOOP included (it
+	// keeps a session alive), so account changes take effect at once.
+	if s.user != nil && cmd.Verb != "QUIT" && !s.recheck() {
+		return false
+	}
 	switch {
 	case c.needLogin && s.user == nil:
 		s.reply(ftp.CodeNotLoggedIn, "Please log in with USER and PASS first.")
@@ -261,7 +267,14 @@ func (s *session) startTLS() error {
 		s.log.Warn("discarded plaintext sent after AUTH TLS before the handshake", "bytes", n)
 	}
 	tc := tls.Server(s.raw, s.controlTLSConfig())
-	s.raw.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
+	// Before login the login deadline is absolute, through the handshake
+	// too: AUTH TLS just before it and a stalled handshake must not buy a
+	// pre-login connection another DataTimeout (issue 7).
+	deadline := time.Now().Add(s.srv.cfg.DataTimeout.Duration)
+	if s.user == nil && s.loginBy.Before(deadline) {
+		deadline = s.loginBy
+	}
+	s.raw.SetDeadline(deadline)
 	err := tc.Handshake()
 	s.raw.SetDeadline(time.Time{})
 	if err != nil {

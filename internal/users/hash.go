@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -68,12 +69,21 @@ const (
 // flood could exhaust the server's memory if every attempt hashed at once. A
 // Hasher therefore runs at most a fixed number of hash computations
 // concurrently; the others wait for a slot, and give up when their context
-// is cancelled.
+// is cancelled. The queue is bounded too, in length and in time: an
+// unbounded queue let a flood of wrong passwords delay a real login for
+// tens of seconds (issue 7). Beyond the bound calls fail at once with
+// ErrBusy, which the server answers "busy, try again" without counting a
+// failed login.
 //
 // A Hasher is safe for concurrent use.
 type Hasher struct {
 	sem    chan struct{}
 	params argon2Params
+	// waiters counts callers waiting for a slot, at most maxWaiting, each
+	// for at most maxWait.
+	waiters    atomic.Int64
+	maxWaiting int64
+	maxWait    time.Duration
 	// dummySalt feeds DummyVerify: random per Hasher so the dummy work cannot
 	// be precomputed, and fixed so DummyVerify does not read crypto/rand.
 	dummySalt []byte
@@ -89,21 +99,48 @@ type Hasher struct {
 // computations at a time. maxConcurrent <= 0 means one per CPU
 // (runtime.GOMAXPROCS), which keeps a flood of logins from taking more than
 // the machine's cores and maxConcurrent*64 MiB of memory.
+//
+// At most 8 callers per slot wait, each for at most 5 s; the others get
+// ErrBusy. At about 0.1 s per hash the queue drains in under a second, so a
+// real login waits at most about that long behind a flood, instead of
+// timing out.
 func NewHasher(maxConcurrent int) *Hasher {
 	return newHasher(maxConcurrent, defaultParams())
 }
 
+// NewHasherQueue is NewHasher with the queue's bounds: at most maxWaiting
+// callers wait for a slot (0: 8 per slot; negative: none), each for at most
+// maxWait (0: 5 s).
+func NewHasherQueue(maxConcurrent, maxWaiting int, maxWait time.Duration) *Hasher {
+	return newHasherQueue(maxConcurrent, maxWaiting, maxWait, defaultParams())
+}
+
 func newHasher(maxConcurrent int, p argon2Params) *Hasher {
+	return newHasherQueue(maxConcurrent, 0, 0, p)
+}
+
+func newHasherQueue(maxConcurrent, maxWaiting int, maxWait time.Duration, p argon2Params) *Hasher {
 	if maxConcurrent <= 0 {
 		maxConcurrent = runtime.GOMAXPROCS(0)
+	}
+	switch {
+	case maxWaiting == 0:
+		maxWaiting = 8 * maxConcurrent
+	case maxWaiting < 0:
+		maxWaiting = 0
+	}
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
 	}
 	salt := make([]byte, p.saltLen)
 	rand.Read(salt) // never fails (crypto/rand documents it)
 	return &Hasher{
-		sem:       make(chan struct{}, maxConcurrent),
-		params:    p,
-		dummySalt: salt,
-		verified:  newVerifiedCache(15*time.Minute, 4096),
+		sem:        make(chan struct{}, maxConcurrent),
+		params:     p,
+		maxWaiting: int64(maxWaiting),
+		maxWait:    maxWait,
+		dummySalt:  salt,
+		verified:   newVerifiedCache(15*time.Minute, 4096),
 	}
 }
 
@@ -120,7 +157,8 @@ func ValidatePassword(password string) error {
 }
 
 // acquire waits for a hashing slot. It returns ctx.Err() if ctx is done
-// first, even when a slot is free, so a cancelled login never starts work.
+// first, even when a slot is free, so a cancelled login never starts work,
+// and an error wrapping ErrBusy when the queue is full or the wait too long.
 func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -130,13 +168,31 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	}
 	select {
 	case h.sem <- struct{}{}:
-		if h.hook != nil {
-			h.hook()
-		}
-		return nil
+		return h.acquired()
+	default:
+	}
+	if h.waiters.Add(1) > h.maxWaiting {
+		h.waiters.Add(-1)
+		return fmt.Errorf("users: %w: %d already waiting", ErrBusy, h.maxWaiting)
+	}
+	defer h.waiters.Add(-1)
+	t := time.NewTimer(h.maxWait)
+	defer t.Stop()
+	select {
+	case h.sem <- struct{}{}:
+		return h.acquired()
+	case <-t.C:
+		return fmt.Errorf("users: %w: no slot within %v", ErrBusy, h.maxWait)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func (h *Hasher) acquired() error {
+	if h.hook != nil {
+		h.hook()
+	}
+	return nil
 }
 
 func (h *Hasher) release() { <-h.sem }
@@ -173,7 +229,8 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 //
 // err is non-nil, and ok false, when the password is unacceptable
 // (ErrBadPassword), encoded cannot be used (ErrBadHash), or ctx is done
-// before a hashing slot frees up (ctx.Err()).
+// before a hashing slot frees up (ctx.Err()), or the Hasher is overloaded
+// (ErrBusy).
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error) {
 	if err := ValidatePassword(password); err != nil {
 		return false, false, fmt.Errorf("users: verify: %w", err)
@@ -208,20 +265,23 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, need
 // hash and throws the result away. The server calls it for unknown user
 // names so that a failed login takes as long whether or not the name exists,
 // which keeps attackers from finding valid names by timing. Like Verify, it
-// returns at once for a password Verify would refuse and gives up when ctx is
-// done.
-func (h *Hasher) DummyVerify(ctx context.Context, password string) {
+// returns at once for a password Verify would refuse, and returns the same
+// errors as Verify when it cannot get a slot (ErrBusy, ctx.Err()): the
+// caller must treat an overloaded unknown-user check exactly as an
+// overloaded real one, or the difference would reveal the name.
+func (h *Hasher) DummyVerify(ctx context.Context, password string) error {
 	if ValidatePassword(password) != nil {
-		return
+		return nil
 	}
-	if h.acquire(ctx) != nil {
-		return
+	if err := h.acquire(ctx); err != nil {
+		return err
 	}
 	defer h.release()
 	p := h.params
 	key := argon2.IDKey([]byte(password), h.dummySalt, p.time, p.memory, p.threads, uint32(p.keyLen))
 	// Compare as Verify would, against a key that cannot match.
 	subtle.ConstantTimeCompare(key, h.dummySalt)
+	return nil
 }
 
 // ValidateHash reports whether Verify can use encoded: it parses the hash and

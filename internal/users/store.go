@@ -444,6 +444,59 @@ func (s *Store) SetHash(ctx context.Context, name, hash string) error {
 	return nil
 }
 
+// ReplaceHash replaces the password hash of the account called name with
+// hash, but only if it is still old: the server rehashes a legacy hash after
+// a login, and an unconditional write could undo a `port21 user passwd` made
+// between the verification and the write, bringing the old password back
+// (issue 7). It fails with ErrHashChanged when the stored hash is not old,
+// and with ErrNotFound when there is no such account.
+func (s *Store) ReplaceHash(ctx context.Context, name, old, hash string) error {
+	if err := ValidateName(name); err != nil {
+		return fmt.Errorf("users: replace hash: %w: %w", ErrNotFound, err)
+	}
+	if err := ValidateHash(hash); err != nil {
+		return fmt.Errorf("users: replace hash of %q: %w", name, err)
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE users SET hash = ?, updated = ? WHERE name = ? AND hash = ?",
+			hash, formatTime(s.now()), name, old)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		var one int
+		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE name = ?", name).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrNotFound
+		case err != nil:
+			return err
+		}
+		return ErrHashChanged
+	})
+	if err != nil {
+		return fmt.Errorf("users: replace hash of %q: %w", name, err)
+	}
+	return nil
+}
+
+// CleartextFrom reports whether any account may log in in clear text from
+// addr (see User.CleartextAllowedFrom). The server answers USER before AUTH
+// TLS by this, not by the account named, so the reply reveals no names.
+func (s *Store) CleartextFrom(ctx context.Context, addr netip.Addr) (bool, error) {
+	us, err := s.query(ctx, "WHERE allow_cleartext = 1")
+	if err != nil {
+		return false, fmt.Errorf("users: cleartext accounts: %w", err)
+	}
+	for _, u := range us {
+		if u.CleartextAllowedFrom(addr) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // Count returns the number of accounts. The server uses it to warn at start
 // when there are none.
 func (s *Store) Count(ctx context.Context) (int, error) {

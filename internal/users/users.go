@@ -32,6 +32,13 @@ var (
 	// unsupported scheme, or whose cost parameters are beyond the limits this
 	// package is willing to compute.
 	ErrBadHash = errors.New("invalid password hash")
+	// ErrBusy reports that a password could not be checked because too many
+	// checks are running or waiting (see Hasher). It says nothing about the
+	// password, so callers must not count it as a failed login.
+	ErrBusy = errors.New("too many password checks at once")
+	// ErrHashChanged reports that a conditional hash update found another
+	// hash than the one it was meant to replace (see Store.ReplaceHash).
+	ErrHashChanged = errors.New("password hash changed meanwhile")
 	// ErrBadPrefix reports an allow-list entry that is neither a CIDR nor an
 	// IP address.
 	ErrBadPrefix = errors.New("not a CIDR or IP address")
