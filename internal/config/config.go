@@ -235,9 +235,6 @@ func (c Config) Validate() (Validated, error) {
 	if c.MaxClientsPerIP > c.MaxClients {
 		return bad("max-clients-per-ip", "%d is above max-clients (%d)", c.MaxClientsPerIP, c.MaxClients)
 	}
-	if c.MaxPassivePerIP > pr.Len() {
-		return bad("max-passive-per-ip", "%d is above the %d ports of passive-ports (%s)", c.MaxPassivePerIP, pr.Len(), pr)
-	}
 	for key, d := range map[string]Duration{"idle-timeout": c.IdleTimeout, "login-timeout": c.LoginTimeout, "data-timeout": c.DataTimeout} {
 		if d.Duration < time.Second {
 			return bad(key, "must be at least 1s, got %s", d)

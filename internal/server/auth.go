@@ -278,6 +278,11 @@ func (s *session) loginFailed(name, why string, start time.Time) bool {
 
 // openHome opens the user's jail, creating the home on first login.
 func (s *session) openHome(u users.User) error {
+	// port21 user add and mod refuse such homes already; this covers a
+	// store edited by hand or by an older version.
+	if err := users.CheckHome(u.Home, s.srv.cfg.DataDir, u.Name); err != nil {
+		return err
+	}
 	home := u.Home
 	if home == "" {
 		home = filepath.Join(s.srv.homeBase, u.Name)

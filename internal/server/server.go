@@ -124,7 +124,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		cfg:          opts.Config,
 		homeBase:     home,
-		accounts:     safeHomes{opts.Accounts, opts.Config.DataDir},
+		accounts:     opts.Accounts,
 		passwords:    opts.Passwords,
 		log:          opts.Logger,
 		metrics:      opts.Metrics,
