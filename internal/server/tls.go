@@ -90,24 +90,21 @@ func (s *session) controlTLSConfig() *tls.Config {
 // one new in.
 //
 // A data connection never hands out a ticket that could pass that check
-// later. Anyone on the client's address can complete a full handshake on a
-// passive port; if that handshake earned a ticket sealed for this session,
-// its holder could resume it on the next passive port and be taken for the
-// client. So TLS 1.3 data connections get no ticket at all (which also
-// spares OpenSSL clients that never read their data socket an unread
-// NewSessionTicket, whose arrival would turn their close into a reset and
-// cut the upload), and a TLS 1.2 ticket, which that protocol sends inside
-// the handshake whatever the server wants, is sealed for this session only
-// when the handshake itself resumed one; otherwise under the server's key,
-// which nothing ever accepts.
+// unless it passed it itself. Anyone on the client's address can complete a
+// full handshake on a passive port; if that earned a ticket sealed for this
+// session, its holder could resume it on the next passive port and be taken
+// for the client. So a data connection that did not resume gets no ticket
+// it could use: none at all for a TLS 1.3 hello that offers none, else one
+// sealed under the server's own key, which nothing ever accepts. One that did
+// resume gets a fresh ticket sealed for this session: its peer already held
+// one, and OpenSSL clients such as curl use a TLS 1.3 ticket only once, so
+// without it their next transfer in the session could not resume.
 func (s *session) dataTLSConfig() *tls.Config {
 	cfg := s.srv.tlsBase.Clone()
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		if err := requireEMS(hello); err != nil {
 			return nil, err
 		}
-		// A config of this handshake's own, because UnwrapSession below
-		// changes it while the handshake runs.
 		conn := s.srv.tlsBase.Clone()
 		if slices.Contains(hello.SupportedVersions, tls.VersionTLS13) && !slices.Contains(hello.Extensions, extPreSharedKey) {
 			// TLS 1.3 will be chosen, and without a PSK this hello
@@ -116,11 +113,6 @@ func (s *session) dataTLSConfig() *tls.Config {
 			conn.SessionTicketsDisabled = true
 		}
 		conn.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
-			// crypto/tls reads this flag again only when it is about
-			// to send a TLS 1.3 ticket, after resumption was decided,
-			// so setting it here keeps resumption and drops the ticket.
-			// TestDataConnectionGetsNoTicket fails if that changes.
-			conn.SessionTicketsDisabled = true
 			return s.unwrapDataTicket(identity, cs), nil
 		}
 		conn.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
