@@ -4,83 +4,33 @@ package server
 // server on loopback. Every test here failed before its fix.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/port21/port21/internal/certs"
 	"github.com/port21/port21/internal/config"
 	wire "github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/users"
 )
 
-// startServerWith is startServer with a hook on the server's Options, for
-// tests that need another Hasher, wrapped Accounts or a FailDelay.
+// startServerWith is startServer with a configuration change and a hook on
+// the server's Options; either may be nil.
 func startServerWith(t *testing.T, conf func(*config.Config), mod func(*Options, *users.Store)) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.DataDir = dir
-	cfg.Listen = "127.0.0.1:0"
-	cfg.PassivePorts = "30000-39999"
-	cfg.DataTimeout = config.Duration{Duration: 5 * time.Second}
+	var opts []any
 	if conf != nil {
-		conf(&cfg)
-	}
-	v, err := cfg.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := users.OpenStore(ctx, filepath.Join(dir, "users.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := certs.LoadOrCreate(filepath.Join(dir, "tls"), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &bytes.Buffer{}
-	opts := Options{
-		Config:    v,
-		Cert:      cert.TLS,
-		Accounts:  store,
-		Passwords: users.NewHasher(2),
-		Logger:    slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		FailDelay: -1,
+		opts = append(opts, conf)
 	}
 	if mod != nil {
-		mod(&opts, store)
+		opts = append(opts, mod)
 	}
-	srv, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", v.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, false) }()
-	ts := &testServer{srv: srv, addr: ln.Addr().String(), dir: dir, store: store, logs: logs}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		store.Close()
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	return ts
+	return startServer(t, opts...)
 }
 
 // rawFrom is raw from a given loopback source address (all of 127/8 is

@@ -35,8 +35,10 @@ type testServer struct {
 	logs  *bytes.Buffer
 }
 
-// startServer takes options of two kinds: func(*config.Config) to change
-// the configuration, and a Metrics to receive counters.
+// startServer takes options of three kinds: func(*config.Config) to change
+// the configuration, a Metrics to receive counters, and
+// func(*Options, *users.Store) to change the server's Options (another
+// Hasher, wrapped Accounts, a FailDelay) once the store is open.
 func startServer(t testing.TB, opts ...any) *testServer {
 	t.Helper()
 	dir := t.TempDir()
@@ -46,12 +48,15 @@ func startServer(t testing.TB, opts ...any) *testServer {
 	cfg.PassivePorts = "30000-39999"
 	cfg.DataTimeout = config.Duration{Duration: 5 * time.Second}
 	var metrics Metrics
+	var mods []func(*Options, *users.Store)
 	for _, o := range opts {
 		switch o := o.(type) {
 		case func(*config.Config):
 			o(&cfg)
 		case Metrics:
 			metrics = o
+		case func(*Options, *users.Store):
+			mods = append(mods, o)
 		default:
 			t.Fatalf("startServer: unknown option %T", o)
 		}
@@ -70,7 +75,7 @@ func startServer(t testing.TB, opts ...any) *testServer {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	srv, err := New(Options{
+	o := Options{
 		Config:    v,
 		Cert:      cert.TLS,
 		Accounts:  store,
@@ -78,7 +83,11 @@ func startServer(t testing.TB, opts ...any) *testServer {
 		Logger:    slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		FailDelay: -1,
 		Metrics:   metrics,
-	})
+	}
+	for _, mod := range mods {
+		mod(&o, store)
+	}
+	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
