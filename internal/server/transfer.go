@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/port21/port21/internal/ftp"
@@ -330,6 +332,10 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 		cutShort := dc.fin != nil && dc.fin.fin.Load()
 		dc.finishReceive()
 		switch {
+		case localWriteError(err):
+			up.Abort()
+			code, msg := errReply(err)
+			return result{code: code, msg: msg + " Nothing was stored.", bytes: n, err: err}
 		case err != nil:
 			up.Abort()
 			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted. Nothing was stored.", bytes: n, err: err}
@@ -345,6 +351,14 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 		}
 		return result{code: ftp.CodeTransferComplete, msg: done, bytes: n}
 	}
+}
+
+// localWriteError reports whether an upload failed on the server's side
+// (a full disk, a quota) rather than the connection's: the client must hear
+// why (452, 552), not that its connection broke.
+func localWriteError(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // toCRLF converts LF line ends to CRLF for TYPE A downloads.
