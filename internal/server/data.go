@@ -36,6 +36,7 @@ type dataPlan struct {
 	release func()         // passive: gives back the address's passive slot
 	ready   chan dataReady // passive: the accepted, secured connection
 	wanted  chan struct{}  // passive: closed when a transfer asks for the connection
+	taken   bool           // passive: openData received from ready; set and read by the transfer's goroutine
 	noReuse atomic.Bool    // passive: a handshake completed without resuming
 	lnOnce  sync.Once
 	want    sync.Once
@@ -63,6 +64,10 @@ func (p *dataPlan) close() {
 			return
 		}
 		p.closeListener()
+		if p.taken {
+			return // the transfer has the connection; nothing more comes
+		}
+		// acceptData delivers exactly once, now soon that the listener is closed.
 		go func() {
 			if r := <-p.ready; r.dc != nil {
 				r.dc.abort()
@@ -431,6 +436,7 @@ func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) 
 		p.wantConn()
 		select {
 		case r := <-p.ready:
+			p.taken = true
 			return r.dc, r.err
 		case <-ctx.Done():
 			if p.noReuse.Load() {

@@ -83,6 +83,13 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("users: open store %q: %w", path, err)
 	}
+	// A bounded pool: SQLite gains little from more connections, and its
+	// unix VFS keeps a closed connection's descriptor open while any other
+	// connection holds the file (closing it would drop their POSIX locks),
+	// so an unbounded pool under a burst of sessions keeps a descriptor per
+	// peak connection for good.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: db, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -90,6 +97,9 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// maxConns bounds the store's open database connections.
+const maxConns = 8
 
 // createPrivate creates the database file with mode 0600 before SQLite sees
 // it (SQLite would create it with 0644), and tightens an existing one. SQLite
