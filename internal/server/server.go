@@ -96,6 +96,7 @@ type Server struct {
 	// passiveSlots counts passive listeners waiting for a connection.
 	passiveSlots *policy.Limiter
 	lists        *listLimits
+	tlsBuffers   sync.Pool // *[]byte of tlsCopyBuffer bytes
 	cmds         map[string]command
 
 	mu       sync.Mutex
@@ -139,6 +140,7 @@ func New(opts Options) (*Server, error) {
 		retired:      map[string][]retired{},
 		rehashed:     map[string]string{},
 	}
+	s.tlsBuffers.New = func() any { b := make([]byte, tlsCopyBuffer); return &b }
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

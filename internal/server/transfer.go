@@ -115,7 +115,9 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 // instead of one per record.
 func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, error) {
 	if dc.tls != nil {
-		return copyFull(dst, src, make([]byte, tlsCopyBuffer))
+		buf := s.srv.tlsBuffers.Get().(*[]byte)
+		defer s.srv.tlsBuffers.Put(buf)
+		return copyFull(dst, src, *buf)
 	}
 	timeout := s.srv.cfg.DataTimeout.Duration
 	var total int64
@@ -139,7 +141,10 @@ func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, e
 	}
 }
 
-// tlsCopyBuffer is the buffer of a TLS transfer: 64 TLS records.
+// tlsCopyBuffer is the buffer of a TLS transfer: 64 TLS records. They are
+// pooled (Server.tlsBuffers): zeroing a fresh megabyte for every small file
+// costs more than the file, and the pool empties itself at garbage
+// collection, so an idle server keeps none.
 const tlsCopyBuffer = 1 << 20
 
 // copyFull copies src to dst until EOF, writing only full buffers (and the

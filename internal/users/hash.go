@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -89,6 +90,8 @@ type Hasher struct {
 	dummySalt []byte
 	// verified remembers recent successful verifications (see verifiedCache).
 	verified *verifiedCache
+	// freeing is set while a return of memory to the OS is scheduled.
+	freeing atomic.Bool
 	// hook and waiting, when set (by tests only), run while a slot is held
 	// and just before waiting for one, so tests can observe the concurrency
 	// without relying on timing.
@@ -195,7 +198,29 @@ func (h *Hasher) acquired() error {
 	return nil
 }
 
-func (h *Hasher) release() { <-h.sem }
+func (h *Hasher) release() {
+	<-h.sem
+	if len(h.sem) == 0 && h.freeing.CompareAndSwap(false, true) {
+		time.AfterFunc(freeAfter, h.freeMemory)
+	}
+}
+
+// freeAfter is how long the Hasher waits after its last computation before
+// giving memory back: a burst of logins reuses the same memory.
+const freeAfter = 200 * time.Millisecond
+
+// freeMemory gives the memory of finished argon2id computations back to the
+// OS. Each one allocates its whole memory cost (64 MiB by default) at once,
+// and the runtime would keep that heap, and the process's resident size, for
+// minutes after a single login: an idle server would stay as big as its
+// busiest moment. It runs at most once per quiet spell, and only when no
+// computation holds memory.
+func (h *Hasher) freeMemory() {
+	defer h.freeing.Store(false)
+	if len(h.sem) == 0 {
+		debug.FreeOSMemory()
+	}
+}
 
 // Hash returns the argon2id hash of password as a PHC string,
 // "$argon2id$v=19$m=65536,t=2,p=2$<salt>$<key>", with salt and key in
