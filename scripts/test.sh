@@ -51,6 +51,11 @@ fi
 export PORT21_REQUIRE_CLIENTS=1
 go vet ./...
 go test -count=1 -timeout 20m "$@" ./...
+# The binary builds wherever port21 scan, local and firewall plan are used
+# (serve itself is for Linux, the BSDs and macOS).
+for os in darwin freebsd windows; do
+	GOOS=$os GOARCH=amd64 go build -o /dev/null ./cmd/port21
+done
 # The engines again under the race detector: sessions, transfers, bans and the
 # scanner's workers all share state across goroutines.
 go test -race -count=1 -timeout 20m "$@" ./internal/server/ ./internal/policy/ ./internal/users/ ./internal/jail/ ./internal/scan/...

@@ -189,7 +189,8 @@ func (c Config) Validate() (Validated, error) {
 		if err := checkListen(c.ImplicitTLSListen); err != nil {
 			return bad("implicit-tls-listen", "%v", err)
 		}
-		if c.ImplicitTLSListen == c.Listen {
+		// Two ":0" ports are two ports the kernel picks, not one.
+		if c.ImplicitTLSListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 			return bad("implicit-tls-listen", "must differ from listen (%s)", c.Listen)
 		}
 	}

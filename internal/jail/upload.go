@@ -454,14 +454,9 @@ func (u *Upload) reserve(hint string) error {
 	return fs.ErrExist
 }
 
-// renameNoReplace renames old to new in the directory fd, failing with
-// EEXIST rather than replacing new. File systems without renameat2 flags
-// fall back to link and unlink, which is equally exclusive.
-func renameNoReplace(fd int, old, new string) error {
-	err := unix.Renameat2(fd, old, fd, new, unix.RENAME_NOREPLACE)
-	if err != unix.EINVAL && err != unix.ENOSYS && err != unix.ENOTSUP {
-		return err
-	}
+// linkUnlink is an exclusive rename by link and unlink: the link fails with
+// EEXIST if new exists.
+func linkUnlink(fd int, old, new string) error {
 	if err := unix.Linkat(fd, old, fd, new, 0); err != nil {
 		return err
 	}
