@@ -74,6 +74,7 @@ func startServer(t testing.TB, opts ...any) *testServer {
 		Config:    v,
 		Cert:      cert.TLS,
 		Accounts:  store,
+		Bans:      store,
 		Passwords: users.NewHasher(2),
 		Logger:    slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		FailDelay: -1,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
+	"github.com/port21/port21/internal/users"
 )
 
 // Clear-text transfers move data in chunks, one sendfile or splice call
@@ -69,7 +70,7 @@ type result struct {
 func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(ctx context.Context, dc *dataConn) result) {
 	plan := s.data
 	s.data = nil
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(s.ctx)
 	t := &transfer{cancel: cancel, done: make(chan struct{})}
 	s.xfer = t
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
@@ -216,7 +217,7 @@ func (s *session) cmdRETR(arg string) bool {
 	ascii := s.typ == 'A'
 	s.runTransfer("RETR", vpath, prelim, func() { f.Close() }, func(ctx context.Context, dc *dataConn) result {
 		defer f.Close()
-		var src io.Reader = f
+		src := s.limitRead(ctx, f, false)
 		var dst io.Writer = dc.conn()
 		var bw *bufio.Writer
 		if ascii {
@@ -271,8 +272,21 @@ func (s *session) store(arg string, appendMode bool) bool {
 		s.failData(err)
 		return true
 	}
+	if fi, err := s.jail.Stat(vpath); err == nil && fi.Mode().IsRegular() && !s.user.Can(users.PermOverwrite) {
+		s.data.close()
+		s.data = nil
+		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", users.PermOverwrite.Refusal())
+		return true
+	}
+	wrap, release, ok := s.checkQuota(vpath)
+	if !ok {
+		s.data.close()
+		s.data = nil
+		return true
+	}
 	up, err := s.jail.CreateUpload(vpath, s.rest, appendMode)
 	if err != nil {
+		release()
 		s.failData(err)
 		return true
 	}
@@ -281,7 +295,7 @@ func (s *session) store(arg string, appendMode bool) bool {
 		op = "APPE"
 	}
 	prelim := fmt.Sprintf("Ok to send data for %s (%s mode).", path.Base(vpath), s.typeName())
-	s.runTransfer(op, vpath, prelim, func() { up.Abort() }, s.receive(up, "Transfer complete."))
+	s.runTransfer(op, vpath, prelim, func() { up.Abort(); release() }, s.receive(up, wrap, release, "Transfer complete."))
 	return true
 }
 
@@ -293,24 +307,37 @@ func (s *session) cmdSTOU(arg string) bool {
 	if arg != "" {
 		hint = path.Base(arg)
 	}
+	wrap, release, ok := s.checkQuota(path.Join(s.cwd, ".port21-no-such-file"))
+	if !ok {
+		s.data.close()
+		s.data = nil
+		return true
+	}
 	up, vpath, err := s.jail.CreateUnique(s.cwd, hint)
 	if err != nil {
+		release()
 		s.failData(err)
 		return true
 	}
 	// RFC 1123 4.1.2.9: the preliminary reply names the file.
 	name := path.Base(vpath)
-	s.runTransfer("STOU", vpath, "FILE: "+name, func() { up.Abort() }, s.receive(up, "Transfer complete (unique file name: "+name+")."))
+	s.runTransfer("STOU", vpath, "FILE: "+name, func() { up.Abort(); release() }, s.receive(up, wrap, release, "Transfer complete (unique file name: "+name+")."))
 	return true
 }
 
 // receive returns the transfer body of an upload into up.
-func (s *session) receive(up *jail.Upload, done string) func(context.Context, *dataConn) result {
+// wrap, if not nil, enforces the account's quota; release frees what the
+// quota check held, once the upload is over.
+func (s *session) receive(up *jail.Upload, wrap func(io.Writer) *quotaWriter, release func(), done string) func(context.Context, *dataConn) result {
 	ascii := s.typ == 'A'
 	return func(ctx context.Context, dc *dataConn) result {
+		defer release()
 		// Writing through up, not up.File(), defers a resume's copy of
 		// the old file until the first byte arrives.
 		var dst io.Writer = up
+		if wrap != nil {
+			dst = wrap(up)
+		}
 		var bw *bufio.Writer
 		var conv *fromCRLF
 		if ascii {
@@ -318,7 +345,7 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 			conv = &fromCRLF{w: bw}
 			dst = conv
 		}
-		n, err := s.copyData(dc, dst, dc.conn())
+		n, err := s.copyData(dc, dst, s.limitRead(ctx, dc.conn(), true))
 		if err == nil && conv != nil {
 			if conv.pending {
 				_, err = bw.Write([]byte{'\r'})
@@ -330,6 +357,12 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 		cutShort := dc.fin != nil && dc.fin.fin.Load()
 		dc.finishReceive()
 		switch {
+		case errors.Is(err, errQuota):
+			// The temporary file goes: nothing partial is left.
+			up.Abort()
+			dc.abort()
+			return result{code: ftp.CodeExceededStorage, bytes: n, err: err,
+				msg: "Quota exceeded: the upload would take the account past its storage quota; nothing was stored."}
 		case err != nil:
 			up.Abort()
 			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted. Nothing was stored.", bytes: n, err: err}
