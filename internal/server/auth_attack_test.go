@@ -83,22 +83,6 @@ func startServerWith(t *testing.T, conf func(*config.Config), mod func(*Options,
 	return ts
 }
 
-// rawFrom is raw from a given loopback source address (all of 127/8 is
-// local on Linux), so a test can play many clients.
-func (ts *testServer) rawFrom(t *testing.T, from string) *rawClient {
-	t.Helper()
-	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(from), 0))}
-	c, err := d.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	rc := &rawClient{t: t, conn: c, r: wire.NewReader(c)}
-	t.Cleanup(func() { c.Close() })
-	rc.expect(220)
-	return rc
-}
-
 // try sends a command and returns the reply, or the read error.
 func (rc *rawClient) try(format string, args ...any) (wire.Reply, error) {
 	if _, err := fmt.Fprintf(rc.conn, format+"\r\n", args...); err != nil {

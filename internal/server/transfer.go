@@ -254,7 +254,9 @@ func (s *session) openForRead(arg string) (string, *os.File, error) {
 func (s *session) failData(err error) {
 	s.data.close()
 	s.data = nil
-	s.replyErr(err)
+	if err != nil {
+		s.replyErr(err)
+	}
 }
 
 func (s *session) cmdSTOR(arg string) bool { return s.store(arg, false) }
@@ -264,24 +266,24 @@ func (s *session) cmdAPPE(arg string) bool { return s.store(arg, true) }
 // file that is renamed into place only when the whole upload arrived (see
 // jail.CreateUpload, which also makes resume work on top of that).
 func (s *session) store(arg string, appendMode bool) bool {
-	if !s.dataPolicy() {
-		return true
-	}
 	vpath, err := jail.Resolve(s.cwd, arg)
 	if err != nil {
 		s.failData(err)
 		return true
 	}
+	// Rights and quota first: a refusal should say why, not "use PASV".
 	if fi, err := s.jail.Stat(vpath); err == nil && fi.Mode().IsRegular() && !s.user.Can(users.PermOverwrite) {
-		s.data.close()
-		s.data = nil
+		s.failData(nil)
 		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", users.PermOverwrite.Refusal())
 		return true
 	}
 	wrap, release, ok := s.checkQuota(vpath)
 	if !ok {
-		s.data.close()
-		s.data = nil
+		s.failData(nil)
+		return true
+	}
+	if !s.dataPolicy() {
+		release()
 		return true
 	}
 	up, err := s.jail.CreateUpload(vpath, s.rest, appendMode)
@@ -309,8 +311,7 @@ func (s *session) cmdSTOU(arg string) bool {
 	}
 	wrap, release, ok := s.checkQuota(path.Join(s.cwd, ".port21-no-such-file"))
 	if !ok {
-		s.data.close()
-		s.data = nil
+		s.failData(nil)
 		return true
 	}
 	up, vpath, err := s.jail.CreateUnique(s.cwd, hint)
