@@ -337,4 +337,3 @@ func (rc *rawClient) read2(format string, args ...any) string {
 	}
 	return rep.String()
 }
-
