@@ -195,7 +195,7 @@ func TestDisabledAccountEndsRunningTransfer(t *testing.T) {
 func TestPermissionsRefuseWith550(t *testing.T) {
 	ts := startServer(t)
 	ts.addUser(t, "reader", func(u *users.User) { u.Perms = users.PermList | users.PermDownload })
-	ts.addUser(t, "dropbox", func(u *users.User) { u.Perms = users.PermUpload | users.PermList })
+	ts.addUser(t, "dropbox", func(u *users.User) { u.Perms = users.PermUpload | users.PermList | users.PermRename })
 	writeFile(t, filepath.Join(ts.home("reader"), "f"), []byte("data"))
 	writeFile(t, filepath.Join(ts.home("dropbox"), "f"), []byte("old"))
 
@@ -219,6 +219,10 @@ func TestPermissionsRefuseWith550(t *testing.T) {
 	up.transfer("STOR new", []byte("fresh"), 226)
 	if rep := up.cmd(550, "STOR f"); !strings.Contains(rep.Message(), "may not overwrite") {
 		t.Errorf("STOR over an existing file: %q", rep.Message())
+	}
+	up.cmd(350, "RNFR new")
+	if rep := up.cmd(550, "RNTO f"); !strings.Contains(rep.Message(), "may not") {
+		t.Errorf("RNTO onto an existing file: %q", rep.Message())
 	}
 	if rep := up.cmd(550, "RETR new"); !strings.Contains(rep.Message(), "may not download") {
 		t.Errorf("RETR: %q", rep.Message())
