@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -90,27 +91,8 @@ func (l *lockedBuffer) String() string {
 // scanner banned, even after a few scans; the default threshold stays.
 func TestScanDoesNotGetScannerBanned(t *testing.T) {
 	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.DataDir, cfg.Listen = dir, "127.0.0.1:0"
-	v, err := cfg.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, v, &stdout, &stderr) }()
-	defer func() { cancel(); <-done }()
-	re := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
-	var addr string
-	for end := time.Now().Add(20 * time.Second); addr == "" && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("server did not start: %s", stderr.String())
-	}
+	ctx := context.Background()
+	addr := startServe(t, dir, nil)
 	_, port, _ := net.SplitHostPort(addr)
 	for i := range 3 {
 		if out, err := runRoot(t, "scan", "127.0.0.1", "--ports", port); err != nil && !strings.Contains(out, "finding") {
@@ -123,7 +105,7 @@ func TestScanDoesNotGetScannerBanned(t *testing.T) {
 	}
 	defer store.Close()
 	if bans, _ := store.Bans(ctx); len(bans) != 0 {
-		t.Fatalf("three scans got the scanner banned: %+v\n%s", bans, stderr.String())
+		t.Fatalf("three scans got the scanner banned: %+v", bans)
 	}
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -133,5 +115,65 @@ func TestScanDoesNotGetScannerBanned(t *testing.T) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	if b, _ := io.ReadAll(io.LimitReader(c, 3)); string(b) != "220" {
 		t.Fatalf("after three scans the scanner gets %q", b)
+	}
+}
+
+// startServe runs `port21 serve` in-process on a loopback port until the
+// test ends and returns its address.
+func startServe(t *testing.T, dir string, mod func(*config.Config)) string {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir, cfg.Listen = dir, "127.0.0.1:0"
+	if mod != nil {
+		mod(&cfg)
+	}
+	v, err := cfg.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, v, &stdout, &stderr) }()
+	t.Cleanup(func() { cancel(); <-done })
+	re := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("server did not start: %s", stderr.String())
+	return ""
+}
+
+// Issue 8: with anonymous-root, port21 scan --intrusive finds
+// anonymous-login and nothing worse (no anonymous-write), and the server
+// warns at start.
+func TestScanOfAnonymousRootFindsOnlyAnonymousLogin(t *testing.T) {
+	pub := t.TempDir()
+	os.WriteFile(filepath.Join(pub, "readme.txt"), []byte("public"), 0o644)
+	addr := startServe(t, t.TempDir(), func(c *config.Config) { c.AnonymousRoot = pub })
+	_, port, _ := net.SplitHostPort(addr)
+	out, _ := runRoot(t, "scan", "127.0.0.1", "--ports", port, "--intrusive", "--format", "json")
+	var rep struct {
+		Results []struct {
+			Findings []struct {
+				ID string `json:"id"`
+			} `json:"findings"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep); err != nil || len(rep.Results) != 1 {
+		t.Fatalf("scan: %v\n%s", err, out)
+	}
+	var ids []string
+	for _, f := range rep.Results[0].Findings {
+		ids = append(ids, f.ID)
+	}
+	got := strings.Join(ids, ",")
+	if !strings.Contains(got, "anonymous-login") || strings.Contains(got, "anonymous-write") {
+		t.Fatalf("findings %s, want anonymous-login and no anonymous-write", got)
+	}
+	if entries, _ := os.ReadDir(pub); len(entries) != 1 {
+		t.Fatalf("the intrusive scan changed the anonymous root: %d entries", len(entries))
 	}
 }
