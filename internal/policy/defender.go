@@ -88,6 +88,9 @@ type Defender struct {
 	// bans holds current bans and ended ones, whose offences still count
 	// toward the next ban's length.
 	bans map[netip.Prefix]Ban
+	// wide holds the bans broader than Key (from `port21 ban add`), the
+	// only ones Banned must scan: a flood's accept path stays O(1).
+	wide []Ban
 }
 
 type scored struct {
@@ -143,7 +146,7 @@ func (d *Defender) Banned(addr netip.Addr) (bool, Ban) {
 	if b, ok := d.bans[Key(a)]; ok && now.Before(b.Until) {
 		return true, b
 	}
-	for _, b := range d.bans {
+	for _, b := range d.wide {
 		if now.Before(b.Until) && b.Prefix.Contains(a) {
 			return true, b
 		}
@@ -236,6 +239,12 @@ func (d *Defender) Load(bans []Ban, since time.Time) {
 		}
 	}
 	d.bans = next
+	d.wide = d.wide[:0]
+	for _, b := range next {
+		if a := b.Prefix.Addr(); b.Prefix != Key(a) {
+			d.wide = append(d.wide, b)
+		}
+	}
 }
 
 // Active returns the bans in force now, sorted by prefix.
