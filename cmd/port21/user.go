@@ -29,7 +29,7 @@ func newUserCmd() *cobra.Command {
 	var dataDir string
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "Manage FTP accounts (add, passwd, mod, del, list)",
+		Short: "Manage FTP accounts (add, passwd, mod, disable, enable, del, list)",
 		Long: `Manage the FTP accounts kept in <data-dir>/users.db. Accounts are virtual: they
 are not system users and never grant a shell. Changes may be made while the server
 runs and take effect at once: del and passwd end the account's sessions, mod
@@ -308,7 +308,8 @@ func newUserDelCmd(dataDir *string) *cobra.Command {
 		Use:   "del NAME",
 		Short: "Delete an account (its home directory is kept)",
 		Long: `Delete an account. Its home directory and files are kept: remove them yourself if
-they are no longer needed. Sessions already logged in go on until they end.`,
+they are no longer needed. A running server ends the account's sessions, transfers
+included, within about a second.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			const op = "user del"
