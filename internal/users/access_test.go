@@ -2,6 +2,7 @@ package users
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/netip"
 	"path/filepath"
@@ -91,5 +92,39 @@ func TestBansSharedAndVersioned(t *testing.T) {
 	}
 	if v2, _ := a.BansVersion(ctx); v2 == v1 {
 		t.Fatal("delete did not bump the version")
+	}
+}
+
+// A store written by schema 1 migrates to 2 with its accounts' rights
+// unchanged: every permission, no expiry, no limits, and no bans.
+func TestMigrateFromSchema1KeepsRights(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "users.db")
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := NewHasher(1).Hash(ctx, "pw")
+	for _, q := range []string{migrations()[0], "PRAGMA user_version = 1",
+		`INSERT INTO users (name, hash, created, updated) VALUES ('old', '` + h + `', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z')`} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := OpenStore(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u, err := s.Get(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.Can(PermAll) || u.Blocked(time.Now()) != "" || u.QuotaBytes != 0 || u.MaxSessions != 0 {
+		t.Fatalf("migrated account %+v", u)
+	}
+	if bs, err := s.Bans(ctx); err != nil || len(bs) != 0 {
+		t.Fatalf("bans %v %v", bs, err)
 	}
 }
