@@ -341,3 +341,47 @@ func (rc *rawClient) read2(format string, args ...any) string {
 	}
 	return rep.String()
 }
+
+// Issue 8: the defender scores more than failed logins: connections that
+// never log in and commands that are not FTP ban an address too (0.1
+// failed login each).
+func TestDefenderScoresIdleConnectionsAndGarbage(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.MaxLoginFailures = 1 })
+	for range 10 {
+		got, _ := dialFrom(t, ts.addr, "127.0.4.1") // reads the banner, hangs up
+		if len(got) == 0 {
+			break
+		}
+	}
+	if !eventually(3*time.Second, func() bool { return dropped(t, ts.addr, "127.0.4.1") }) {
+		t.Error("ten connections without a login did not ban the address")
+	}
+	rc := ts.rawFrom(t, "127.0.4.2")
+	for range 10 {
+		if _, err := rc.try("GET / HTTP/1.1"); err != nil {
+			break
+		}
+	}
+	if !dropped(t, ts.addr, "127.0.4.2") {
+		t.Error("ten unknown commands did not ban the address")
+	}
+	if got, _ := dialFrom(t, ts.addr, "127.0.4.3"); !bytes.HasPrefix(got, []byte("220")) {
+		t.Errorf("an innocent address got %q", got)
+	}
+}
+
+// A flood: connections refused by the per-address cap score half a failed
+// login each.
+func TestDefenderBansConnectionFlood(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.MaxLoginFailures = 1; c.MaxClientsPerIP = 2 })
+	ts.rawFrom(t, "127.0.5.1")
+	ts.rawFrom(t, "127.0.5.1") // both slots held
+	for range 2 {
+		if got, _ := dialFrom(t, ts.addr, "127.0.5.1"); !bytes.HasPrefix(got, []byte("421")) {
+			t.Fatalf("connection past the cap got %q, want 421", got)
+		}
+	}
+	if banned, _ := ts.srv.defender.Banned(netip.MustParseAddr("127.0.5.1")); !banned {
+		t.Fatal("a flood past the per-address cap did not ban the address")
+	}
+}
