@@ -16,7 +16,8 @@ declare -A need=(
 	[iptables]=iptables
 	[ipset]=ipset
 	[ip]=iproute2
-	[nmap]=nmap                 # scanner parity with nmap's FTP scripts
+	[nmap]=nmap                 # scanner parity with nmap's FTP scripts; ftp-brute against the defender
+	[hydra]=hydra               # password guessing against the defender (issue 8)
 	[nsenter]=util-linux        # ufw and firewalld tests (mount namespaces)
 	[dbus-daemon]=dbus-daemon   # firewalld test: a private system bus
 )

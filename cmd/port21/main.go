@@ -41,7 +41,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newUserCmd())
+	root.AddCommand(newServeCmd(), newUserCmd(), newBanCmd())
 	root.AddCommand(newLocalCmd(), newFirewallCmd())
 	root.AddCommand(newScanCmd())
 	return root

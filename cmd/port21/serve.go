@@ -69,9 +69,14 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.DurationVar(&flags.IdleTimeout.Duration, "idle-timeout", flags.IdleTimeout.Duration, "close sessions idle this long")
 	f.DurationVar(&flags.LoginTimeout.Duration, "login-timeout", flags.LoginTimeout.Duration, "close connections not logged in after this long")
 	f.DurationVar(&flags.DataTimeout.Duration, "data-timeout", flags.DataTimeout.Duration, "data connection setup and stall time-out")
-	f.IntVar(&flags.MaxLoginFailures, "max-login-failures", flags.MaxLoginFailures, "failed logins within --ban-window that ban an address (0: off)")
-	f.DurationVar(&flags.BanWindow.Duration, "ban-window", flags.BanWindow.Duration, "window in which failed logins are counted")
-	f.DurationVar(&flags.BanDuration.Duration, "ban-duration", flags.BanDuration.Duration, "how long a ban lasts")
+	f.IntVar(&flags.MaxLoginFailures, "max-login-failures", flags.MaxLoginFailures, "defender threshold: a ban after this many failed logins' worth of score within --ban-window (0: defender off)")
+	f.DurationVar(&flags.BanWindow.Duration, "ban-window", flags.BanWindow.Duration, "window in which an address's score is counted")
+	f.DurationVar(&flags.BanDuration.Duration, "ban-duration", flags.BanDuration.Duration, "how long a first ban lasts; each repeat offence doubles it")
+	f.DurationVar(&flags.BanMaxDuration.Duration, "ban-max-duration", flags.BanMaxDuration.Duration, "the longest a ban lasts")
+	f.StringSliceVar(&flags.DefenderExempt, "defender-exempt", nil, "network (CIDR) or address never scored nor banned; repeatable")
+	f.StringSliceVar(&flags.Allow, "allow", nil, "only these networks (CIDR) or addresses may connect; repeatable (default: all)")
+	f.StringSliceVar(&flags.Deny, "deny", nil, "networks (CIDR) or addresses that may never connect, even if allowed; repeatable")
+	f.StringVar(&flags.AnonymousRoot, "anonymous-root", "", "let anyone log in as anonymous or ftp, read-only, in this directory (default: anonymous off)")
 	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
 	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
 	return cmd
@@ -126,10 +131,19 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	if err := cleanStaleUploads(ctx, store, cfg.DataDir, log); err != nil {
 		return err
 	}
+	if cfg.AnonymousRoot != "" {
+		if err := users.CheckHome(cfg.AnonymousRoot, cfg.DataDir, "anonymous"); err != nil {
+			return fmt.Errorf("anonymous-root: %w", err)
+		}
+		log.Warn("anonymous access is on: anyone may log in as anonymous or ftp with any password and list and download every file under anonymous-root (read-only)",
+			"anonymous_root", cfg.AnonymousRoot)
+		fmt.Fprintf(stderr, "port21: WARNING: anonymous access is on: anyone can list and download everything under %s\n", cfg.AnonymousRoot)
+	}
 	opts := server.Options{
 		Config:    cfg,
 		Cert:      cert.TLS,
 		Accounts:  store,
+		Bans:      store,
 		Passwords: hasher,
 		Logger:    log,
 	}

@@ -29,7 +29,7 @@ func newUserCmd() *cobra.Command {
 	var dataDir string
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "Manage FTP accounts (add, passwd, mod, del, list)",
+		Short: "Manage FTP accounts (add, passwd, mod, disable, enable, del, list)",
 		Long: `Manage the FTP accounts kept in <data-dir>/users.db. Accounts are virtual: they
 are not system users and never grant a shell. Changes may be made while the server
 runs and take effect at once: del and passwd end the account's sessions, mod
@@ -45,6 +45,8 @@ their address); a new home directory applies from the next login.`,
 		newUserPasswdCmd(&dataDir),
 		newUserModCmd(&dataDir),
 		newUserDelCmd(&dataDir),
+		newUserDisableCmd(&dataDir, true),
+		newUserDisableCmd(&dataDir, false),
 		newUserListCmd(&dataDir),
 		newUserImportShadowCmd(&dataDir),
 	)
@@ -56,6 +58,7 @@ func newUserAddCmd(dataDir *string) *cobra.Command {
 		u             users.User
 		allow         []string
 		passwordStdin bool
+		access        accessFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "add NAME",
@@ -82,6 +85,9 @@ password in clear: only from its --allow networks, or from loopback if it has no
 			}
 			var err error
 			if u.Allow, err = parseAllow(allow); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			if err := access.apply(cmd.Flags(), &u, time.Now()); err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
 			if cmd.Flags().Changed("home") {
@@ -147,6 +153,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 	f.StringSliceVar(&allow, "allow", nil, "network (CIDR) or IP address the account may log in from; repeatable (default anywhere)")
 	f.BoolVar(&u.AllowCleartext, "allow-cleartext", false, "allow logins without TLS, from --allow networks only (loopback if none)")
 	f.BoolVar(&u.TLSReuseOptional, "tls-reuse-optional", false, "do not require data connections to resume the control TLS session (Python ftplib)")
+	access.register(f)
 	cmd.MarkFlagsMutuallyExclusive("hash", "password-stdin")
 	return cmd
 }
@@ -199,6 +206,7 @@ func newUserModCmd(dataDir *string) *cobra.Command {
 		home                                     string
 		allow                                    []string
 		readOnly, clearAllow, cleartext, noReuse bool
+		access                                   accessFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "mod NAME",
@@ -215,11 +223,11 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 			name := args[0]
 			f := cmd.Flags()
 			changed := false
-			for _, name := range []string{"home", "read-only", "allow", "clear-allow", "allow-cleartext", "tls-reuse-optional"} {
+			for _, name := range append([]string{"home", "read-only", "allow", "clear-allow", "allow-cleartext", "tls-reuse-optional"}, accessFlagNames...) {
 				changed = changed || f.Changed(name)
 			}
 			if !changed {
-				return fmt.Errorf("%s: nothing to change: give at least one of --home, --read-only, --allow, --clear-allow, --allow-cleartext, --tls-reuse-optional", op)
+				return fmt.Errorf("%s: nothing to change: give at least one of --home, --read-only, --allow, --clear-allow, --allow-cleartext, --tls-reuse-optional, --%s", op, strings.Join(accessFlagNames, ", --"))
 			}
 			added, err := parseAllow(allow)
 			if err != nil {
@@ -259,6 +267,9 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 			if f.Changed("tls-reuse-optional") {
 				u.TLSReuseOptional = noReuse
 			}
+			if err := access.apply(f, &u, time.Now()); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
 			newHome, created := "", false
 			if f.Changed("home") {
 				if newHome, created, err = makeHome(*dataDir, u); err != nil {
@@ -288,6 +299,7 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 	f.BoolVar(&clearAllow, "clear-allow", false, "empty the account's network list before adding --allow ones")
 	f.BoolVar(&cleartext, "allow-cleartext", false, "allow (true) or forbid (false) logins without TLS")
 	f.BoolVar(&noReuse, "tls-reuse-optional", false, "do not require (true) or require (false) TLS session resumption on data connections")
+	access.register(f)
 	return cmd
 }
 
@@ -296,7 +308,8 @@ func newUserDelCmd(dataDir *string) *cobra.Command {
 		Use:   "del NAME",
 		Short: "Delete an account (its home directory is kept)",
 		Long: `Delete an account. Its home directory and files are kept: remove them yourself if
-they are no longer needed. Sessions already logged in go on until they end.`,
+they are no longer needed. A running server ends the account's sessions, transfers
+included, within about a second.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			const op = "user del"
@@ -328,6 +341,14 @@ type userJSON struct {
 	Allow            []string  `json:"allow"`
 	AllowCleartext   bool      `json:"allow_cleartext"`
 	TLSReuseOptional bool      `json:"tls_reuse_optional"`
+	Perms            string    `json:"perms"`
+	Expires          time.Time `json:"expires,omitzero"`
+	Disabled         bool      `json:"disabled"`
+	QuotaBytes       int64     `json:"quota_bytes"`
+	QuotaFiles       int64     `json:"quota_files"`
+	RateUp           int64     `json:"rate_up"`
+	RateDown         int64     `json:"rate_down"`
+	MaxSessions      int       `json:"max_sessions"`
 	Created          time.Time `json:"created"`
 	Updated          time.Time `json:"updated"`
 }
@@ -360,7 +381,9 @@ Password hashes are never shown.`,
 					j := userJSON{
 						Name: u.Name, Home: resolveHome(*dataDir, u), ReadOnly: u.ReadOnly, Allow: []string{},
 						AllowCleartext: u.AllowCleartext, TLSReuseOptional: u.TLSReuseOptional,
-						Created: u.Created, Updated: u.Updated,
+						Perms: u.Effective().String(), Expires: u.Expires, Disabled: u.Disabled,
+						QuotaBytes: u.QuotaBytes, QuotaFiles: u.QuotaFiles, RateUp: u.RateUp, RateDown: u.RateDown,
+						MaxSessions: u.MaxSessions, Created: u.Created, Updated: u.Updated,
 					}
 					for _, p := range u.Allow {
 						j.Allow = append(j.Allow, p.String())
@@ -372,7 +395,7 @@ Password hashes are never shown.`,
 				return enc.Encode(out)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tHOME\tREAD-ONLY\tALLOW\tCLEARTEXT\tTLS-REUSE\tCREATED")
+			fmt.Fprintln(tw, "NAME\tHOME\tREAD-ONLY\tALLOW\tCLEARTEXT\tTLS-REUSE\tCREATED\tACCESS")
 			for _, u := range us {
 				allow := "any"
 				if len(u.Allow) > 0 {
@@ -390,8 +413,8 @@ Password hashes are never shown.`,
 				if u.TLSReuseOptional {
 					reuse = "optional"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, resolveHome(*dataDir, u), yesNo(u.ReadOnly),
-					allow, cleartext, reuse, u.Created.UTC().Format(time.RFC3339))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, resolveHome(*dataDir, u), yesNo(u.ReadOnly),
+					allow, cleartext, reuse, u.Created.UTC().Format(time.RFC3339), accessColumn(u, time.Now()))
 			}
 			return tw.Flush()
 		},

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/port21/port21/internal/users"
 )
@@ -161,9 +162,10 @@ func TestUserCommands(t *testing.T) {
 	if len(list) != 3 || list[0]["name"] != "alice" || list[1]["name"] != "bob" || list[2]["name"] != "carol" {
 		t.Fatalf("list --json = %v", list)
 	}
-	wantKeys := []string{"allow", "allow_cleartext", "created", "home", "name", "read_only", "tls_reuse_optional", "updated"}
+	wantKeys := []string{"allow", "allow_cleartext", "created", "home", "name", "read_only", "tls_reuse_optional", "updated",
+		"perms", "disabled", "quota_bytes", "quota_files", "rate_up", "rate_down", "max_sessions"}
 	for _, obj := range list {
-		if len(obj) != len(wantKeys) {
+		if len(obj) != len(wantKeys) { // expires only when set
 			t.Errorf("object has keys %v, want %v", obj, wantKeys)
 		}
 		for _, k := range wantKeys {
@@ -250,4 +252,40 @@ func TestUserImportShadow(t *testing.T) {
 	}
 	wantErr(t, `--home-base: "rel" is not an absolute path`, "", "import-shadow", file, dd, "--home-base", "rel")
 	wantErr(t, "no such file", "", "import-shadow", filepath.Join(base, "missing"), dd)
+}
+
+// Issue 8: the access flags reach the store, and bad values name the flag.
+func TestUserAccessFlags(t *testing.T) {
+	dir := t.TempDir()
+	dd := "--data-dir=" + dir
+	mustRun(t, "pw\n", "add", "dan", dd, "--password-stdin", "--perms", "list,download,upload", "--expires", "2h",
+		"--quota-bytes", "1M", "--quota-files", "10", "--rate-up", "64K", "--rate-down", "1M", "--max-sessions", "2")
+	store, err := users.OpenStore(context.Background(), filepath.Join(dir, "users.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	u, err := store.Get(context.Background(), "dan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Perms != users.PermList|users.PermDownload|users.PermUpload || time.Until(u.Expires) < time.Hour ||
+		u.QuotaBytes != 1<<20 || u.QuotaFiles != 10 || u.RateUp != 64<<10 || u.RateDown != 1<<20 || u.MaxSessions != 2 {
+		t.Fatalf("stored %+v", u)
+	}
+	mustRun(t, "", "mod", "dan", dd, "--no-expires", "--perms", "all")
+	mustRun(t, "", "disable", "dan", dd)
+	u, _ = store.Get(context.Background(), "dan")
+	if !u.Expires.IsZero() || u.Perms != users.PermAll || !u.Disabled {
+		t.Fatalf("after mod/disable %+v", u)
+	}
+	mustRun(t, "", "enable", "dan", dd)
+	mustRun(t, "", "mod", "dan", dd, "--expires", "2030-01-02T03:04:05Z")
+	u, _ = store.Get(context.Background(), "dan")
+	if u.Disabled || !u.Expires.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Fatalf("after enable/mod %+v", u)
+	}
+	wantErr(t, "--perms", "", "mod", "dan", dd, "--perms", "list,chmod")
+	wantErr(t, "--expires", "", "mod", "dan", dd, "--expires", "tomorrow")
+	wantErr(t, "--quota-bytes", "", "mod", "dan", dd, "--quota-bytes", "lots")
 }

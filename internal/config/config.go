@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,22 @@ type Config struct {
 	MaxLoginFailures int      `toml:"max-login-failures"`
 	BanWindow        Duration `toml:"ban-window"`
 	BanDuration      Duration `toml:"ban-duration"`
+	// BanMaxDuration caps a ban's length: each repeat offence doubles
+	// BanDuration up to it.
+	BanMaxDuration Duration `toml:"ban-max-duration"`
+	// DefenderExempt networks are never scored nor banned (a monitoring
+	// host, the office).
+	DefenderExempt []string `toml:"defender-exempt"`
+
+	// Allow, when not empty, is the only networks that may connect; Deny
+	// networks may never connect, even when in Allow. Both are checked at
+	// accept, before a byte is sent.
+	Allow []string `toml:"allow"`
+	Deny  []string `toml:"deny"`
+
+	// AnonymousRoot, when set, lets anyone log in as "anonymous" or "ftp"
+	// with any password, read-only, confined to this directory.
+	AnonymousRoot string `toml:"anonymous-root"`
 
 	// LogFormat is "text" or "json"; the audit log goes to standard error.
 	LogFormat string `toml:"log-format"`
@@ -79,6 +96,7 @@ func Default() Config {
 		MaxLoginFailures:   5,
 		BanWindow:          Duration{10 * time.Minute},
 		BanDuration:        Duration{30 * time.Minute},
+		BanMaxDuration:     Duration{24 * time.Hour},
 		LogFormat:          "text",
 	}
 }
@@ -173,6 +191,9 @@ type Validated struct {
 	// Public is the address announced in PASV replies; invalid means "the
 	// control connection's local address".
 	Public netip.Addr
+	// AllowNets, DenyNets and ExemptNets are Allow, Deny and
+	// DefenderExempt parsed (host bits cleared, IPv4-mapped as IPv4).
+	AllowNets, DenyNets, ExemptNets []netip.Prefix
 }
 
 // Validate checks every key and returns the parsed values. The error names
@@ -252,6 +273,24 @@ func (c Config) Validate() (Validated, error) {
 			return bad("ban-duration", "must be positive when max-login-failures is set")
 		}
 	}
+	if c.MaxLoginFailures > 0 && c.BanMaxDuration.Duration < c.BanDuration.Duration {
+		return bad("ban-max-duration", "%s is below ban-duration (%s)", c.BanMaxDuration, c.BanDuration)
+	}
+	for key, list := range map[string]struct {
+		in  []string
+		out *[]netip.Prefix
+	}{"allow": {c.Allow, &v.AllowNets}, "deny": {c.Deny, &v.DenyNets}, "defender-exempt": {c.DefenderExempt, &v.ExemptNets}} {
+		for _, e := range list.in {
+			p, err := parsePrefix(e)
+			if err != nil {
+				return bad(key, "%v", err)
+			}
+			*list.out = append(*list.out, p)
+		}
+	}
+	if c.AnonymousRoot != "" && !filepath.IsAbs(c.AnonymousRoot) {
+		return bad("anonymous-root", "%q is not an absolute path", c.AnonymousRoot)
+	}
 	if c.MetricsListen != "" {
 		if err := checkListen(c.MetricsListen); err != nil {
 			return bad("metrics-listen", "%v", err)
@@ -263,6 +302,29 @@ func (c Config) Validate() (Validated, error) {
 		return bad("log-format", "%q: want \"text\" or \"json\"", c.LogFormat)
 	}
 	return v, nil
+}
+
+// parsePrefix parses a CIDR or a bare address (one host).
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	var p netip.Prefix
+	var err error
+	if strings.Contains(s, "/") {
+		p, err = netip.ParsePrefix(s)
+	} else {
+		var a netip.Addr
+		if a, err = netip.ParseAddr(s); err == nil && a.Zone() != "" {
+			err = errors.New("zoned")
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR or IP address", s)
+	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
 }
 
 func checkListen(s string) error {

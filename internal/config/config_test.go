@@ -118,3 +118,30 @@ func FuzzDecode(f *testing.F) {
 		cfg.Validate() // must not panic
 	})
 }
+
+func TestAccessListsValidate(t *testing.T) {
+	c := Default()
+	c.Allow = []string{"127.0.0.0/8", "::1"}
+	c.Deny = []string{"::ffff:127.0.0.3"}
+	c.DefenderExempt = []string{"10.0.0.0/8"}
+	v, err := c.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.AllowNets) != 2 || v.DenyNets[0].String() != "127.0.0.3/32" || len(v.ExemptNets) != 1 {
+		t.Fatalf("%v %v %v", v.AllowNets, v.DenyNets, v.ExemptNets)
+	}
+	for key, mod := range map[string]func(*Config){
+		"deny":             func(c *Config) { c.Deny = []string{"nope"} },
+		"allow":            func(c *Config) { c.Allow = []string{"10.0.0.0/33"} },
+		"defender-exempt":  func(c *Config) { c.DefenderExempt = []string{"fe80::1%eth0"} },
+		"anonymous-root":   func(c *Config) { c.AnonymousRoot = "relative" },
+		"ban-max-duration": func(c *Config) { c.BanMaxDuration = Duration{time.Minute} },
+	} {
+		c := Default()
+		mod(&c)
+		if _, err := c.Validate(); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: err %v does not name the key", key, err)
+		}
+	}
+}

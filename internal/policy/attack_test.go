@@ -10,7 +10,7 @@ import (
 // again must still end in a ban; only the window forgets failures.
 func TestBansFailuresSurviveLogin(t *testing.T) {
 	c := &clock{t: time.Unix(0, 0)}
-	b := NewBans(BanConfig{MaxFailures: 5, Window: time.Minute, Duration: time.Hour}, c.now)
+	b := NewDefender(DefenderConfig{Threshold: 5, Window: time.Minute, BanBase: time.Hour}, c.now)
 	a := netip.MustParseAddr("203.0.113.9")
 	for i := 0; i < 4; i++ {
 		b.Fail(a)

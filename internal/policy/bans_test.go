@@ -12,7 +12,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func TestBans(t *testing.T) {
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	b := NewBans(BanConfig{MaxFailures: 3, Window: time.Minute, Duration: 10 * time.Minute}, c.now)
+	b := NewDefender(DefenderConfig{Threshold: 3, Window: time.Minute, BanBase: 10 * time.Minute}, c.now)
 	a := netip.MustParseAddr("203.0.113.7")
 	for i := 0; i < 2; i++ {
 		if banned, _ := b.Fail(a); banned {
@@ -42,7 +42,7 @@ func TestBans(t *testing.T) {
 
 func TestBansIPv6Per64(t *testing.T) {
 	c := &clock{t: time.Unix(0, 0)}
-	b := NewBans(BanConfig{MaxFailures: 2, Window: time.Minute, Duration: time.Minute}, c.now)
+	b := NewDefender(DefenderConfig{Threshold: 2, Window: time.Minute, BanBase: time.Minute}, c.now)
 	b.Fail(netip.MustParseAddr("fd00:21::1"))
 	b.Fail(netip.MustParseAddr("fd00:21::2"))
 	if banned, _ := b.Banned(netip.MustParseAddr("fd00:21::ffff")); !banned {
@@ -54,7 +54,7 @@ func TestBansIPv6Per64(t *testing.T) {
 }
 
 func TestBansOff(t *testing.T) {
-	b := NewBans(BanConfig{}, nil)
+	b := NewDefender(DefenderConfig{}, nil)
 	a := netip.MustParseAddr("127.0.0.1")
 	for i := 0; i < 100; i++ {
 		if banned, _ := b.Fail(a); banned {

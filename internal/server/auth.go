@@ -12,6 +12,7 @@ import (
 
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
+	"github.com/port21/port21/internal/policy"
 	"github.com/port21/port21/internal/users"
 )
 
@@ -132,7 +133,18 @@ func (s *session) cmdPASS(arg string) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), passBudget)
 	defer cancel()
-	u, why, err := s.authenticate(ctx, name, arg)
+	var (
+		u   users.User
+		why string
+		err error
+	)
+	anonymous := s.srv.cfg.AnonymousRoot != "" && isAnonymousName(name)
+	if anonymous {
+		// Any password, by convention an e-mail address: never logged.
+		u = s.srv.anonymousUser()
+	} else {
+		u, why, err = s.authenticate(ctx, name, arg)
+	}
 	switch {
 	case err != nil:
 		// Overload says nothing about the password: counting it would let a
@@ -145,7 +157,14 @@ func (s *session) cmdPASS(arg string) bool {
 	case s.refuseBanned(): // banned while the password was checked
 		return false
 	}
+	s.anonymous.Store(anonymous)
+	if !s.srv.claimSlot(s, u.Name, u.MaxSessions) {
+		s.log.Warn("login refused: too many sessions", "user", u.Name, "max_sessions", u.MaxSessions)
+		s.reply(ftp.CodeServiceNotAvailable, "Too many sessions for this account (at most %d); close one and try again.", u.MaxSessions)
+		return false
+	}
 	if err := s.openHome(u); err != nil {
+		s.account.Store(nil)
 		s.log.Error("login failed: home", "user", name, "err", err)
 		s.reply(ftp.CodeNotLoggedIn, "Login failed: your home directory is not available; tell the administrator.")
 		return true
@@ -154,7 +173,6 @@ func (s *session) cmdPASS(arg string) bool {
 	s.user = &u
 	// Every later line of the audit log names the account.
 	s.log = s.log.With("user", u.Name)
-	s.account.Store(&u.Name)
 	close(s.loggedIn)
 	if s.preLogin != nil {
 		s.preLogin()
@@ -162,18 +180,18 @@ func (s *session) cmdPASS(arg string) bool {
 	// A good login does not forget the address's failures: they may have
 	// been guesses against other accounts (issue 7). They expire with the
 	// ban window.
-	s.log.Info("login", "tls", s.tlsOn, "read_only", u.ReadOnly)
+	s.log.Info("login", "tls", s.tlsOn, "read_only", u.ReadOnly, "perms", u.Effective().String(), "anonymous", anonymous)
 	s.reply(ftp.CodeLoggedIn, "Login successful.")
 	return true
 }
 
 // refuseBanned ends the session with 421 if its address is banned.
 func (s *session) refuseBanned() bool {
-	banned, until := s.srv.bans.Banned(s.remote.Addr())
+	banned, b := s.srv.defender.Banned(s.remote.Addr())
 	if !banned {
 		return false
 	}
-	s.log.Warn("login refused: address banned", "until", until.Format(time.RFC3339))
+	s.log.Warn("login refused: address banned", "until", b.Until.Format(time.RFC3339))
 	s.reply(ftp.CodeServiceNotAvailable, "Too many failed logins from your address; try again later.")
 	return true
 }
@@ -214,6 +232,10 @@ func (s *session) authenticate(ctx context.Context, name, password string) (user
 		return u, "address not in the account's allow list", nil
 	case !s.tlsOn && !u.CleartextAllowedFrom(s.remote.Addr()):
 		return u, "cleartext login not allowed", nil
+	case u.Blocked(s.srv.now()) != "":
+		// Checked after the password, so an expired or disabled account
+		// costs and answers exactly like a wrong password.
+		return u, u.Blocked(s.srv.now()), nil
 	}
 	if rehash {
 		go s.rehash(s.log, u.Name, u.Hash, password)
@@ -254,11 +276,18 @@ func (s *session) rehash(log *slog.Logger, name, old, password string) {
 func (s *session) loginFailed(name, why string, start time.Time) bool {
 	s.failures++
 	s.srv.metrics.Login(false)
-	banned, until := s.srv.bans.Fail(s.remote.Addr())
+	ev := policy.EventLoginFailed
+	switch {
+	case why == "unknown user" && isAnonymousName(name):
+		// Anonymous is off: a scanner's or a browser's convention, not a
+		// guess at a password (port21 scan's safe probe).
+		ev = policy.EventProbeName
+	case why == "unknown user":
+		ev = policy.EventUnknownUser
+	}
+	banned := s.srv.record(s.remote.Addr(), ev)
 	s.log.Warn("login failed", "user", name, "reason", why, "banned", banned)
 	if banned {
-		s.srv.metrics.Banned()
-		s.log.Warn("address banned", "until", until.Format(time.RFC3339))
 		s.srv.endPreLogin(s.remote.Addr(), s)
 	}
 	if s.srv.failDelay > 0 {
@@ -296,6 +325,7 @@ func (s *session) openHome(u users.User) error {
 	}
 	j.SetReadOnly(u.ReadOnly)
 	s.jail = j
+	s.homeDir = home
 	s.cwd = "/"
 	return nil
 }

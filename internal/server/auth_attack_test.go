@@ -33,22 +33,6 @@ func startServerWith(t *testing.T, conf func(*config.Config), mod func(*Options,
 	return startServer(t, opts...)
 }
 
-// rawFrom is raw from a given loopback source address (all of 127/8 is
-// local on Linux), so a test can play many clients.
-func (ts *testServer) rawFrom(t *testing.T, from string) *rawClient {
-	t.Helper()
-	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(from), 0))}
-	c, err := d.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	rc := &rawClient{t: t, conn: c, r: wire.NewReader(c)}
-	t.Cleanup(func() { c.Close() })
-	rc.expect(220)
-	return rc
-}
-
 // try sends a command and returns the reply, or the read error.
 func (rc *rawClient) try(format string, args ...any) (wire.Reply, error) {
 	if _, err := fmt.Fprintf(rc.conn, format+"\r\n", args...); err != nil {
@@ -129,7 +113,7 @@ func TestPASSRefusedOnceBanned(t *testing.T) {
 	rc.startTLS(clientTLS())
 	rc.cmd(331, "USER alice")
 	for i := 0; i < 3; i++ { // banned by failures the server saw elsewhere
-		ts.srv.bans.Fail(loopback)
+		ts.srv.defender.Fail(loopback)
 	}
 	rep, err := rc.try("PASS %s", testPassword)
 	if err != nil || rep.Code != 421 {
@@ -240,14 +224,14 @@ func TestLoginFloodDoesNotBanRealUser(t *testing.T) {
 	default:
 		t.Fatalf("real login during a flood: %d %q, want 230 or 421 busy", rep.Code, rep.Message())
 	}
-	if n := ts.srv.bans.Failures(loopback); n != 0 {
+	if n := ts.srv.defender.Failures(loopback); n != 0 {
 		t.Fatalf("the real user's address has %d failures", n)
 	}
 	if len(busy) == 0 {
 		t.Fatalf("no flood login was answered busy: %v", codes)
 	}
 	for _, i := range busy {
-		if n := ts.srv.bans.Failures(netip.MustParseAddr(fmt.Sprintf("127.0.1.%d", i+1))); n != 0 {
+		if n := ts.srv.defender.Failures(netip.MustParseAddr(fmt.Sprintf("127.0.1.%d", i+1))); n != 0 {
 			t.Errorf("a login answered busy counted %d failures", n)
 		}
 	}
@@ -363,11 +347,11 @@ func TestUSERBeforeTLSRevealsNoNames(t *testing.T) {
 			}
 			// Even alice's right password fails in clear, as "Login
 			// incorrect", and counts as a failure like any guess.
-			before := ts.srv.bans.Failures(loopback)
+			before := ts.srv.defender.Failures(loopback)
 			if got := rc.cmd(530, "PASS %s", testPassword).Message(); got != "Login incorrect." {
 				t.Errorf("PASS for %s in clear: %q", name, got)
 			}
-			if ts.srv.bans.Failures(loopback) != before+1 {
+			if ts.srv.defender.Failures(loopback) != before+1 {
 				t.Errorf("cleartext PASS for %s not counted as a failure", name)
 			}
 		}

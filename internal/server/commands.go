@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/port21/port21/internal/ftp"
+	"github.com/port21/port21/internal/users"
 )
 
 // command is one entry of the dispatch table. The flags put every gate
@@ -13,9 +14,10 @@ type command struct {
 	fn             func(s *session, arg string) bool // false ends the session
 	needLogin      bool
 	needArg        bool
-	write          bool // changes the file system: refused for read-only users
-	transfer       bool // consumes REST
-	duringTransfer bool // served while a transfer runs
+	write          bool       // changes the file system: refused for read-only users
+	perm           users.Perm // the account must have these permissions
+	transfer       bool       // consumes REST
+	duringTransfer bool       // served while a transfer runs
 	help           string
 }
 
@@ -44,29 +46,29 @@ func commandTable() map[string]command {
 		"STRU": {fn: (*session).cmdSTRU, needLogin: true, needArg: true, help: "STRU F"},
 
 		// Service (RFC 959 4.1.3, RFC 3659, MFMT, HASH).
-		"RETR": {fn: (*session).cmdRETR, needLogin: true, needArg: true, transfer: true, help: "RETR <path>"},
-		"STOR": {fn: (*session).cmdSTOR, needLogin: true, needArg: true, write: true, transfer: true, help: "STOR <path>"},
-		"STOU": {fn: (*session).cmdSTOU, needLogin: true, write: true, transfer: true, help: "STOU [<name>]"},
-		"APPE": {fn: (*session).cmdAPPE, needLogin: true, needArg: true, write: true, transfer: true, help: "APPE <path>"},
+		"RETR": {fn: (*session).cmdRETR, needLogin: true, needArg: true, transfer: true, perm: users.PermDownload, help: "RETR <path>"},
+		"STOR": {fn: (*session).cmdSTOR, needLogin: true, needArg: true, write: true, transfer: true, perm: users.PermUpload, help: "STOR <path>"},
+		"STOU": {fn: (*session).cmdSTOU, needLogin: true, write: true, transfer: true, perm: users.PermUpload, help: "STOU [<name>]"},
+		"APPE": {fn: (*session).cmdAPPE, needLogin: true, needArg: true, write: true, transfer: true, perm: users.PermUpload, help: "APPE <path>"},
 		"ALLO": {fn: (*session).cmdALLO, needLogin: true, help: "ALLO <size>"},
 		"REST": {fn: (*session).cmdREST, needLogin: true, needArg: true, help: "REST <offset>"},
-		"RNFR": {fn: (*session).cmdRNFR, needLogin: true, needArg: true, write: true, help: "RNFR <path>"},
-		"RNTO": {fn: (*session).cmdRNTO, needLogin: true, needArg: true, write: true, help: "RNTO <path>"},
+		"RNFR": {fn: (*session).cmdRNFR, needLogin: true, needArg: true, write: true, perm: users.PermRename, help: "RNFR <path>"},
+		"RNTO": {fn: (*session).cmdRNTO, needLogin: true, needArg: true, write: true, perm: users.PermRename, help: "RNTO <path>"},
 		"ABOR": {fn: (*session).cmdABOR, needLogin: true, duringTransfer: true, help: "ABOR"},
-		"DELE": {fn: (*session).cmdDELE, needLogin: true, needArg: true, write: true, help: "DELE <path>"},
-		"RMD":  {fn: (*session).cmdRMD, needLogin: true, needArg: true, write: true, help: "RMD <path>"},
-		"MKD":  {fn: (*session).cmdMKD, needLogin: true, needArg: true, write: true, help: "MKD <path>"},
+		"DELE": {fn: (*session).cmdDELE, needLogin: true, needArg: true, write: true, perm: users.PermDelete, help: "DELE <path>"},
+		"RMD":  {fn: (*session).cmdRMD, needLogin: true, needArg: true, write: true, perm: users.PermRmdir, help: "RMD <path>"},
+		"MKD":  {fn: (*session).cmdMKD, needLogin: true, needArg: true, write: true, perm: users.PermMkdir, help: "MKD <path>"},
 		"PWD":  {fn: (*session).cmdPWD, needLogin: true, help: "PWD"},
 		"CWD":  {fn: (*session).cmdCWD, needLogin: true, help: "CWD <path>"},
 		"CDUP": {fn: (*session).cmdCDUP, needLogin: true, help: "CDUP"},
-		"LIST": {fn: (*session).cmdLIST, needLogin: true, transfer: true, help: "LIST [<path>]"},
-		"NLST": {fn: (*session).cmdNLST, needLogin: true, transfer: true, help: "NLST [<path>]"},
-		"MLSD": {fn: (*session).cmdMLSD, needLogin: true, transfer: true, help: "MLSD [<path>]"},
-		"MLST": {fn: (*session).cmdMLST, needLogin: true, help: "MLST [<path>]"},
-		"SIZE": {fn: (*session).cmdSIZE, needLogin: true, needArg: true, help: "SIZE <path>"},
-		"MDTM": {fn: (*session).cmdMDTM, needLogin: true, needArg: true, help: "MDTM <path>"},
-		"MFMT": {fn: (*session).cmdMFMT, needLogin: true, needArg: true, write: true, help: "MFMT <YYYYMMDDHHMMSS> <path>"},
-		"HASH": {fn: (*session).cmdHASH, needLogin: true, needArg: true, help: "HASH <path>"},
+		"LIST": {fn: (*session).cmdLIST, needLogin: true, transfer: true, perm: users.PermList, help: "LIST [<path>]"},
+		"NLST": {fn: (*session).cmdNLST, needLogin: true, transfer: true, perm: users.PermList, help: "NLST [<path>]"},
+		"MLSD": {fn: (*session).cmdMLSD, needLogin: true, transfer: true, perm: users.PermList, help: "MLSD [<path>]"},
+		"MLST": {fn: (*session).cmdMLST, needLogin: true, perm: users.PermList, help: "MLST [<path>]"},
+		"SIZE": {fn: (*session).cmdSIZE, needLogin: true, needArg: true, perm: users.PermList, help: "SIZE <path>"},
+		"MDTM": {fn: (*session).cmdMDTM, needLogin: true, needArg: true, perm: users.PermList, help: "MDTM <path>"},
+		"MFMT": {fn: (*session).cmdMFMT, needLogin: true, needArg: true, write: true, perm: users.PermOverwrite, help: "MFMT <YYYYMMDDHHMMSS> <path>"},
+		"HASH": {fn: (*session).cmdHASH, needLogin: true, needArg: true, perm: users.PermDownload, help: "HASH <path>"},
 		"SITE": {fn: (*session).cmdSITE, needLogin: true, needArg: true, help: "SITE HELP"},
 		"SYST": {fn: (*session).cmdSYST, help: "SYST"},
 		"STAT": {fn: (*session).cmdSTAT, duringTransfer: true, help: "STAT [<path>]"},

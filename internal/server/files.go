@@ -9,6 +9,7 @@ import (
 
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
+	"github.com/port21/port21/internal/users"
 )
 
 // resolve turns a client path into a virtual path, replying on error.
@@ -103,6 +104,11 @@ func (s *session) cmdRNTO(arg string) bool {
 	}
 	to, ok := s.resolve(arg)
 	if !ok {
+		return true
+	}
+	// A rename replaces an existing target: that is an overwrite.
+	if _, err := s.jail.Lstat(to); err == nil && !s.user.Can(users.PermOverwrite) {
+		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", users.PermOverwrite.Refusal())
 		return true
 	}
 	if err := s.jail.Rename(from, to); err != nil {

@@ -64,6 +64,9 @@ func (s *Server) rehashedTo(old, new string) bool {
 // too: rights that cannot be checked are not granted. It reports whether
 // the session goes on.
 func (s *session) recheck() bool {
+	if s.anonymous.Load() {
+		return true // not a store account; anonymous-root is fixed at start
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	u, err := s.srv.accounts.Get(ctx, s.user.Name)
@@ -79,6 +82,8 @@ func (s *session) recheck() bool {
 		why = "address no longer in the account's allow list"
 	case !s.tlsOn && !u.CleartextAllowedFrom(addr):
 		why = "cleartext login no longer allowed"
+	case u.Blocked(s.srv.now()) != "":
+		why = u.Blocked(s.srv.now())
 	}
 	if why != "" {
 		s.log.Warn("session ended: account changed", "reason", why)

@@ -33,6 +33,8 @@ type testServer struct {
 	dir   string
 	store *users.Store
 	logs  *bytes.Buffer
+	// stop ends the server and waits for it (also done at cleanup).
+	stop func()
 }
 
 // startServer takes options of three kinds: func(*config.Config) to change
@@ -61,6 +63,7 @@ func startServer(t testing.TB, opts ...any) *testServer {
 			t.Fatalf("startServer: unknown option %T", o)
 		}
 	}
+	dir = cfg.DataDir // an option may share a data directory (a restart)
 	v, err := cfg.Validate()
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +82,7 @@ func startServer(t testing.TB, opts ...any) *testServer {
 		Config:    v,
 		Cert:      cert.TLS,
 		Accounts:  store,
+		Bans:      store,
 		Passwords: users.NewHasher(2),
 		Logger:    slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		FailDelay: -1,
@@ -97,11 +101,17 @@ func startServer(t testing.TB, opts ...any) *testServer {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, false) }()
-	ts := &testServer{srv: srv, addr: ln.Addr().String(), dir: dir, store: store, logs: logs}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			store.Close()
+		})
+	}
+	ts := &testServer{srv: srv, addr: ln.Addr().String(), dir: dir, store: store, logs: logs, stop: stop}
 	t.Cleanup(func() {
-		cancel()
-		<-done
-		store.Close()
+		stop()
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -175,16 +185,25 @@ type rawClient struct {
 	conn net.Conn
 	r    *wire.Reader
 	tls  *tls.Config
+	from string // the local address data connections come from
 }
 
-func (ts *testServer) raw(t *testing.T) *rawClient {
+func (ts *testServer) raw(t *testing.T) *rawClient { t.Helper(); return ts.rawFrom(t, "") }
+
+// rawFrom is raw from the local address from (a loopback address other
+// than 127.0.0.1, to be another client), or the default for "".
+func (ts *testServer) rawFrom(t *testing.T, from string) *rawClient {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if from != "" {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(from), 0))
+	}
+	c, err := d.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	rc := &rawClient{t: t, conn: c, r: wire.NewReader(c)}
+	rc := &rawClient{t: t, conn: c, r: wire.NewReader(c), from: from}
 	t.Cleanup(func() { c.Close() })
 	rc.expect(220)
 	return rc
@@ -272,7 +291,7 @@ func (rc *rawClient) transferAt(addr, cmd string, body []byte, want int) (ftpRep
 	if rc.tls != nil {
 		cfg = rc.tls
 	}
-	dc, err := dialData(rc.t, addr, "", cfg)
+	dc, err := dialData(rc.t, addr, rc.from, cfg)
 	if err != nil {
 		rc.t.Fatalf("%s: data connection: %v", cmd, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/port21/port21/internal/config"
@@ -73,6 +74,12 @@ type Options struct {
 	Metrics Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Bans, if not nil, persists the defender's bans and brings in those
+	// of `port21 ban`; nil keeps them in memory only.
+	Bans BanStore
+	// PollInterval is how often bans and accounts are re-read; zero means
+	// pollInterval.
+	PollInterval time.Duration
 	// FailDelay is how long after PASS a failed login is answered (slows
 	// guessing on one connection, bans handle many; and every failure takes
 	// the same time, whatever the check cost). Zero means one second;
@@ -91,12 +98,20 @@ type Server struct {
 	now       func() time.Time
 	failDelay time.Duration
 	tlsBase   *tls.Config
-	bans      *policy.Bans
-	limiter   *policy.Limiter
+	defender  *policy.Defender
+	banStore  BanStore
+	pollEvery time.Duration
+	// bansVersion is the store's ban version last loaded.
+	bansVersion  atomic.Int64
+	maintainOnce sync.Once
+	quotas       *quotas
+	rates        *rates
+	limiter      *policy.Limiter
 	// passiveSlots counts passive listeners waiting for a connection.
 	passiveSlots *policy.Limiter
 	lists        *listLimits
 	tlsBuffers   sync.Pool // *[]byte of tlsCopyBuffer bytes
+	netLists     policy.Lists
 	cmds         map[string]command
 
 	mu       sync.Mutex
@@ -135,6 +150,11 @@ func New(opts Options) (*Server, error) {
 		limiter:      policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
 		passiveSlots: policy.NewLimiter(opts.Config.Passive.Len(), opts.Config.MaxPassivePerIP),
 		lists:        newListLimits(maxListings),
+		banStore:     opts.Bans,
+		pollEvery:    opts.PollInterval,
+		quotas:       &quotas{bytes: map[string]int64{}, files: map[string]int64{}},
+		rates:        &rates{m: map[string]*ratePair{}},
+		netLists:     policy.Lists{Allow: opts.Config.AllowNets, Deny: opts.Config.DenyNets},
 		cmds:         commandTable(),
 		sessions:     map[*session]struct{}{},
 		retired:      map[string][]retired{},
@@ -156,10 +176,15 @@ func New(opts Options) (*Server, error) {
 	case s.failDelay < 0:
 		s.failDelay = 0
 	}
-	s.bans = policy.NewBans(policy.BanConfig{
-		MaxFailures: opts.Config.MaxLoginFailures,
-		Window:      opts.Config.BanWindow.Duration,
-		Duration:    opts.Config.BanDuration.Duration,
+	if s.pollEvery <= 0 {
+		s.pollEvery = pollInterval
+	}
+	s.defender = policy.NewDefender(policy.DefenderConfig{
+		Threshold: opts.Config.MaxLoginFailures,
+		Window:    opts.Config.BanWindow.Duration,
+		BanBase:   opts.Config.BanDuration.Duration,
+		BanMax:    opts.Config.BanMaxDuration.Duration,
+		Exempt:    opts.Config.ExemptNets,
 	}, s.now)
 	return s, nil
 }
@@ -209,6 +234,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(control, implici
 func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	s.maintainOnce.Do(func() {
+		// Bans from the store apply before the first connection.
+		s.reloadBans(ctx, true)
+		go s.maintain(ctx)
+	})
 	s.log.Info("listening", "addr", ln.Addr().String(), "implicit_tls", implicitTLS)
 	var tempDelay time.Duration
 	for {
@@ -248,14 +278,22 @@ func (s *Server) shutdown() {
 func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	remote := addrPort(c.RemoteAddr())
 	log := s.log.With("client", remote.String())
-	if banned, until := s.bans.Banned(remote.Addr()); banned {
-		log.Warn("connection refused: address banned", "until", until.Format(time.RFC3339))
-		refuse(c, implicitTLS, "421 Too many failed logins from your address; try again later.\r\n")
+	// Not a byte to addresses outside the lists or banned: the client
+	// learns nothing, not even that this is an FTP server.
+	if ok, why := s.netLists.Permit(remote.Addr()); !ok {
+		log.Warn("connection dropped", "reason", why)
+		c.Close()
+		return
+	}
+	if banned, b := s.defender.Banned(remote.Addr()); banned {
+		log.Warn("connection dropped: address banned", "prefix", b.Prefix.String(), "until", b.Until.Format(time.RFC3339))
+		c.Close()
 		return
 	}
 	release, reason, ok := s.limiter.Acquire(remote.Addr())
 	if !ok {
 		log.Warn("connection refused", "reason", reason)
+		s.record(remote.Addr(), policy.EventFlood)
 		refuse(c, implicitTLS, "421 "+reason+"; try again later.\r\n")
 		return
 	}
@@ -263,6 +301,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	preLogin, reason, ok := s.limiter.PreLogin(remote.Addr())
 	if !ok {
 		log.Warn("connection refused", "reason", reason)
+		s.record(remote.Addr(), policy.EventFlood)
 		refuse(c, implicitTLS, "421 "+reason+"; try again later.\r\n")
 		return
 	}
@@ -282,7 +321,11 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)
-		if name := sess.account.Load(); name != nil {
+		name := sess.account.Load()
+		if name == nil && !sess.killedByServer.Load() {
+			defer s.record(sess.remote.Addr(), policy.EventNoLogin)
+		}
+		if name != nil {
 			s.retireLocked(*name, retired{addr: sess.remote.Addr(), tickets: sess.tickets, until: s.now().Add(ticketLifetime)})
 		}
 		s.mu.Unlock()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
+	"github.com/port21/port21/internal/policy"
 	"github.com/port21/port21/internal/users"
 )
 
@@ -26,8 +27,12 @@ var errTooManyFiles = syscall.EMFILE
 // session is one control connection and everything that hangs off it.
 // Its fields are owned by the goroutine running run, except where noted.
 type session struct {
-	srv    *Server
-	id     string
+	srv *Server
+	id  string
+	// ctx ends when the session is killed; transfers run under it, so a
+	// kill from another goroutine (an expired account) ends them too.
+	ctx    context.Context
+	cancel context.CancelFunc
 	log    *slog.Logger
 	remote netip.AddrPort
 	local  netip.AddrPort
@@ -47,12 +52,17 @@ type session struct {
 	pendingUser string
 	user        *users.User
 	account     atomic.Pointer[string] // user name once logged in; read by other sessions
-	loggedIn    chan struct{}          // closed at login
-	jail        *jail.Jail
-	cwd         string
-	failures    int
-	loginBy     time.Time
-	preLogin    func() // frees the pre-login connection slot; called at login
+	anonymous   atomic.Bool            // logged in as anonymous (not a store account)
+	// killedByServer marks a session the server ended (ban, shutdown): its
+	// lack of a login is no evidence against the address.
+	killedByServer atomic.Bool
+	homeDir        string        // the jail's host path, for quota walks
+	loggedIn       chan struct{} // closed at login
+	jail           *jail.Jail
+	cwd            string
+	failures       int
+	loginBy        time.Time
+	preLogin       func() // frees the pre-login connection slot; called at login
 
 	typ        byte // 'A' or 'I'
 	rest       int64
@@ -81,6 +91,7 @@ func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
 		loggedIn: make(chan struct{}),
 	}
 	sess.log = log.With("session", sess.id)
+	sess.ctx, sess.cancel = context.WithCancel(context.Background())
 	var err error
 	if sess.tickets, err = newTicketSealer(); err != nil {
 		return nil, err
@@ -138,6 +149,9 @@ func (s *session) handleReadError(err error) bool {
 		s.reply(ftp.CodeSyntaxError, "Line too long.")
 		return true
 	case errors.Is(err, ftp.ErrEmptyCommand), errors.Is(err, ftp.ErrBadVerb):
+		if s.user == nil {
+			s.srv.record(s.remote.Addr(), policy.EventProtocolError)
+		}
 		s.reply(ftp.CodeSyntaxError, "Syntax error, command unrecognized.")
 		return true
 	case errors.Is(err, ftp.ErrNUL), errors.Is(err, ftp.ErrBadChar):
@@ -167,6 +181,9 @@ func (s *session) handleReadError(err error) bool {
 func (s *session) dispatch(cmd ftp.Command) bool {
 	c, ok := s.srv.cmds[cmd.Verb]
 	if !ok {
+		if s.user == nil {
+			s.srv.record(s.remote.Addr(), policy.EventProtocolError)
+		}
 		s.reply(ftp.CodeSyntaxError, "Unknown command %q.", cmd.Verb)
 		return true
 	}
@@ -194,6 +211,9 @@ func (s *session) dispatch(cmd ftp.Command) bool {
 		return true
 	case c.needArg && cmd.Arg == "":
 		s.reply(ftp.CodeParamSyntaxError, "%s needs an argument.", cmd.Verb)
+		return true
+	case c.perm != 0 && s.user != nil && !s.user.Can(c.perm):
+		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", (c.perm &^ s.user.Effective()).Refusal())
 		return true
 	case c.write && s.user != nil && s.user.ReadOnly:
 		s.reply(ftp.CodeFileUnavailable, "Permission denied: this account is read-only.")
@@ -230,7 +250,11 @@ func reply421(msg string) ftp.Reply {
 // kill sends a last reply and closes the control connection, which makes
 // the command loop end. Safe from any goroutine.
 func (s *session) kill(r ftp.Reply) {
+	s.killedByServer.Store(true)
 	s.send(r)
+	if s.cancel != nil {
+		s.cancel()
+	}
 	s.wmu.Lock()
 	s.closed = true
 	s.wmu.Unlock()
@@ -238,6 +262,9 @@ func (s *session) kill(r ftp.Reply) {
 }
 
 func (s *session) cleanup() {
+	if s.cancel != nil {
+		defer s.cancel()
+	}
 	if s.xfer != nil {
 		s.xfer.abort()
 		s.xfer.wait()

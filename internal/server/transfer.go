@@ -18,6 +18,7 @@ import (
 
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
+	"github.com/port21/port21/internal/users"
 )
 
 // Clear-text transfers move data in chunks, one sendfile or splice call
@@ -71,7 +72,7 @@ type result struct {
 func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(ctx context.Context, dc *dataConn) result) {
 	plan := s.data
 	s.data = nil
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(s.ctx)
 	t := &transfer{cancel: cancel, done: make(chan struct{})}
 	s.xfer = t
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
@@ -223,7 +224,7 @@ func (s *session) cmdRETR(arg string) bool {
 	ascii := s.typ == 'A'
 	s.runTransfer("RETR", vpath, prelim, func() { f.Close() }, func(ctx context.Context, dc *dataConn) result {
 		defer f.Close()
-		var src io.Reader = f
+		src := s.limitRead(ctx, f, false)
 		var dst io.Writer = dc.conn()
 		var bw *bufio.Writer
 		if ascii {
@@ -260,7 +261,9 @@ func (s *session) openForRead(arg string) (string, *os.File, error) {
 func (s *session) failData(err error) {
 	s.data.close()
 	s.data = nil
-	s.replyErr(err)
+	if err != nil {
+		s.replyErr(err)
+	}
 }
 
 func (s *session) cmdSTOR(arg string) bool { return s.store(arg, false) }
@@ -270,16 +273,29 @@ func (s *session) cmdAPPE(arg string) bool { return s.store(arg, true) }
 // file that is renamed into place only when the whole upload arrived (see
 // jail.CreateUpload, which also makes resume work on top of that).
 func (s *session) store(arg string, appendMode bool) bool {
-	if !s.dataPolicy() {
-		return true
-	}
 	vpath, err := jail.Resolve(s.cwd, arg)
 	if err != nil {
 		s.failData(err)
 		return true
 	}
+	// Rights and quota first: a refusal should say why, not "use PASV".
+	if fi, err := s.jail.Stat(vpath); err == nil && fi.Mode().IsRegular() && !s.user.Can(users.PermOverwrite) {
+		s.failData(nil)
+		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", users.PermOverwrite.Refusal())
+		return true
+	}
+	wrap, release, ok := s.checkQuota(vpath)
+	if !ok {
+		s.failData(nil)
+		return true
+	}
+	if !s.dataPolicy() {
+		release()
+		return true
+	}
 	up, err := s.jail.CreateUpload(vpath, s.rest, appendMode)
 	if err != nil {
+		release()
 		s.failData(err)
 		return true
 	}
@@ -288,7 +304,7 @@ func (s *session) store(arg string, appendMode bool) bool {
 		op = "APPE"
 	}
 	prelim := fmt.Sprintf("Ok to send data for %s (%s mode).", path.Base(vpath), s.typeName())
-	s.runTransfer(op, vpath, prelim, func() { up.Abort() }, s.receive(up, "Transfer complete."))
+	s.runTransfer(op, vpath, prelim, func() { up.Abort(); release() }, s.receive(up, wrap, release, "Transfer complete."))
 	return true
 }
 
@@ -300,24 +316,36 @@ func (s *session) cmdSTOU(arg string) bool {
 	if arg != "" {
 		hint = path.Base(arg)
 	}
+	wrap, release, ok := s.checkQuota(path.Join(s.cwd, ".port21-no-such-file"))
+	if !ok {
+		s.failData(nil)
+		return true
+	}
 	up, vpath, err := s.jail.CreateUnique(s.cwd, hint)
 	if err != nil {
+		release()
 		s.failData(err)
 		return true
 	}
 	// RFC 1123 4.1.2.9: the preliminary reply names the file.
 	name := path.Base(vpath)
-	s.runTransfer("STOU", vpath, "FILE: "+name, func() { up.Abort() }, s.receive(up, "Transfer complete (unique file name: "+name+")."))
+	s.runTransfer("STOU", vpath, "FILE: "+name, func() { up.Abort(); release() }, s.receive(up, wrap, release, "Transfer complete (unique file name: "+name+")."))
 	return true
 }
 
 // receive returns the transfer body of an upload into up.
-func (s *session) receive(up *jail.Upload, done string) func(context.Context, *dataConn) result {
+// wrap, if not nil, enforces the account's quota; release frees what the
+// quota check held, once the upload is over.
+func (s *session) receive(up *jail.Upload, wrap func(io.Writer) *quotaWriter, release func(), done string) func(context.Context, *dataConn) result {
 	ascii := s.typ == 'A'
 	return func(ctx context.Context, dc *dataConn) result {
+		defer release()
 		// Writing through up, not up.File(), defers a resume's copy of
 		// the old file until the first byte arrives.
 		var dst io.Writer = up
+		if wrap != nil {
+			dst = wrap(up)
+		}
 		var bw *bufio.Writer
 		var conv *fromCRLF
 		if ascii {
@@ -325,7 +353,7 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 			conv = &fromCRLF{w: bw}
 			dst = conv
 		}
-		n, err := s.copyData(dc, dst, dc.conn())
+		n, err := s.copyData(dc, dst, s.limitRead(ctx, dc.conn(), true))
 		if err == nil && conv != nil {
 			if conv.pending {
 				_, err = bw.Write([]byte{'\r'})
@@ -337,6 +365,12 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 		cutShort := dc.fin != nil && dc.fin.fin.Load()
 		dc.finishReceive()
 		switch {
+		case errors.Is(err, errQuota):
+			// The temporary file goes: nothing partial is left.
+			up.Abort()
+			dc.abort()
+			return result{code: ftp.CodeExceededStorage, bytes: n, err: err,
+				msg: "Quota exceeded: the upload would take the account past its storage quota; nothing was stored."}
 		case localWriteError(err):
 			up.Abort()
 			code, msg := errReply(err)

@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +20,9 @@ func tempUploadBytes(t *testing.T, dir string) (n int64, count int) {
 			return err
 		}
 		fi, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed by its session meanwhile
+		}
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ import (
 // kept in SQLite's PRAGMA user_version. OpenStore migrates older databases up
 // to it and refuses newer ones, which a later port21 wrote and this one
 // cannot understand.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrSchemaTooNew reports a database written by a newer port21.
 var ErrSchemaTooNew = errors.New("user database was written by a newer port21")
@@ -49,6 +49,29 @@ func migrations() []string {
 			prefix TEXT    NOT NULL,
 			PRIMARY KEY (user, pos)
 		) STRICT;`,
+		// 1 -> 2: account expiry, disabling, permissions, quotas, rates and
+		// session caps (issue 8); bans shared by serve and `port21 ban`,
+		// with a version serve polls to notice the CLI's changes.
+		`ALTER TABLE users ADD COLUMN perms TEXT NOT NULL DEFAULT '';
+		ALTER TABLE users ADD COLUMN expires TEXT NOT NULL DEFAULT '';
+		ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1));
+		ALTER TABLE users ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0 CHECK (quota_bytes >= 0);
+		ALTER TABLE users ADD COLUMN quota_files INTEGER NOT NULL DEFAULT 0 CHECK (quota_files >= 0);
+		ALTER TABLE users ADD COLUMN rate_up INTEGER NOT NULL DEFAULT 0 CHECK (rate_up >= 0);
+		ALTER TABLE users ADD COLUMN rate_down INTEGER NOT NULL DEFAULT 0 CHECK (rate_down >= 0);
+		ALTER TABLE users ADD COLUMN max_sessions INTEGER NOT NULL DEFAULT 0 CHECK (max_sessions >= 0);
+		CREATE TABLE bans (
+			prefix   TEXT    NOT NULL PRIMARY KEY,
+			until    TEXT    NOT NULL,
+			offences INTEGER NOT NULL DEFAULT 1,
+			reason   TEXT    NOT NULL DEFAULT '',
+			created  TEXT    NOT NULL
+		) STRICT;
+		CREATE TABLE meta (
+			key   TEXT    NOT NULL PRIMARY KEY,
+			value INTEGER NOT NULL
+		) STRICT;
+		INSERT INTO meta (key, value) VALUES ('bans_version', 0);`,
 	}
 }
 
@@ -205,7 +228,28 @@ func check(u User) error {
 			return fmt.Errorf("allow list has an invalid prefix %q", p)
 		}
 	}
+	if u.Perms&^PermAll != 0 {
+		return fmt.Errorf("%w bits %#x", ErrBadPerm, uint16(u.Perms&^PermAll))
+	}
+	if u.QuotaBytes < 0 || u.QuotaFiles < 0 || u.RateUp < 0 || u.RateDown < 0 || u.MaxSessions < 0 {
+		return errors.New("quotas, rates and max sessions must be 0 (no limit) or more")
+	}
 	return nil
+}
+
+// permsText stores Perms: "" for zero (every permission), else the names.
+func permsText(p Perm) string {
+	if p == 0 {
+		return ""
+	}
+	return p.String()
+}
+
+func expiresText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
 }
 
 // Add creates the account u. It sets Created and Updated to now unless they
@@ -234,10 +278,13 @@ func (s *Store) Add(ctx context.Context, u User) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO users (name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO users (name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated,
+			 perms, expires, disabled, quota_bytes, quota_files, rate_up, rate_down, max_sessions)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.Name, u.Home, u.Hash, u.ReadOnly, u.AllowCleartext, u.TLSReuseOptional,
-			formatTime(u.Created), formatTime(u.Updated)); err != nil {
+			formatTime(u.Created), formatTime(u.Updated),
+			permsText(u.Perms), expiresText(u.Expires), u.Disabled, u.QuotaBytes, u.QuotaFiles,
+			u.RateUp, u.RateDown, u.MaxSessions); err != nil {
 			return err
 		}
 		return insertAllow(ctx, tx, u.Name, u.Allow)
@@ -293,7 +340,8 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, e
 	var us []User
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx,
-			`SELECT name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated
+			`SELECT name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated,
+			 perms, expires, disabled, quota_bytes, quota_files, rate_up, rate_down, max_sessions
 			 FROM users `+where+` ORDER BY name`, args...)
 		if err != nil {
 			return err
@@ -302,12 +350,23 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, e
 		index := map[string]int{}
 		for rows.Next() {
 			var (
-				u                User
-				created, updated string
+				u                                User
+				created, updated, perms, expires string
 			)
 			if err := rows.Scan(&u.Name, &u.Home, &u.Hash, &u.ReadOnly, &u.AllowCleartext, &u.TLSReuseOptional,
-				&created, &updated); err != nil {
+				&created, &updated, &perms, &expires, &u.Disabled, &u.QuotaBytes, &u.QuotaFiles,
+				&u.RateUp, &u.RateDown, &u.MaxSessions); err != nil {
 				return err
+			}
+			if perms != "" {
+				if u.Perms, err = ParsePerms(perms); err != nil {
+					return fmt.Errorf("user %q: perms: %w", u.Name, err)
+				}
+			}
+			if expires != "" {
+				if u.Expires, err = time.Parse(timeFormat, expires); err != nil {
+					return fmt.Errorf("user %q: expires: %w", u.Name, err)
+				}
 			}
 			if u.Created, err = time.Parse(timeFormat, created); err != nil {
 				return fmt.Errorf("user %q: created: %w", u.Name, err)
@@ -410,9 +469,13 @@ func (s *Store) Update(ctx context.Context, u User) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE users SET home = ?, hash = CASE WHEN ? = '' THEN hash ELSE ? END,
-			 read_only = ?, allow_cleartext = ?, tls_reuse_optional = ?, updated = ?
+			 read_only = ?, allow_cleartext = ?, tls_reuse_optional = ?, updated = ?,
+			 perms = ?, expires = ?, disabled = ?, quota_bytes = ?, quota_files = ?, rate_up = ?, rate_down = ?,
+			 max_sessions = ?
 			 WHERE name = ?`,
-			u.Home, u.Hash, u.Hash, u.ReadOnly, u.AllowCleartext, u.TLSReuseOptional, formatTime(s.now()), u.Name)
+			u.Home, u.Hash, u.Hash, u.ReadOnly, u.AllowCleartext, u.TLSReuseOptional, formatTime(s.now()),
+			permsText(u.Perms), expiresText(u.Expires), u.Disabled, u.QuotaBytes, u.QuotaFiles, u.RateUp, u.RateDown,
+			u.MaxSessions, u.Name)
 		if err != nil {
 			return err
 		}

@@ -76,6 +76,24 @@ type User struct {
 	// from the same client as the control connection, but some clients
 	// (Python's ftplib, for one) cannot do it.
 	TLSReuseOptional bool
+	// Perms is what the account may do with its files; zero means every
+	// permission (see Effective). ReadOnly takes the writes away on top.
+	Perms Perm
+	// Expires, when not zero, is when the account stops working: logins
+	// fail and live sessions end (see Blocked).
+	Expires time.Time
+	// Disabled stops the account like an expiry, until enabled again.
+	Disabled bool
+	// QuotaBytes and QuotaFiles cap what the home may hold (regular files,
+	// bytes and count); zero means no limit.
+	QuotaBytes int64
+	QuotaFiles int64
+	// RateUp and RateDown cap the account's transfer rates in bytes per
+	// second, over all its sessions together; zero means no limit.
+	RateUp, RateDown int64
+	// MaxSessions caps the account's concurrent sessions; zero means no
+	// limit.
+	MaxSessions int
 	// Created and Updated are set by the Store.
 	Created, Updated time.Time
 }
