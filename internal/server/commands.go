@@ -28,7 +28,7 @@ func commandTable() map[string]command {
 		"PASS": {fn: (*session).cmdPASS, help: "PASS <password>"},
 		"ACCT": {fn: (*session).cmdACCT, help: "ACCT (not needed)"},
 		"QUIT": {fn: (*session).cmdQUIT, duringTransfer: true, help: "QUIT"},
-		"REIN": {fn: notImplemented, help: "REIN (not implemented)"},
+		"REIN": {fn: (*session).cmdREIN, help: "REIN (log out, keep the connection)"},
 		"AUTH": {fn: (*session).cmdAUTH, needArg: true, help: "AUTH TLS"},
 		"PBSZ": {fn: (*session).cmdPBSZ, needArg: true, help: "PBSZ 0"},
 		"PROT": {fn: (*session).cmdPROT, needArg: true, help: "PROT P"},
@@ -74,6 +74,11 @@ func commandTable() map[string]command {
 		"NOOP": {fn: (*session).cmdNOOP, duringTransfer: true, help: "NOOP"},
 		"FEAT": {fn: (*session).cmdFEAT, help: "FEAT"},
 		"OPTS": {fn: (*session).cmdOPTS, needArg: true, help: "OPTS UTF8 ON | MLST facts | HASH algorithm"},
+	}
+	// Hash commands older than HASH, with a fixed algorithm (ProFTPD
+	// mod_digest, Serv-U); FileZilla and FluentFTP send them.
+	for verb, algo := range map[string]string{"XSHA256": "SHA-256", "XSHA1": "SHA-1", "XSHA": "SHA-1", "XMD5": "MD5", "XCRC": "CRC32"} {
+		t[verb] = command{fn: hashCommand(algo), needLogin: true, needArg: true, help: verb + " <path> (" + algo + ")"}
 	}
 	// RFC 775 aliases that some clients still send.
 	for alias, verb := range map[string]string{"XCUP": "CDUP", "XCWD": "CWD", "XMKD": "MKD", "XPWD": "PWD", "XRMD": "RMD"} {

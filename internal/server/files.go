@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"path"
@@ -169,22 +168,7 @@ func (s *session) cmdMFMT(arg string) bool {
 	return true
 }
 
-func (s *session) cmdHASH(arg string) bool {
-	vpath, f, err := s.openForRead(arg)
-	if err != nil {
-		s.replyErr(err)
-		return true
-	}
-	defer f.Close()
-	sum, n, err := hashFile(context.Background(), s.hashAlgo, f)
-	if err != nil {
-		s.replyErr(err)
-		return true
-	}
-	// draft-bryan-ftpext-hash: "213 <algo> <start>-<end> <hash> <path>".
-	s.reply(ftp.CodeFileStatus, "%s 0-%d %s %s", s.hashAlgo, n, sum, path.Base(vpath))
-	return true
-}
+func (s *session) cmdHASH(arg string) bool { return s.runHash(arg, s.hashAlgo, false) }
 
 // listArgs strips the ls-style options (-a, -la, ...) that clients put in
 // front of LIST and NLST paths; port21 always lists everything.

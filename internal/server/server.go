@@ -225,11 +225,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) e
 			return fmt.Errorf("server: accept: %w", err)
 		}
 		tempDelay = 0
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.handle(ctx, c, implicitTLS)
-		}()
+		s.wg.Go(func() { s.handle(ctx, c, implicitTLS) })
 	}
 }
 

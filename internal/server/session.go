@@ -26,11 +26,18 @@ var errTooManyFiles = syscall.EMFILE
 // session is one control connection and everything that hangs off it.
 // Its fields are owned by the goroutine running run, except where noted.
 type session struct {
-	srv    *Server
-	id     string
-	log    *slog.Logger
-	remote netip.AddrPort
-	local  netip.AddrPort
+	srv *Server
+	id  string
+	log *slog.Logger
+	// baseLog is log before login; REIN goes back to it.
+	baseLog *slog.Logger
+	remote  netip.AddrPort
+	local   netip.AddrPort
+
+	// ctx ends with the session or the server, whichever comes first;
+	// srvCtx only with the server. Set by run.
+	ctx    context.Context
+	srvCtx context.Context
 
 	raw  net.Conn // the TCP connection
 	ctrl net.Conn // raw, or the TLS connection on top of it
@@ -43,6 +50,10 @@ type session struct {
 	tickets ticketSealer // seals this session's TLS tickets; immutable
 	pbsz    bool
 	prot    byte // 'C' or 'P'
+	// tlsPBSZ and tlsProt are pbsz and prot as the TLS handshake left
+	// them, for REIN.
+	tlsPBSZ bool
+	tlsProt byte
 
 	pendingUser string
 	user        *users.User
@@ -76,11 +87,13 @@ func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
 		prot:     'C',
 		typ:      'A',
 		cwd:      "/",
-		hashAlgo: "SHA-256",
+		tlsProt:  'C',
+		hashAlgo: defaultHash,
 		facts:    ftp.DefaultFacts,
 		loggedIn: make(chan struct{}),
 	}
 	sess.log = log.With("session", sess.id)
+	sess.baseLog = sess.log
 	var err error
 	if sess.tickets, err = newTicketSealer(); err != nil {
 		return nil, err
@@ -93,17 +106,21 @@ func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
 // ctx is done.
 func (s *session) run(ctx context.Context, implicitTLS bool) {
 	defer s.cleanup()
+	s.srvCtx = ctx
+	var cancel context.CancelFunc
+	s.ctx, cancel = context.WithCancel(ctx)
+	defer cancel() // before cleanup waits for the transfer
 	stop := context.AfterFunc(ctx, func() { s.kill(reply421("Server shutting down.")) })
 	defer stop()
 	s.loginBy = s.srv.now().Add(s.srv.cfg.LoginTimeout.Duration)
 	s.log.Info("connect", "local", s.local.String(), "implicit_tls", implicitTLS)
 	if implicitTLS {
 		if err := s.startTLS(); err != nil {
-			s.log.Warn("implicit TLS handshake failed", "err", err)
+			s.log.Warn("implicit TLS handshake failed", "err", err, "hint", handshakeHint(err))
 			return
 		}
-		s.prot = 'P'
-		s.pbsz = true
+		s.prot, s.pbsz = 'P', true
+		s.tlsProt, s.tlsPBSZ = 'P', true
 	}
 	if s.tlsOn {
 		s.reply(ftp.CodeServiceReady, "port21 ready. Log in.")
@@ -245,6 +262,9 @@ func (s *session) cleanup() {
 	s.data.close()
 	if s.jail != nil {
 		s.jail.Close()
+	}
+	if s.preLogin != nil {
+		s.preLogin() // a slot taken again by REIN; releasing twice is harmless
 	}
 	s.wmu.Lock()
 	s.closed = true

@@ -69,11 +69,11 @@ type result struct {
 func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(ctx context.Context, dc *dataConn) result) {
 	plan := s.data
 	s.data = nil
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(s.ctx)
 	t := &transfer{cancel: cancel, done: make(chan struct{})}
 	s.xfer = t
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
-	go func() {
+	s.srv.wg.Go(func() {
 		defer close(t.done)
 		defer cancel()
 		defer plan.close()
@@ -101,7 +101,7 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
 			"ms", time.Since(start).Milliseconds(), "code", res.code, "err", res.err)
 		s.reply(res.code, "%s", res.msg)
-	}()
+	})
 }
 
 // copyData copies src to dst until EOF. In clear, io.CopyN keeps *os.File
@@ -332,6 +332,9 @@ func (s *session) receive(up *jail.Upload, done string) func(context.Context, *d
 		switch {
 		case err != nil:
 			up.Abort()
+			if hint := uploadResetHint(err, dc.tls != nil); hint != "" {
+				err = fmt.Errorf("%w (hint: %s)", err, hint)
+			}
 			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted. Nothing was stored.", bytes: n, err: err}
 		case cutShort && s.srv.cfg.RequireCloseNotify:
 			up.Abort()
