@@ -64,10 +64,10 @@ func commandTable() map[string]command {
 		"MLSD": {fn: (*session).cmdMLSD, needLogin: true, transfer: true, help: "MLSD [<path>]"},
 		"MLST": {fn: (*session).cmdMLST, needLogin: true, help: "MLST [<path>]"},
 		"SIZE": {fn: (*session).cmdSIZE, needLogin: true, needArg: true, help: "SIZE <path>"},
-		"MDTM": {fn: (*session).cmdMDTM, needLogin: true, needArg: true, help: "MDTM <path>"},
+		"MDTM": {fn: (*session).cmdMDTM, needLogin: true, needArg: true, help: "MDTM [<YYYYMMDDHHMMSS>] <path>"},
 		"MFMT": {fn: (*session).cmdMFMT, needLogin: true, needArg: true, write: true, help: "MFMT <YYYYMMDDHHMMSS> <path>"},
 		"HASH": {fn: (*session).cmdHASH, needLogin: true, needArg: true, help: "HASH <path>"},
-		"SITE": {fn: (*session).cmdSITE, needLogin: true, needArg: true, help: "SITE HELP"},
+		"SITE": {fn: (*session).cmdSITE, needLogin: true, needArg: true, help: "SITE HELP | SITE CHMOD <mode> <path>"},
 		"SYST": {fn: (*session).cmdSYST, help: "SYST"},
 		"STAT": {fn: (*session).cmdSTAT, duringTransfer: true, help: "STAT [<path>]"},
 		"HELP": {fn: (*session).cmdHELP, help: "HELP [<command>]"},
@@ -183,6 +183,7 @@ func (s *session) cmdOPTS(arg string) bool {
 	case "MLST":
 		set, echo := ftp.ParseFactList(rest)
 		s.facts = set
+		s.mlstAsked = true
 		s.reply(ftp.CodeOK, "MLST OPTS %s", echo)
 	case "HASH":
 		if rest == "" {
@@ -199,16 +200,6 @@ func (s *session) cmdOPTS(arg string) bool {
 	default:
 		s.reply(ftp.CodeParamNotImplemented, "OPTS %s not supported.", name)
 	}
-	return true
-}
-
-func (s *session) cmdSITE(arg string) bool {
-	name, _, _ := strings.Cut(arg, " ")
-	if strings.EqualFold(name, "HELP") {
-		s.reply(ftp.CodeHelp, "No SITE commands are offered.")
-		return true
-	}
-	s.reply(ftp.CodeNotImplemented, "SITE %s not supported.", strings.ToUpper(name))
 	return true
 }
 

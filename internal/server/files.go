@@ -138,11 +138,35 @@ func (s *session) cmdSIZE(arg string) bool {
 	return true
 }
 
+// cmdMDTM answers a file's time (RFC 3659), or, with a time before the
+// path, sets it like MFMT: the vsftpd extension that rclone and other
+// clients use. A name that exists as given is always a query, so a file
+// called "20240101000000 notes" can still be asked about. Setting is a
+// write, refused for read-only accounts.
 func (s *session) cmdMDTM(arg string) bool {
+	if stamp, name, ok := strings.Cut(arg, " "); ok && name != "" {
+		if _, err := ftp.ParseTime(stamp); err == nil && !s.exists(arg) {
+			if s.user.ReadOnly {
+				s.reply(ftp.CodeFileUnavailable, "Permission denied: this account is read-only.")
+				return true
+			}
+			return s.cmdMFMT(arg)
+		}
+	}
 	if _, fi, ok := s.statFile(arg); ok {
 		s.reply(ftp.CodeFileStatus, "%s", ftp.FormatTime(fi.ModTime()))
 	}
 	return true
+}
+
+// exists reports whether the client path arg names something.
+func (s *session) exists(arg string) bool {
+	vpath, err := jail.Resolve(s.cwd, arg)
+	if err != nil {
+		return false
+	}
+	_, err = s.jail.Stat(vpath)
+	return err == nil
 }
 
 func (s *session) cmdMFMT(arg string) bool {

@@ -56,6 +56,7 @@ func (s *session) cmdREIN(string) bool {
 	s.renameFrom = ""
 	s.hashAlgo = defaultHash
 	s.facts = ftp.DefaultFacts
+	s.mlstAsked = false
 	s.epsvAll = false
 	s.prot, s.pbsz = s.tlsProt, s.tlsPBSZ
 	s.reply(ftp.CodeServiceReady, "Session reset; log in.")

@@ -70,6 +70,7 @@ type session struct {
 	renameFrom string
 	hashAlgo   string
 	facts      ftp.FactSet
+	mlstAsked  bool // the client chose its facts with OPTS MLST (see dirEntries)
 	epsvAll    bool
 
 	data *dataPlan // how the next transfer gets its data connection
