@@ -70,6 +70,8 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.IntVar(&flags.MaxLoginFailures, "max-login-failures", flags.MaxLoginFailures, "failed logins within --ban-window that ban an address (0: off)")
 	f.DurationVar(&flags.BanWindow.Duration, "ban-window", flags.BanWindow.Duration, "window in which failed logins are counted")
 	f.DurationVar(&flags.BanDuration.Duration, "ban-duration", flags.BanDuration.Duration, "how long a ban lasts")
+	f.StringVar(&flags.TLSMinVersion, "tls-min-version", flags.TLSMinVersion, "lowest TLS version offered: 1.2 or 1.3")
+	f.StringVar(&flags.TLSMaxVersion, "tls-max-version", flags.TLSMaxVersion, "highest TLS version offered: 1.2 or 1.3")
 	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
 	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
 	return cmd

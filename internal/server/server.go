@@ -113,7 +113,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Cert.Certificate) == 0 {
 		return nil, errors.New("server: a TLS certificate is required")
 	}
-	base, err := newTLSBase(opts.Cert)
+	base, err := newTLSBase(opts.Cert, opts.Config.TLSMin, opts.Config.TLSMax)
 	if err != nil {
 		return nil, err
 	}

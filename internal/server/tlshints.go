@@ -24,7 +24,7 @@ func handshakeHint(err error) string {
 		}
 	}
 	switch {
-	case strings.Contains(msg, "protocol version"):
+	case strings.Contains(msg, "protocol version"), strings.Contains(msg, "unsupported versions"):
 		return "no TLS version in common: check tls-min-version and tls-max-version, and the client's TLS settings"
 	case strings.Contains(msg, "no application protocol"):
 		return "the client offered an ALPN protocol other than ftp (ALPACA protection)"

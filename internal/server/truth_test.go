@@ -156,6 +156,7 @@ func TestHandshakeHint(t *testing.T) {
 		{"remote error: tls: bad certificate", "refused the server's certificate"},
 		{"remote error: tls: unknown certificate authority", "refused the server's certificate"},
 		{"remote error: tls: protocol version not supported", "tls-min-version"},
+		{"tls: client offered only unsupported versions: [303]", "tls-min-version"},
 		{"tls: client requested unsupported application protocols", ""},
 		{"EOF", ""},
 	}
