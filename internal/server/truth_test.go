@@ -276,3 +276,25 @@ func waitLog(t *testing.T, ts *testServer, s string) {
 	}
 	t.Fatalf("log never said %q", s)
 }
+
+// A HASH that outlasts the idle time-out is abandoned: a client cannot
+// keep a disk busy by asking and going quiet.
+func TestHASHBoundedByIdleTimeout(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.IdleTimeout = config.Duration{Duration: time.Second} })
+	ts.addUser(t, "alice", nil)
+	big := filepath.Join(ts.home("alice"), "huge")
+	writeFile(t, big, nil)
+	if err := os.Truncate(big, 64<<30); err != nil {
+		t.Fatal(err)
+	}
+	rc := ts.raw(t)
+	rc.login("alice", clientTLS())
+	start := time.Now()
+	rc.send("HASH huge")
+	if rep := rc.expect(451); !strings.Contains(rep.Message(), "too long") {
+		t.Errorf("HASH past the idle time-out: %q", rep.Message())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("HASH was abandoned after %v", d)
+	}
+}
