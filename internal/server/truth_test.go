@@ -298,3 +298,36 @@ func TestHASHBoundedByIdleTimeout(t *testing.T) {
 		t.Errorf("HASH was abandoned after %v", d)
 	}
 }
+
+// On the implicit TLS port, REIN leaves data protected, as a new session
+// there starts.
+func TestREINImplicitTLS(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	writeFile(t, filepath.Join(ts.home("alice"), "f"), []byte("f"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Serve(ctx, ln, true) }()
+	defer func() { cancel(); <-done }()
+	cfg := clientTLS()
+	c, err := tls.Dial("tcp", ln.Addr().String(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	rc := &rawClient{t: t, conn: c, r: newReader(c), tls: cfg}
+	rc.expect(220)
+	rc.cmd(331, "USER alice")
+	rc.cmd(230, "PASS %s", testPassword)
+	rc.cmd(220, "REIN")
+	rc.cmd(331, "USER alice")
+	rc.cmd(230, "PASS %s", testPassword)
+	if _, got := rc.transfer("NLST", nil, 226); string(got) != "f\r\n" {
+		t.Errorf("NLST after REIN = %q", got)
+	}
+}
