@@ -89,11 +89,6 @@ func commandTable() map[string]command {
 	return t
 }
 
-func notImplemented(s *session, _ string) bool {
-	s.reply(ftp.CodeNotImplemented, "Command not implemented.")
-	return true
-}
-
 func (s *session) cmdNOOP(string) bool {
 	s.reply(ftp.CodeOK, "NOOP ok.")
 	return true
