@@ -77,6 +77,8 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.StringSliceVar(&flags.Allow, "allow", nil, "only these networks (CIDR) or addresses may connect; repeatable (default: all)")
 	f.StringSliceVar(&flags.Deny, "deny", nil, "networks (CIDR) or addresses that may never connect, even if allowed; repeatable")
 	f.StringVar(&flags.AnonymousRoot, "anonymous-root", "", "let anyone log in as anonymous or ftp, read-only, in this directory (default: anonymous off)")
+	f.StringVar(&flags.TLSMinVersion, "tls-min-version", flags.TLSMinVersion, "lowest TLS version offered: 1.2 or 1.3")
+	f.StringVar(&flags.TLSMaxVersion, "tls-max-version", flags.TLSMaxVersion, "highest TLS version offered: 1.2 or 1.3")
 	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
 	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
 	return cmd

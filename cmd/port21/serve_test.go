@@ -29,6 +29,8 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		{[]string{"serve", "--data-dir", dir, "--passive-ports", "9-8"}, "passive-ports"},
 		{[]string{"serve", "--data-dir", dir, "--listen", "nowhere"}, "listen"},
 		{[]string{"serve", "--data-dir", dir, "--log-format", "xml"}, "log-format"},
+		{[]string{"serve", "--data-dir", dir, "--tls-max-version", "1.1"}, "tls-max-version"},
+		{[]string{"serve", "--data-dir", dir, "--tls-min-version", "1.3", "--tls-max-version", "1.2"}, "tls-min-version"},
 	} {
 		cmd := newRootCmd()
 		cmd.SetArgs(tc.args)

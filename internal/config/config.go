@@ -71,6 +71,12 @@ type Config struct {
 	// with any password, read-only, confined to this directory.
 	AnonymousRoot string `toml:"anonymous-root"`
 
+	// TLSMinVersion and TLSMaxVersion bound the TLS versions offered:
+	// "1.2" or "1.3". Both are on by default; pin one only for a site
+	// that must.
+	TLSMinVersion string `toml:"tls-min-version"`
+	TLSMaxVersion string `toml:"tls-max-version"`
+
 	// LogFormat is "text" or "json"; the audit log goes to standard error.
 	LogFormat string `toml:"log-format"`
 	// MetricsListen, when set, serves Prometheus metrics at /metrics on
@@ -97,6 +103,8 @@ func Default() Config {
 		BanWindow:          Duration{10 * time.Minute},
 		BanDuration:        Duration{30 * time.Minute},
 		BanMaxDuration:     Duration{24 * time.Hour},
+		TLSMinVersion:      "1.2",
+		TLSMaxVersion:      "1.3",
 		LogFormat:          "text",
 	}
 }
@@ -194,6 +202,21 @@ type Validated struct {
 	// AllowNets, DenyNets and ExemptNets are Allow, Deny and
 	// DefenderExempt parsed (host bits cleared, IPv4-mapped as IPv4).
 	AllowNets, DenyNets, ExemptNets []netip.Prefix
+	// TLSMin and TLSMax are tls-min-version and tls-max-version as
+	// crypto/tls constants (tls.VersionTLS12, tls.VersionTLS13).
+	TLSMin, TLSMax uint16
+}
+
+// tlsVersions are the values of tls-min-version and tls-max-version. TLS
+// 1.0 and 1.1 are not among them: they are broken, and FTPS clients that
+// need them are long gone.
+var tlsVersions = map[string]uint16{"1.2": 0x0303, "1.3": 0x0304}
+
+func parseTLSVersion(s string) (uint16, error) {
+	if v, ok := tlsVersions[strings.TrimSpace(s)]; ok {
+		return v, nil
+	}
+	return 0, fmt.Errorf("%q: want \"1.2\" or \"1.3\"", s)
 }
 
 // Validate checks every key and returns the parsed values. The error names
@@ -295,6 +318,15 @@ func (c Config) Validate() (Validated, error) {
 		if err := checkListen(c.MetricsListen); err != nil {
 			return bad("metrics-listen", "%v", err)
 		}
+	}
+	if v.TLSMin, err = parseTLSVersion(c.TLSMinVersion); err != nil {
+		return bad("tls-min-version", "%v", err)
+	}
+	if v.TLSMax, err = parseTLSVersion(c.TLSMaxVersion); err != nil {
+		return bad("tls-max-version", "%v", err)
+	}
+	if v.TLSMin > v.TLSMax {
+		return bad("tls-min-version", "%s is above tls-max-version (%s)", c.TLSMinVersion, c.TLSMaxVersion)
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -82,6 +82,10 @@ func TestValidate(t *testing.T) {
 		{"max-login-failures", func(c *Config) { c.MaxLoginFailures = -1 }},
 		{"ban-window", func(c *Config) { c.BanWindow.Duration = 0 }},
 		{"log-format", func(c *Config) { c.LogFormat = "xml" }},
+		{"tls-min-version", func(c *Config) { c.TLSMinVersion = "1.1" }},
+		{"tls-min-version", func(c *Config) { c.TLSMinVersion = "" }},
+		{"tls-max-version", func(c *Config) { c.TLSMaxVersion = "TLS1.3" }},
+		{"tls-min-version", func(c *Config) { c.TLSMinVersion, c.TLSMaxVersion = "1.3", "1.2" }},
 		{"metrics-listen", func(c *Config) { c.MetricsListen = "localhost" }},
 	} {
 		c := Default()

@@ -95,18 +95,33 @@ func checkLine(s string) error {
 	}
 }
 
-// validVerb reports whether v is three or four ASCII letters. Every command
-// in the FTP RFCs has this shape, and anything else is more likely an HTTP
-// request or a binary probe than a typo.
+// validVerb reports whether v is three or four ASCII letters, optionally
+// followed by up to three digits. Every command in the FTP RFCs has the
+// letters-only shape, the digits are for XSHA256 and friends, and anything
+// else is more likely an HTTP request or a binary probe than a typo.
 func validVerb(v string) bool {
-	if len(v) < 3 || len(v) > 4 {
+	letters := 0
+	for letters < len(v) && letters < 4 && isLetter(v[letters]) {
+		letters++
+	}
+	if letters < 3 {
 		return false
 	}
-	for i := 0; i < len(v); i++ {
-		c := v[i] | 0x20 // fold ASCII upper case onto lower case
-		if c < 'a' || c > 'z' {
+	// Digits may follow the letters, as in XSHA256 and XSHA1 (the hash
+	// commands of ProFTPD's mod_digest and Serv-U), and nothing else.
+	digits := v[letters:]
+	if len(digits) > 3 {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
 			return false
 		}
 	}
 	return true
+}
+
+func isLetter(c byte) bool {
+	c |= 0x20 // fold ASCII upper case onto lower case
+	return c >= 'a' && c <= 'z'
 }

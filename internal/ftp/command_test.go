@@ -33,6 +33,11 @@ func TestParseCommand(t *testing.T) {
 		{"GET / HTTP/1.1", Command{"GET", "/ HTTP/1.1"}, nil}, // well-formed; the server answers 502
 		{"POST/ HTTP/1.1", Command{}, ErrBadVerb},
 		{"US3R a", Command{}, ErrBadVerb},
+		{"XSHA256 f", Command{"XSHA256", "f"}, nil},
+		{"xsha1 f", Command{"XSHA1", "f"}, nil},
+		{"XSHA2561 f", Command{}, ErrBadVerb},
+		{"USE1R a", Command{}, ErrBadVerb},
+		{"123", Command{}, ErrBadVerb},
 		{"USER\ta", Command{}, ErrBadVerb},
 		{"ÜSER a", Command{}, ErrBadVerb},
 		{"\x16\x03\x01\x02", Command{}, ErrBadVerb}, // a TLS ClientHello

@@ -13,7 +13,8 @@ var (
 	// ErrEmptyCommand reports an empty command line. Clients send them by
 	// accident (an extra CRLF); a server may ignore them or answer 500.
 	ErrEmptyCommand = errors.New("ftp: empty command line")
-	// ErrBadVerb reports a command name that is not three or four ASCII letters.
+	// ErrBadVerb reports a command name that is not three or four ASCII
+	// letters, optionally followed by up to three digits (XSHA256).
 	ErrBadVerb = errors.New("ftp: bad command verb")
 	// ErrNUL reports a NUL byte in a command line. No legitimate path or
 	// argument contains one, and C code downstream would truncate at it.

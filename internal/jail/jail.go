@@ -375,6 +375,40 @@ func (j *Jail) Chtimes(vpath string, mtime time.Time) error {
 	return nil
 }
 
+// Chmod sets the permission bits of vpath to mode, following symbolic
+// links inside the jail. It serves SITE CHMOD; which bits a client may
+// choose is the caller's policy. Only the permission bits are applied
+// (setuid, setgid and sticky are refused with fs.ErrPermission), the home
+// itself is refused (ErrIsRoot: a client could lock itself out), and so is
+// a regular file with several hard links, as in [Jail.Chtimes]: the mode
+// belongs to the file, and another of its names may be outside the jail.
+func (j *Jail) Chmod(vpath string, mode fs.FileMode) error {
+	clean, rel, err := j.locate("chmod", vpath, true)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return fail("chmod", clean, ErrIsRoot)
+	}
+	if mode&^fs.ModePerm != 0 {
+		return fail("chmod", clean, fs.ErrPermission)
+	}
+	fi, err := j.root.Stat(rel)
+	if err != nil {
+		return fail("chmod", clean, err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() && st.Nlink > 1 {
+		return fail("chmod", clean, fs.ErrPermission)
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		return fail("chmod", clean, ErrNotRegular)
+	}
+	if err := j.root.Chmod(rel, mode); err != nil {
+		return fail("chmod", clean, err)
+	}
+	return nil
+}
+
 // locate checks vpath and returns its clean virtual form and the name to
 // hand to os.Root. write marks methods that change the file system, which a
 // read-only jail refuses.

@@ -204,6 +204,8 @@ func TestPermissionsRefuseWith550(t *testing.T) {
 	for cmd, want := range map[string]string{
 		"STOR g": "may not upload files", "DELE f": "may not delete files", "MKD d": "may not create directories",
 		"RMD d": "may not remove directories", "RNFR f": "may not rename", "MFMT 20200101000000 f": "may not overwrite",
+		// Writes hidden behind commands that also read.
+		"SITE CHMOD 600 f": "may not overwrite", "MDTM 20200101000000 f": "may not overwrite",
 	} {
 		if rep := rc.cmd(550, "%s", cmd); !strings.Contains(rep.Message(), want) {
 			t.Errorf("%s: %q, want %q", cmd, rep.Message(), want)

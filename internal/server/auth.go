@@ -35,12 +35,13 @@ func (s *session) cmdAUTH(arg string) bool {
 	}
 	s.reply(ftp.CodeAuthOK, "AUTH %s ok; start the TLS handshake.", mech)
 	if err := s.startTLS(); err != nil {
-		s.log.Warn("TLS handshake failed", "err", err)
+		s.log.Warn("TLS handshake failed", "err", err, "hint", handshakeHint(err))
 		return false
 	}
 	if mech == "SSL" || mech == "TLS-P" {
 		// Old clients that say SSL expect protected data without PROT P.
 		s.pbsz, s.prot = true, 'P'
+		s.tlsPBSZ, s.tlsProt = true, 'P'
 	}
 	s.pendingUser = ""
 	return true
@@ -173,7 +174,11 @@ func (s *session) cmdPASS(arg string) bool {
 	s.user = &u
 	// Every later line of the audit log names the account.
 	s.log = s.log.With("user", u.Name)
-	close(s.loggedIn)
+	select {
+	case <-s.loggedIn: // a login after REIN
+	default:
+		close(s.loggedIn)
+	}
 	if s.preLogin != nil {
 		s.preLogin()
 	}
@@ -238,7 +243,8 @@ func (s *session) authenticate(ctx context.Context, name, password string) (user
 		return u, u.Blocked(s.srv.now()), nil
 	}
 	if rehash {
-		go s.rehash(s.log, u.Name, u.Hash, password)
+		log := s.log
+		s.srv.wg.Go(func() { s.rehash(log, u.Name, u.Hash, password) })
 	}
 	return u, "", nil
 }
@@ -249,7 +255,9 @@ func (s *session) authenticate(ctx context.Context, name, password string) (user
 // made meanwhile wins, or the old password would work again.
 // It gets the logger as an argument: the session replaces its own at login.
 func (s *session) rehash(log *slog.Logger, name, old, password string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// The server's context, not the session's: the client may well quit
+	// right after logging in.
+	ctx, cancel := context.WithTimeout(s.srvCtx, time.Minute)
 	defer cancel()
 	h, err := s.srv.passwords.Hash(ctx, password)
 	if err == nil {

@@ -30,7 +30,7 @@ func commandTable() map[string]command {
 		"PASS": {fn: (*session).cmdPASS, help: "PASS <password>"},
 		"ACCT": {fn: (*session).cmdACCT, help: "ACCT (not needed)"},
 		"QUIT": {fn: (*session).cmdQUIT, duringTransfer: true, help: "QUIT"},
-		"REIN": {fn: notImplemented, help: "REIN (not implemented)"},
+		"REIN": {fn: (*session).cmdREIN, help: "REIN (log out, keep the connection)"},
 		"AUTH": {fn: (*session).cmdAUTH, needArg: true, help: "AUTH TLS"},
 		"PBSZ": {fn: (*session).cmdPBSZ, needArg: true, help: "PBSZ 0"},
 		"PROT": {fn: (*session).cmdPROT, needArg: true, help: "PROT P"},
@@ -66,16 +66,21 @@ func commandTable() map[string]command {
 		"MLSD": {fn: (*session).cmdMLSD, needLogin: true, transfer: true, perm: users.PermList, help: "MLSD [<path>]"},
 		"MLST": {fn: (*session).cmdMLST, needLogin: true, perm: users.PermList, help: "MLST [<path>]"},
 		"SIZE": {fn: (*session).cmdSIZE, needLogin: true, needArg: true, perm: users.PermList, help: "SIZE <path>"},
-		"MDTM": {fn: (*session).cmdMDTM, needLogin: true, needArg: true, perm: users.PermList, help: "MDTM <path>"},
+		"MDTM": {fn: (*session).cmdMDTM, needLogin: true, needArg: true, perm: users.PermList, help: "MDTM [<YYYYMMDDHHMMSS>] <path>"},
 		"MFMT": {fn: (*session).cmdMFMT, needLogin: true, needArg: true, write: true, perm: users.PermOverwrite, help: "MFMT <YYYYMMDDHHMMSS> <path>"},
 		"HASH": {fn: (*session).cmdHASH, needLogin: true, needArg: true, perm: users.PermDownload, help: "HASH <path>"},
-		"SITE": {fn: (*session).cmdSITE, needLogin: true, needArg: true, help: "SITE HELP"},
+		"SITE": {fn: (*session).cmdSITE, needLogin: true, needArg: true, help: "SITE HELP | SITE CHMOD <mode> <path>"},
 		"SYST": {fn: (*session).cmdSYST, help: "SYST"},
 		"STAT": {fn: (*session).cmdSTAT, duringTransfer: true, help: "STAT [<path>]"},
 		"HELP": {fn: (*session).cmdHELP, help: "HELP [<command>]"},
 		"NOOP": {fn: (*session).cmdNOOP, duringTransfer: true, help: "NOOP"},
 		"FEAT": {fn: (*session).cmdFEAT, help: "FEAT"},
 		"OPTS": {fn: (*session).cmdOPTS, needArg: true, help: "OPTS UTF8 ON | MLST facts | HASH algorithm"},
+	}
+	// Hash commands older than HASH, with a fixed algorithm (ProFTPD
+	// mod_digest, Serv-U); FileZilla and FluentFTP send them.
+	for verb, algo := range map[string]string{"XSHA256": "SHA-256", "XSHA1": "SHA-1", "XSHA": "SHA-1", "XMD5": "MD5", "XCRC": "CRC32"} {
+		t[verb] = command{fn: hashCommand(algo), needLogin: true, needArg: true, help: verb + " <path> (" + algo + ")"}
 	}
 	// RFC 775 aliases that some clients still send.
 	for alias, verb := range map[string]string{"XCUP": "CDUP", "XCWD": "CWD", "XMKD": "MKD", "XPWD": "PWD", "XRMD": "RMD"} {
@@ -84,11 +89,6 @@ func commandTable() map[string]command {
 		t[alias] = c
 	}
 	return t
-}
-
-func notImplemented(s *session, _ string) bool {
-	s.reply(ftp.CodeNotImplemented, "Command not implemented.")
-	return true
 }
 
 func (s *session) cmdNOOP(string) bool {
@@ -180,6 +180,7 @@ func (s *session) cmdOPTS(arg string) bool {
 	case "MLST":
 		set, echo := ftp.ParseFactList(rest)
 		s.facts = set
+		s.mlstAsked = true
 		s.reply(ftp.CodeOK, "MLST OPTS %s", echo)
 	case "HASH":
 		if rest == "" {
@@ -196,16 +197,6 @@ func (s *session) cmdOPTS(arg string) bool {
 	default:
 		s.reply(ftp.CodeParamNotImplemented, "OPTS %s not supported.", name)
 	}
-	return true
-}
-
-func (s *session) cmdSITE(arg string) bool {
-	name, _, _ := strings.Cut(arg, " ")
-	if strings.EqualFold(name, "HELP") {
-		s.reply(ftp.CodeHelp, "No SITE commands are offered.")
-		return true
-	}
-	s.reply(ftp.CodeNotImplemented, "SITE %s not supported.", strings.ToUpper(name))
 	return true
 }
 

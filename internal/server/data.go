@@ -36,8 +36,8 @@ type dataPlan struct {
 	release func()         // passive: gives back the address's passive slot
 	ready   chan dataReady // passive: the accepted, secured connection
 	wanted  chan struct{}  // passive: closed when a transfer asks for the connection
-	taken   bool           // passive: openData received from ready; set and read by the transfer's goroutine
 	noReuse atomic.Bool    // passive: a handshake completed without resuming
+	taken   atomic.Bool    // passive: openData received from ready
 	lnOnce  sync.Once
 	want    sync.Once
 	once    sync.Once
@@ -46,6 +46,8 @@ type dataPlan struct {
 	// connection as soon as it arrives, before the transfer command.
 	protect       bool
 	reuseOptional bool
+
+	wg *sync.WaitGroup // the server's: tracks the goroutines of the plan
 }
 
 type dataReady struct {
@@ -64,15 +66,14 @@ func (p *dataPlan) close() {
 			return
 		}
 		p.closeListener()
-		if p.taken {
-			return // the transfer has the connection; nothing more comes
+		if p.taken.Load() {
+			return // openData received the one connection acceptData delivers
 		}
-		// acceptData delivers exactly once, now soon that the listener is closed.
-		go func() {
+		p.wg.Go(func() {
 			if r := <-p.ready; r.dc != nil {
 				r.dc.abort()
 			}
-		}()
+		})
 	})
 }
 
@@ -200,6 +201,7 @@ func (s *session) newPlan() *dataPlan {
 	return &dataPlan{
 		protect:       s.tlsOn && s.prot == 'P',
 		reuseOptional: s.user != nil && s.user.TLSReuseOptional,
+		wg:            &s.srv.wg,
 	}
 }
 
@@ -233,7 +235,7 @@ func (s *session) listenPassive() (*dataPlan, error) {
 		p.release = release
 		p.ready = make(chan dataReady, 1)
 		p.wanted = make(chan struct{})
-		go s.acceptData(p)
+		s.srv.wg.Go(func() { s.acceptData(p) })
 		return p, nil
 	}
 	release()
@@ -281,7 +283,7 @@ func (s *session) acceptData(p *dataPlan) {
 	conns := make(chan *net.TCPConn)
 	acceptErr := make(chan error, 1)
 	stop := make(chan struct{})
-	go func() {
+	s.srv.wg.Go(func() {
 		for {
 			c, err := tl.AcceptTCP()
 			if err != nil {
@@ -304,7 +306,7 @@ func (s *session) acceptData(p *dataPlan) {
 				return // the first one is the data connection
 			}
 		}
-	}()
+	})
 
 	type result struct {
 		c   *net.TCPConn
@@ -324,13 +326,14 @@ func (s *session) acceptData(p *dataPlan) {
 		for _, c := range queue {
 			c.Close() // their handshakes fail and are drained below
 		}
-		go func(n int) {
+		n := running
+		s.srv.wg.Go(func() {
 			for ; n > 0; n-- {
 				if r := <-results; r.dc != nil {
 					r.dc.abort()
 				}
 			}
-		}(running)
+		})
 		p.ready <- r
 	}
 	for {
@@ -353,10 +356,10 @@ func (s *session) acceptData(p *dataPlan) {
 			queue = append(queue, c)
 			running++
 			grace = nil
-			go func() {
+			s.srv.wg.Go(func() {
 				dc, err := s.secure(c, p)
 				results <- result{c, dc, err}
-			}()
+			})
 		case r := <-results:
 			running--
 			queue = slices.DeleteFunc(queue, func(c *net.TCPConn) bool { return c == r.c })
@@ -436,7 +439,7 @@ func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) 
 		p.wantConn()
 		select {
 		case r := <-p.ready:
-			p.taken = true
+			p.taken.Store(true)
 			return r.dc, r.err
 		case <-ctx.Done():
 			if p.noReuse.Load() {

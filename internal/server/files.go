@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"path"
@@ -145,11 +144,34 @@ func (s *session) cmdSIZE(arg string) bool {
 	return true
 }
 
+// cmdMDTM answers a file's time (RFC 3659), or, with a time before the
+// path, sets it like MFMT: the vsftpd extension that rclone and other
+// clients use. A name that exists as given is always a query, so a file
+// called "20240101000000 notes" can still be asked about. Setting is a
+// write, refused for read-only accounts.
 func (s *session) cmdMDTM(arg string) bool {
+	if stamp, name, ok := strings.Cut(arg, " "); ok && name != "" {
+		if _, err := ftp.ParseTime(stamp); err == nil && !s.exists(arg) {
+			if s.refused(true, users.PermOverwrite) { // what MFMT needs
+				return true
+			}
+			return s.cmdMFMT(arg)
+		}
+	}
 	if _, fi, ok := s.statFile(arg); ok {
 		s.reply(ftp.CodeFileStatus, "%s", ftp.FormatTime(fi.ModTime()))
 	}
 	return true
+}
+
+// exists reports whether the client path arg names something.
+func (s *session) exists(arg string) bool {
+	vpath, err := jail.Resolve(s.cwd, arg)
+	if err != nil {
+		return false
+	}
+	_, err = s.jail.Stat(vpath)
+	return err == nil
 }
 
 func (s *session) cmdMFMT(arg string) bool {
@@ -175,22 +197,7 @@ func (s *session) cmdMFMT(arg string) bool {
 	return true
 }
 
-func (s *session) cmdHASH(arg string) bool {
-	vpath, f, err := s.openForRead(arg)
-	if err != nil {
-		s.replyErr(err)
-		return true
-	}
-	defer f.Close()
-	sum, n, err := hashFile(context.Background(), s.hashAlgo, f)
-	if err != nil {
-		s.replyErr(err)
-		return true
-	}
-	// draft-bryan-ftpext-hash: "213 <algo> <start>-<end> <hash> <path>".
-	s.reply(ftp.CodeFileStatus, "%s 0-%d %s %s", s.hashAlgo, n, sum, path.Base(vpath))
-	return true
-}
+func (s *session) cmdHASH(arg string) bool { return s.runHash(arg, s.hashAlgo, false) }
 
 // listArgs strips the ls-style options (-a, -la, ...) that clients put in
 // front of LIST and NLST paths; port21 always lists everything.

@@ -17,6 +17,9 @@ import (
 // security.
 var hashNames = []string{"SHA-256", "SHA-1", "MD5", "CRC32"}
 
+// defaultHash is the algorithm of a new session.
+const defaultHash = "SHA-256"
+
 func newHash(algo string) hash.Hash {
 	switch algo {
 	case "SHA-1":

@@ -84,8 +84,10 @@ func (l *listLimits) unique(dev, ino uint64) string {
 
 // entry is one listed name with the information every format needs.
 type entry struct {
-	name string
-	info fs.FileInfo
+	name   string
+	info   fs.FileInfo
+	kind   string // an MLSD type fact that overrides the file's: cdir or pdir
+	prefix string // put before the name by NLST (see nlstPrefix)
 }
 
 // listSource yields what LIST, NLST, MLSD and STAT show for a path: the
@@ -93,12 +95,27 @@ type entry struct {
 type listSource struct {
 	dir  *jail.Dir
 	file *entry // set when the path is not a directory; nil once returned
+
+	pattern string  // a wildcard the names must match (see globTarget)
+	matched int     // names matched so far, up to maxGlobMatches
+	pending []entry // returned before the directory is read on
+	eof     bool    // the directory is read to its end
+	prefix  string  // put before each name by NLST (see nlstPrefix)
 }
 
 // openListing opens what vpath lists, so that a bad path is refused before
 // the data connection is used.
+//
+// A path that does not exist but ends in a wildcard lists what matches it
+// in its directory; a name that exists is always itself, so a file really
+// named `*` stays reachable.
 func (s *session) openListing(vpath string) (*listSource, error) {
 	fi, err := s.jail.Stat(vpath)
+	if errors.Is(err, fs.ErrNotExist) {
+		if dir, pattern, ok := globTarget(vpath); ok {
+			return s.openGlob(dir, pattern)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -112,13 +129,21 @@ func (s *session) openListing(vpath string) (*listSource, error) {
 	return &listSource{dir: d}, nil
 }
 
-func (l *listSource) isDir() bool { return l.dir != nil }
+func (l *listSource) isDir() bool { return l.dir != nil && l.pattern == "" }
 
 // next returns the next batch, sorted by name, and io.EOF at the end.
 // Symbolic links that dangle or point outside the jail are left out, so
 // clients never see a link they cannot follow; those inside are shown as
 // what they point to.
 func (l *listSource) next() ([]entry, error) {
+	if len(l.pending) > 0 {
+		es := l.pending
+		l.pending = nil
+		if l.eof {
+			return es, io.EOF
+		}
+		return es, nil
+	}
 	if l.dir == nil {
 		if l.file == nil {
 			return nil, io.EOF
@@ -127,15 +152,33 @@ func (l *listSource) next() ([]entry, error) {
 		l.file = nil
 		return []entry{e}, io.EOF
 	}
+	if l.eof {
+		return nil, io.EOF
+	}
 	infos, err := l.dir.Next(listBatch)
 	es := make([]entry, 0, len(infos))
 	for _, fi := range infos {
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			continue
 		}
-		es = append(es, entry{name: fi.Name(), info: fi})
+		if l.pattern != "" {
+			if ok, _ := path.Match(l.pattern, fi.Name()); !ok {
+				continue
+			}
+		}
+		es = append(es, entry{name: fi.Name(), info: fi, prefix: l.prefix})
 	}
 	slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	if l.pattern != "" {
+		if l.matched+len(es) >= maxGlobMatches {
+			es = es[:maxGlobMatches-l.matched]
+			err = io.EOF
+		}
+		l.matched += len(es)
+	}
+	if errors.Is(err, io.EOF) {
+		l.eof = true
+	}
 	return es, err
 }
 
@@ -195,6 +238,9 @@ func (s *session) factsOf(e entry) ftp.Facts {
 		Modify: e.info.ModTime(),
 		Name:   e.name,
 	}
+	if e.kind != "" {
+		f.Type = e.kind
+	}
 	switch {
 	case mode.IsDir() || mode.IsRegular():
 		f.Perm = ftp.PermFacts(mode.IsDir(), true, write)
@@ -223,7 +269,7 @@ func (s *session) cmdLIST(arg string) bool {
 
 func (s *session) cmdNLST(arg string) bool {
 	return s.sendListing("NLST", listArgs(arg), func(b []byte, e entry) []byte {
-		return append(ftp.AppendName(b, e.name), '\r', '\n')
+		return append(ftp.AppendName(b, e.prefix+e.name), '\r', '\n')
 	})
 }
 
@@ -231,6 +277,27 @@ func (s *session) cmdMLSD(arg string) bool {
 	return s.sendListing("MLSD", arg, func(b []byte, e entry) []byte {
 		return append(s.factsOf(e).Append(b, s.facts), '\r', '\n')
 	})
+}
+
+// dirEntries returns the cdir and pdir entries (RFC 3659 7.5.1) that MLSD
+// of vpath starts with, for clients that chose their facts with OPTS MLST,
+// type among them. Those parse MLSx fully; others, such as Go's
+// jlaffaye/ftp, would show "." and ".." as folders. The home has no pdir:
+// its parent is outside the jail.
+func (s *session) dirEntries(vpath string) []entry {
+	if !s.mlstAsked || s.facts&ftp.FactType == 0 {
+		return nil
+	}
+	var es []entry
+	if fi, err := s.jail.Stat(vpath); err == nil {
+		es = append(es, entry{name: ".", info: fi, kind: "cdir"})
+	}
+	if vpath != "/" {
+		if fi, err := s.jail.Stat(path.Dir(vpath)); err == nil {
+			es = append(es, entry{name: "..", info: fi, kind: "pdir"})
+		}
+	}
+	return es
 }
 
 // errListingBusy is why a listing was refused: every slot was taken.
@@ -249,13 +316,22 @@ func (s *session) sendListing(op, arg string, format lineFormat) bool {
 		return true
 	}
 	src, err := s.openListing(vpath)
-	if err == nil && op == "MLSD" && !src.isDir() {
+	if err == nil && op == "MLSD" && src.file != nil {
 		src.close()
 		err = syscall.ENOTDIR
 	}
 	if err != nil {
 		s.failData(err)
 		return true
+	}
+	switch {
+	case op == "NLST" && src.pattern != "":
+		src.prefix = nlstPrefix(arg)
+		for i := range src.pending {
+			src.pending[i].prefix = src.prefix
+		}
+	case op == "MLSD" && src.isDir():
+		src.pending = s.dirEntries(vpath)
 	}
 	release, ok := s.srv.lists.acquire()
 	if !ok {
@@ -272,7 +348,7 @@ func (s *session) sendListing(op, arg string, format lineFormat) bool {
 	}
 	s.runTransfer(op, vpath, "Here comes the directory listing.", abandon, func(ctx context.Context, dc *dataConn) result {
 		defer abandon()
-		n, err := s.streamListing(dc, src, format)
+		n, err := s.streamListing(ctx, dc, src, format)
 		if err == nil {
 			err = dc.finishSend()
 		} else {
@@ -288,7 +364,11 @@ func (s *session) sendListing(op, arg string, format lineFormat) bool {
 
 // streamListing formats src batch by batch into a buffer of about
 // listFlush bytes and writes it out whenever it fills.
-func (s *session) streamListing(dc *dataConn, src *listSource, format lineFormat) (int64, error) {
+//
+// ctx is checked per batch: a wildcard that matches little in a huge
+// directory reads it all without writing, so a closed connection alone
+// would not stop it.
+func (s *session) streamListing(ctx context.Context, dc *dataConn, src *listSource, format lineFormat) (int64, error) {
 	w := dc.conn()
 	timeout := s.srv.cfg.DataTimeout.Duration
 	buf := make([]byte, 0, listFlush+4096)
@@ -307,6 +387,9 @@ func (s *session) streamListing(dc *dataConn, src *listSource, format lineFormat
 		return err
 	}
 	for {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("listing: %w", err)
+		}
 		es, err := src.next()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return total, fmt.Errorf("listing: %w", err)
@@ -339,6 +422,9 @@ func (s *session) statListing(vpath string) {
 	shown := 0
 	truncated := false
 	for !truncated {
+		if err := s.ctx.Err(); err != nil {
+			return // the session or the server is ending
+		}
 		es, err := src.next()
 		if err != nil && !errors.Is(err, io.EOF) {
 			s.replyErr(err)

@@ -104,6 +104,7 @@ type Server struct {
 	// bansVersion is the store's ban version last loaded.
 	bansVersion  atomic.Int64
 	maintainOnce sync.Once
+	stopMaintain context.CancelFunc // set by maintainOnce
 	quotas       *quotas
 	rates        *rates
 	limiter      *policy.Limiter
@@ -129,7 +130,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Cert.Certificate) == 0 {
 		return nil, errors.New("server: a TLS certificate is required")
 	}
-	base, err := newTLSBase(opts.Cert)
+	base, err := newTLSBase(opts.Cert, opts.Config.TLSMin, opts.Config.TLSMax)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +238,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) e
 	s.maintainOnce.Do(func() {
 		// Bans from the store apply before the first connection.
 		s.reloadBans(ctx, true)
-		go s.maintain(ctx)
+		// Its own context: the first shutdown of any listener stops it.
+		mctx, cancel := context.WithCancel(ctx)
+		s.stopMaintain = cancel
+		s.wg.Go(func() { s.maintain(mctx) })
 	})
 	s.log.Info("listening", "addr", ln.Addr().String(), "implicit_tls", implicitTLS)
 	var tempDelay time.Duration
@@ -257,16 +261,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) e
 			return fmt.Errorf("server: accept: %w", err)
 		}
 		tempDelay = 0
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.handle(ctx, c, implicitTLS)
-		}()
+		s.wg.Go(func() { s.handle(ctx, c, implicitTLS) })
 	}
 }
 
 // shutdown tells every session the server is going away and waits.
 func (s *Server) shutdown() {
+	s.stopMaintain()
 	s.mu.Lock()
 	for sess := range s.sessions {
 		sess.kill(reply421("Server shutting down."))

@@ -29,13 +29,20 @@ var errTooManyFiles = syscall.EMFILE
 type session struct {
 	srv *Server
 	id  string
-	// ctx ends when the session is killed; transfers run under it, so a
-	// kill from another goroutine (an expired account) ends them too.
+	log *slog.Logger
+	// baseLog is log before login; REIN goes back to it.
+	baseLog *slog.Logger
+	remote  netip.AddrPort
+	local   netip.AddrPort
+
+	// ctx ends when the session is killed or the server stops; transfers,
+	// listings and HASH run under it, so a kill from another goroutine (an
+	// expired account, a ban) ends them too. srvCtx ends only with the
+	// server (set by run), for work that outlives the session, such as a
+	// rehash.
 	ctx    context.Context
 	cancel context.CancelFunc
-	log    *slog.Logger
-	remote netip.AddrPort
-	local  netip.AddrPort
+	srvCtx context.Context
 
 	raw  net.Conn // the TCP connection
 	ctrl net.Conn // raw, or the TLS connection on top of it
@@ -48,6 +55,10 @@ type session struct {
 	tickets ticketSealer // seals this session's TLS tickets; immutable
 	pbsz    bool
 	prot    byte // 'C' or 'P'
+	// tlsPBSZ and tlsProt are pbsz and prot as the TLS handshake left
+	// them, for REIN.
+	tlsPBSZ bool
+	tlsProt byte
 
 	pendingUser string
 	user        *users.User
@@ -69,6 +80,7 @@ type session struct {
 	renameFrom string
 	hashAlgo   string
 	facts      ftp.FactSet
+	mlstAsked  bool // the client chose its facts with OPTS MLST (see dirEntries)
 	epsvAll    bool
 
 	data *dataPlan // how the next transfer gets its data connection
@@ -86,12 +98,14 @@ func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
 		prot:     'C',
 		typ:      'A',
 		cwd:      "/",
-		hashAlgo: "SHA-256",
+		tlsProt:  'C',
+		hashAlgo: defaultHash,
 		facts:    ftp.DefaultFacts,
 		loggedIn: make(chan struct{}),
 	}
 	sess.log = log.With("session", sess.id)
 	sess.ctx, sess.cancel = context.WithCancel(context.Background())
+	sess.baseLog = sess.log
 	var err error
 	if sess.tickets, err = newTicketSealer(); err != nil {
 		return nil, err
@@ -104,17 +118,20 @@ func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
 // ctx is done.
 func (s *session) run(ctx context.Context, implicitTLS bool) {
 	defer s.cleanup()
+	s.srvCtx = ctx
+	defer s.cancel() // before cleanup waits for the transfer
+	// kill cancels s.ctx, so shutdown ends the session's work too.
 	stop := context.AfterFunc(ctx, func() { s.kill(reply421("Server shutting down.")) })
 	defer stop()
 	s.loginBy = s.srv.now().Add(s.srv.cfg.LoginTimeout.Duration)
 	s.log.Info("connect", "local", s.local.String(), "implicit_tls", implicitTLS)
 	if implicitTLS {
 		if err := s.startTLS(); err != nil {
-			s.log.Warn("implicit TLS handshake failed", "err", err)
+			s.log.Warn("implicit TLS handshake failed", "err", err, "hint", handshakeHint(err))
 			return
 		}
-		s.prot = 'P'
-		s.pbsz = true
+		s.prot, s.pbsz = 'P', true
+		s.tlsProt, s.tlsPBSZ = 'P', true
 	}
 	if s.tlsOn {
 		s.reply(ftp.CodeServiceReady, "port21 ready. Log in.")
@@ -212,14 +229,26 @@ func (s *session) dispatch(cmd ftp.Command) bool {
 	case c.needArg && cmd.Arg == "":
 		s.reply(ftp.CodeParamSyntaxError, "%s needs an argument.", cmd.Verb)
 		return true
-	case c.perm != 0 && s.user != nil && !s.user.Can(c.perm):
-		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", (c.perm &^ s.user.Effective()).Refusal())
-		return true
-	case c.write && s.user != nil && s.user.ReadOnly:
-		s.reply(ftp.CodeFileUnavailable, "Permission denied: this account is read-only.")
+	case s.user != nil && s.refused(c.write, c.perm):
 		return true
 	}
 	return c.fn(s, cmd.Arg)
+}
+
+// refused answers with 550 and reports true when the logged-in account may
+// not run a command that writes (write) or needs perm. Commands whose
+// rights depend on their arguments (SITE CHMOD, MDTM with a time) call it
+// themselves.
+func (s *session) refused(write bool, perm users.Perm) bool {
+	switch {
+	case write && s.user.ReadOnly:
+		s.reply(ftp.CodeFileUnavailable, "Permission denied: this account is read-only.")
+	case perm != 0 && !s.user.Can(perm):
+		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", (perm &^ s.user.Effective()).Refusal())
+	default:
+		return false
+	}
+	return true
 }
 
 // reply writes one reply. It is safe from any goroutine.
@@ -272,6 +301,9 @@ func (s *session) cleanup() {
 	s.data.close()
 	if s.jail != nil {
 		s.jail.Close()
+	}
+	if s.preLogin != nil {
+		s.preLogin() // a slot taken again by REIN; releasing twice is harmless
 	}
 	s.wmu.Lock()
 	s.closed = true

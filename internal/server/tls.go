@@ -25,14 +25,17 @@ const extPreSharedKey = 41
 // ticket key seals only tickets that must never be resumed (see
 // dataTLSConfig); every session seals its real tickets under a key of its
 // own (ticketSealer).
-func newTLSBase(cert tls.Certificate) (*tls.Config, error) {
+//
+// minVersion and maxVersion come from tls-min-version and tls-max-version.
+func newTLSBase(cert tls.Certificate, minVersion, maxVersion uint16) (*tls.Config, error) {
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
 		return nil, fmt.Errorf("server: ticket key: %w", err)
 	}
 	base := &tls.Config{
 		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
+		MinVersion:   max(minVersion, tls.VersionTLS12),
+		MaxVersion:   maxVersion,
 		// TLS 1.3 suites are all AEAD and not configurable; these are the
 		// TLS 1.2 ones that are AEAD with ECDHE.
 		CipherSuites: []uint16{
@@ -52,13 +55,20 @@ func newTLSBase(cert tls.Certificate) (*tls.Config, error) {
 // errNoEMS is returned to a TLS 1.2-only client without Extended Master Secret.
 var errNoEMS = errors.New("TLS 1.2 client without Extended Master Secret (RFC 7627) refused")
 
-// requireEMS refuses TLS 1.2-only clients that do not offer Extended
-// Master Secret. TLS 1.3 has it built in.
-func requireEMS(hello *tls.ClientHelloInfo) error {
-	if slices.Contains(hello.SupportedVersions, tls.VersionTLS13) || slices.Contains(hello.Extensions, extMasterSecret) {
+// requireEMS refuses clients that will get TLS 1.2 and do not offer
+// Extended Master Secret. TLS 1.3 has it built in.
+func (s *Server) requireEMS(hello *tls.ClientHelloInfo) error {
+	if s.gets13(hello) || slices.Contains(hello.Extensions, extMasterSecret) {
 		return nil
 	}
 	return errNoEMS
+}
+
+// gets13 reports whether hello will be answered with TLS 1.3: the client
+// offers it and tls-max-version allows it.
+func (s *Server) gets13(hello *tls.ClientHelloInfo) bool {
+	max := s.tlsBase.MaxVersion
+	return (max == 0 || max >= tls.VersionTLS13) && slices.Contains(hello.SupportedVersions, tls.VersionTLS13)
 }
 
 // controlTLSConfig is the TLS config of one control connection. Its tickets
@@ -71,7 +81,7 @@ func requireEMS(hello *tls.ClientHelloInfo) error {
 // worthless to a later one.
 func (s *session) controlTLSConfig() *tls.Config {
 	cfg := s.srv.tlsBase.Clone()
-	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) { return nil, requireEMS(hello) }
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) { return nil, s.srv.requireEMS(hello) }
 	cfg.WrapSession = s.tickets.seal
 	cfg.UnwrapSession = func([]byte, tls.ConnectionState) (*tls.SessionState, error) { return nil, nil }
 	return cfg
@@ -102,11 +112,11 @@ func (s *session) controlTLSConfig() *tls.Config {
 func (s *session) dataTLSConfig() *tls.Config {
 	cfg := s.srv.tlsBase.Clone()
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-		if err := requireEMS(hello); err != nil {
+		if err := s.srv.requireEMS(hello); err != nil {
 			return nil, err
 		}
 		conn := s.srv.tlsBase.Clone()
-		if slices.Contains(hello.SupportedVersions, tls.VersionTLS13) && !slices.Contains(hello.Extensions, extPreSharedKey) {
+		if s.srv.gets13(hello) && !slices.Contains(hello.Extensions, extPreSharedKey) {
 			// TLS 1.3 will be chosen, and without a PSK this hello
 			// cannot resume: it needs no ticket machinery at all. (A
 			// TLS 1.2 hello must keep it: its ticket is read later.)

@@ -76,7 +76,7 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 	t := &transfer{cancel: cancel, done: make(chan struct{})}
 	s.xfer = t
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
-	go func() {
+	s.srv.wg.Go(func() {
 		defer close(t.done)
 		defer cancel()
 		defer plan.close()
@@ -104,7 +104,7 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
 			"ms", time.Since(start).Milliseconds(), "code", res.code, "err", res.err)
 		s.reply(res.code, "%s", res.msg)
-	}()
+	})
 }
 
 // copyData copies src to dst until EOF. In clear, io.CopyN keeps *os.File
@@ -377,6 +377,9 @@ func (s *session) receive(up *jail.Upload, wrap func(io.Writer) *quotaWriter, re
 			return result{code: code, msg: msg + " Nothing was stored.", bytes: n, err: err}
 		case err != nil:
 			up.Abort()
+			if hint := uploadResetHint(err, dc.tls != nil); hint != "" {
+				err = fmt.Errorf("%w (hint: %s)", err, hint)
+			}
 			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted. Nothing was stored.", bytes: n, err: err}
 		case cutShort && s.srv.cfg.RequireCloseNotify:
 			up.Abort()
