@@ -24,7 +24,8 @@ import (
 
 // allClients returns the matrix's clients in the order of the table.
 func allClients() []*client {
-	return []*client{curlClient(), lftpClient(), ftplibClient(false), ftplibClient(true), rcloneClient(), jlaffayeClient()}
+	return []*client{curlClient(), lftpClient(), ftplibClient(false), ftplibClient(true), rcloneClient(), jlaffayeClient(),
+		basicFTPClient(), wgetClient(), phpClient(), tnftpClient(), netFTPClient()}
 }
 
 func noCellSkip(*cell) string         { return "" }
@@ -269,7 +270,16 @@ func ftplibClient(stock bool) *client {
 }
 
 func runFtplib(ctx context.Context, c *cell, a action, tlsMode string) (string, string, error) {
-	argv := []string{python3, ftplibScript(),
+	argv := append([]string{python3, ftplibScript()}, scriptStepArgs(c, a, tlsMode)...)
+	r := runCmd(ctx, c.env(), "", argv...)
+	return r.stdout, r.transcript(), r.err
+}
+
+// scriptStepArgs are the arguments every step script in testdata takes
+// (ftplib_client.py, basicftp_client.js, php_client.php, netftp_client.pl):
+// where to connect, as whom, how, and the step's names.
+func scriptStepArgs(c *cell, a action, tlsMode string) []string {
+	argv := []string{
 		"--host", c.fam.host, "--port", strconv.Itoa(c.srv.port),
 		"--user", a.user.name, "--password", a.user.password,
 		"--tls", tlsMode, "--mode", c.mode, "--step", a.step,
@@ -289,8 +299,7 @@ func runFtplib(ctx context.Context, c *cell, a action, tlsMode string) (string, 
 	if a.to != "" {
 		argv = append(argv, "--new", a.to)
 	}
-	r := runCmd(ctx, c.env(), "", argv...)
-	return r.stdout, r.transcript(), r.err
+	return argv
 }
 
 // ---- rclone ----------------------------------------------------------------

@@ -26,6 +26,10 @@ func TestTLS12(t *testing.T) {
 				m.skipRow(c.row(), missing)
 				skipOrFail(t, missing)
 			}
+			if reason := cl.cellSkip(c); reason != "" {
+				m.skipRow(c.row(), "n/a: "+reason)
+				t.Skip("not applicable: " + reason)
+			}
 			t.Parallel()
 			runCell(t, m, c, ports)
 		})

@@ -159,7 +159,12 @@ func (r cmdResult) transcript() string {
 // runCmd runs an external command with stepTimeout. env entries are added to
 // the test process's environment.
 func runCmd(ctx context.Context, env []string, stdin string, argv ...string) cmdResult {
-	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	return runCmdTimeout(ctx, stepTimeout, env, stdin, argv...)
+}
+
+// runCmdTimeout is runCmd with another time limit (installs, mirrors).
+func runCmdTimeout(ctx context.Context, timeout time.Duration, env []string, stdin string, argv ...string) cmdResult {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
@@ -170,7 +175,7 @@ func runCmd(ctx context.Context, env []string, stdin string, argv ...string) cmd
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out after %v: %w", stepTimeout, err)
+		err = fmt.Errorf("timed out after %v: %w", timeout, err)
 	}
 	return cmdResult{argv: argv, stdout: stdout.String(), stderr: stderr.String(), err: err}
 }
