@@ -25,7 +25,7 @@ import (
 // allClients returns the matrix's clients in the order of the table.
 func allClients() []*client {
 	return []*client{curlClient(), lftpClient(), ftplibClient(false), ftplibClient(true), rcloneClient(), jlaffayeClient(),
-		basicFTPClient(), wgetClient(), phpClient(), tnftpClient(), netFTPClient()}
+		basicFTPClient(), wgetClient(), phpClient(), tnftpClient(), netFTPClient(), filezillaClient()}
 }
 
 func noCellSkip(*cell) string         { return "" }
@@ -106,7 +106,11 @@ func runCurl(ctx context.Context, c *cell, a action) (string, string, error) {
 			argv = append(argv, "--disable-epsv")
 		}
 	}
-	base := "ftp://" + net.JoinHostPort(c.fam.host, strconv.Itoa(c.srv.port)) + "/"
+	scheme := "ftp"
+	if c.implicit {
+		scheme = "ftps" // curl: ftps:// is implicit FTPS
+	}
+	base := scheme + "://" + net.JoinHostPort(c.fam.host, strconv.Itoa(c.port())) + "/"
 	// --head (-I) on a directory URL logs in, runs the -Q commands and opens
 	// no data connection.
 	switch a.step {
@@ -193,8 +197,12 @@ func runLftp(ctx context.Context, c *cell, a action) (string, string, error) {
 	} else {
 		script = append(script, "set ftp:ssl-allow false")
 	}
-	script = append(script, fmt.Sprintf("open -u %s,%s ftp://%s", a.user.name, a.user.password,
-		net.JoinHostPort(c.fam.host, strconv.Itoa(c.srv.port))))
+	scheme := "ftp"
+	if c.implicit {
+		scheme = "ftps" // lftp: ftps:// is implicit FTPS
+	}
+	script = append(script, fmt.Sprintf("open -u %s,%s %s://%s", a.user.name, a.user.password, scheme,
+		net.JoinHostPort(c.fam.host, strconv.Itoa(c.port()))))
 	switch a.step {
 	case stepList:
 		script = append(script, "ls")
@@ -280,7 +288,7 @@ func runFtplib(ctx context.Context, c *cell, a action, tlsMode string) (string, 
 // where to connect, as whom, how, and the step's names.
 func scriptStepArgs(c *cell, a action, tlsMode string) []string {
 	argv := []string{
-		"--host", c.fam.host, "--port", strconv.Itoa(c.srv.port),
+		"--host", c.fam.host, "--port", strconv.Itoa(c.port()),
 		"--user", a.user.name, "--password", a.user.password,
 		"--tls", tlsMode, "--mode", c.mode, "--step", a.step,
 		"--timeout", strconv.Itoa(int(stepTimeout/time.Second) - 5)}
@@ -288,6 +296,9 @@ func scriptStepArgs(c *cell, a action, tlsMode string) []string {
 		argv = append(argv, "--cafile", c.srv.certFile())
 		if c.tls12 {
 			argv = append(argv, "--tls-max", "1.2")
+		}
+		if c.implicit {
+			argv = append(argv, "--implicit")
 		}
 	}
 	if a.remote != "" {

@@ -149,6 +149,9 @@ type cell struct {
 	mode  string // "passive" or "active"
 	sec   string // "ftps" or "plain"
 	tls12 bool   // the client is limited to TLS 1.2 (TestTLS12)
+	// implicit: the client uses the server's implicit FTPS port
+	// (TestImplicit; see cell.port).
+	implicit bool
 	srv   *server
 	user  account
 	other account // ordinary account for stepRefused
@@ -165,7 +168,19 @@ func (c *cell) row() string {
 	if c.tls12 {
 		row += "-tls1.2"
 	}
+	if c.implicit {
+		row += "-implicit"
+	}
 	return row
+}
+
+// port is the server port the client connects to: the implicit FTPS one in
+// TestImplicit.
+func (c *cell) port() int {
+	if c.implicit {
+		return c.srv.implicitPort
+	}
+	return c.srv.port
 }
 
 func (c *cell) setOutcome(step, o string) {
@@ -276,6 +291,21 @@ func (c *cell) setup(t *testing.T, ports *portAllocator) {
 		c.other = newAccount("alice")
 		c.srv.addUser(c.other)
 		c.seedHome(t, c.other.name)
+	}
+	if c.implicit {
+		// port21 refuses --implicit-tls-listen equal to --listen, even
+		// when both are port 0 (kernel-chosen): pick a free port first.
+		ln, err := net.Listen("tcp", net.JoinHostPort(c.fam.host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		c.srv.start("--implicit-tls-listen", addr)
+		if c.srv.implicitPort == 0 {
+			t.Fatalf("the server announced no implicit FTPS port:\n%s", c.srv.stdout.String())
+		}
+		return
 	}
 	c.srv.start()
 }

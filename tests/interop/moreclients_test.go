@@ -119,6 +119,9 @@ func wgetArgs(c *cell, user account) []string {
 	}
 	if c.tls() {
 		argv = append(argv, "--ca-certificate", c.srv.certFile())
+		if c.implicit {
+			argv = append(argv, "--ftps-implicit")
+		}
 		if c.tls12 {
 			// --secure-protocol TLSv1_2 means "at least 1.2" with GnuTLS;
 			// --ciphers takes a GnuTLS priority string.
@@ -133,7 +136,7 @@ func (c *cell) url(path string) string {
 	if c.tls() {
 		scheme = "ftps"
 	}
-	return scheme + "://" + net.JoinHostPort(c.fam.host, strconv.Itoa(c.srv.port)) + "/" + path
+	return scheme + "://" + net.JoinHostPort(c.fam.host, strconv.Itoa(c.port())) + "/" + path
 }
 
 func runWget(ctx context.Context, c *cell, a action) (string, string, error) {
