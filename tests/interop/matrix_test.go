@@ -152,11 +152,11 @@ type cell struct {
 	// implicit: the client uses the server's implicit FTPS port
 	// (TestImplicit; see cell.port).
 	implicit bool
-	srv   *server
-	user  account
-	other account // ordinary account for stepRefused
-	pl    *payload
-	work  string // the client's local directory (and $HOME)
+	srv      *server
+	user     account
+	other    account // ordinary account for stepRefused
+	pl       *payload
+	work     string // the client's local directory (and $HOME)
 
 	mu      sync.Mutex
 	outcome map[string]string // step -> "pass", "fail" or "skip"

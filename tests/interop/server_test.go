@@ -91,8 +91,8 @@ type server struct {
 	// implicitPort is the implicit FTPS port, when started with
 	// --implicit-tls-listen.
 	implicitPort int
-	log     syncBuffer // standard error: the JSON audit log
-	stdout  syncBuffer
+	log          syncBuffer // standard error: the JSON audit log
+	stdout       syncBuffer
 }
 
 // newServer prepares a data directory; add users and files, then start.
