@@ -16,6 +16,7 @@ declare -A need=(
 	[tnftp]=tnftp               # interop matrix (plain FTP only)
 	[node]=nodejs               # interop matrix (basic-ftp, installed by the test with npm)
 	[npm]=npm
+	[javac]=default-jdk-headless  # interop matrix (Apache Commons Net, compiled by the test)
 	[chromium]=chromium         # HTML report screenshot
 	[nft]=nftables              # firewall tests in network namespaces
 	[iptables]=iptables
@@ -33,8 +34,8 @@ libs=(libwrap0 libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3)
 # (unpacked the same way, never installed: their services stay off).
 libs+=(python3-dbus python3-gi gir1.2-glib-2.0 python3-nftables)
 # Libraries of interop matrix clients: Perl's Net::FTP needs IO::Socket::SSL
-# for FTPS.
-libs+=(libio-socket-ssl-perl)
+# for FTPS; ftputil and Apache Commons Net are libraries too.
+libs+=(libio-socket-ssl-perl python3-ftputil libcommons-net-java)
 
 missing=()
 for cmd in "${!need[@]}"; do

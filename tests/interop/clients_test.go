@@ -25,7 +25,8 @@ import (
 // allClients returns the matrix's clients in the order of the table.
 func allClients() []*client {
 	return []*client{curlClient(), lftpClient(), ftplibClient(false), ftplibClient(true), rcloneClient(), jlaffayeClient(),
-		basicFTPClient(), wgetClient(), phpClient(), tnftpClient(), netFTPClient(), filezillaClient()}
+		basicFTPClient(), wgetClient(), phpClient(), tnftpClient(), netFTPClient(), filezillaClient(),
+		ftputilClient(false), ftputilClient(true), commonsNetClient()}
 }
 
 func noCellSkip(*cell) string         { return "" }

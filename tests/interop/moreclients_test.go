@@ -27,8 +27,8 @@ func testdataPath(name string) string {
 const basicFTPVersion = "6.2.6"
 
 // basicFTPModules installs basic-ftp@basicFTPVersion with npm, once per
-// test process, into tests/interop/.npm (ignored by git; kept between runs,
-// so a second run needs no network), never globally. It returns the
+// test process, into tests/interop/.cache/npm (ignored by git; kept between
+// runs, so a second run needs no network), never globally. It returns the
 // node_modules directory, or why it cannot.
 var basicFTPModules = sync.OnceValues(func() (string, string) {
 	if reason := missingClient("node", "nodejs"); reason != "" {
@@ -37,7 +37,7 @@ var basicFTPModules = sync.OnceValues(func() (string, string) {
 	if reason := missingClient("npm", "npm"); reason != "" {
 		return "", reason
 	}
-	prefix, err := filepath.Abs(".npm")
+	prefix, err := filepath.Abs(filepath.Join(".cache", "npm"))
 	if err != nil {
 		return "", err.Error()
 	}
@@ -332,4 +332,108 @@ func runTnftp(ctx context.Context, c *cell, a action) (string, string, error) {
 	}
 	r := tnftpScript(ctx, c, a.user, cmds...)
 	return r.stdout, r.transcript(), r.err
+}
+
+// ---- ftputil (python3-ftputil) -----------------------------------------------
+
+// ftputilClient is ftputil on ftplib. With stock false its sessions are the
+// session-reusing subclass of ftplib_client.py (ordinary account); with
+// stock true, ftplib.FTP_TLS as shipped, which works only for an account
+// with --tls-reuse-optional and must get 522 otherwise (stepRefused).
+func ftputilClient(stock bool) *client {
+	cl := &client{
+		name: "ftputil",
+		missing: func() string {
+			if reason := missingClient(python3, "python3"); reason != "" {
+				return reason
+			}
+			r := runCmd(context.Background(), nil, "", python3, "-c", "import ftputil")
+			if r.err != nil {
+				return "ftputil is not installed (apt-get install python3-ftputil):\n" + r.transcript()
+			}
+			return ""
+		},
+		cellSkip:   noCellSkip,
+		stepSkip:   noStepSkip,
+		sentPrefix: `^\*cmd\* '`,
+	}
+	tlsMode := "reuse"
+	if stock {
+		cl.name = "ftputil-stock"
+		tlsMode = "stock"
+		cl.user = func() account { return newAccount("carol", "--tls-reuse-optional") }
+		cl.refusal = true
+		cl.cellSkip = func(c *cell) string {
+			if !c.tls() {
+				return "plain FTP is ftplib.FTP either way: see the ftputil rows"
+			}
+			return ""
+		}
+	}
+	cl.run = func(ctx context.Context, c *cell, a action) (string, string, error) {
+		mode := tlsMode
+		if !c.tls() {
+			mode = "none"
+		}
+		argv := append([]string{python3, testdataPath("ftputil_client.py")}, scriptStepArgs(c, a, mode)...)
+		r := runCmd(ctx, c.env(), "", argv...)
+		return r.stdout, r.transcript(), r.err
+	}
+	return cl
+}
+
+// ---- Apache Commons Net (libcommons-net-java) --------------------------------
+
+// commonsNetJar is Debian's Commons Net.
+const commonsNetJar = "/usr/share/java/commons-net.jar"
+
+// commonsNetClasses compiles testdata/CommonsNetClient.java once per test
+// process into tests/interop/.cache/java, and returns the class path or why
+// it cannot.
+var commonsNetClasses = sync.OnceValues(func() (string, string) {
+	for _, need := range [][2]string{{"java", "default-jre-headless"}, {"javac", "default-jdk-headless"}, {commonsNetJar, "libcommons-net-java"}} {
+		if reason := missingClient(need[0], need[1]); reason != "" {
+			return "", reason
+		}
+	}
+	dir, err := filepath.Abs(filepath.Join(".cache", "java"))
+	if err != nil {
+		return "", err.Error()
+	}
+	r := runCmdTimeout(context.Background(), 2*time.Minute, nil, "", "javac", "-cp", commonsNetJar, "-d", dir,
+		testdataPath("CommonsNetClient.java"))
+	if r.err != nil {
+		return "", "javac CommonsNetClient.java failed:\n" + r.transcript()
+	}
+	return dir + string(os.PathListSeparator) + commonsNetJar, ""
+})
+
+// commonsNetClient is Commons Net's FTPSClient, which never resumes TLS
+// sessions on data connections: it logs in with a --tls-reuse-optional
+// account, and must get 522 with an ordinary one (stepRefused).
+func commonsNetClient() *client {
+	return &client{
+		name: "commons-net",
+		missing: func() string {
+			_, reason := commonsNetClasses()
+			return reason
+		},
+		cellSkip:   noCellSkip,
+		stepSkip:   noStepSkip,
+		sentPrefix: `^`,
+		user:       func() account { return newAccount("carol", "--tls-reuse-optional") },
+		refusal:    true,
+		run: func(ctx context.Context, c *cell, a action) (string, string, error) {
+			cp, _ := commonsNetClasses()
+			tlsMode := "stock"
+			if !c.tls() {
+				tlsMode = "none"
+			}
+			// A quick JVM: the steps are short.
+			argv := append([]string{"java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
+				"-cp", cp, "CommonsNetClient"}, scriptStepArgs(c, a, tlsMode)...)
+			r := runCmd(ctx, c.env(), "", argv...)
+			return r.stdout, r.transcript(), r.err
+		},
+	}
 }
