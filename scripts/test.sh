@@ -11,6 +11,12 @@ declare -A need=(
 	[lftp]=lftp                 # interop matrix
 	[rclone]=rclone             # interop matrix
 	[/usr/bin/python3]=python3  # interop matrix (ftplib)
+	[wget]=wget                 # interop matrix
+	[php]=php-cli               # interop matrix (PHP's ftp extension)
+	[tnftp]=tnftp               # interop matrix (plain FTP only)
+	[node]=nodejs               # interop matrix (basic-ftp, installed by the test with npm)
+	[npm]=npm
+	[javac]=default-jdk-headless  # interop matrix (Apache Commons Net, compiled by the test)
 	[chromium]=chromium         # HTML report screenshot
 	[nft]=nftables              # firewall tests in network namespaces
 	[iptables]=iptables
@@ -28,6 +34,9 @@ libs=(libwrap0 libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3)
 # Python modules of the real ufw and firewalld that the firewall tests run
 # (unpacked the same way, never installed: their services stay off).
 libs+=(python3-dbus python3-gi gir1.2-glib-2.0 python3-nftables)
+# Libraries of interop matrix clients: Perl's Net::FTP needs IO::Socket::SSL
+# for FTPS; ftputil and Apache Commons Net are libraries too.
+libs+=(libio-socket-ssl-perl python3-ftputil libcommons-net-java)
 
 missing=()
 for cmd in "${!need[@]}"; do

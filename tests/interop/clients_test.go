@@ -24,7 +24,9 @@ import (
 
 // allClients returns the matrix's clients in the order of the table.
 func allClients() []*client {
-	return []*client{curlClient(), lftpClient(), ftplibClient(false), ftplibClient(true), rcloneClient(), jlaffayeClient()}
+	return []*client{curlClient(), lftpClient(), ftplibClient(false), ftplibClient(true), rcloneClient(), jlaffayeClient(),
+		basicFTPClient(), wgetClient(), phpClient(), tnftpClient(), netFTPClient(), filezillaClient(),
+		ftputilClient(false), ftputilClient(true), commonsNetClient()}
 }
 
 func noCellSkip(*cell) string         { return "" }
@@ -105,7 +107,11 @@ func runCurl(ctx context.Context, c *cell, a action) (string, string, error) {
 			argv = append(argv, "--disable-epsv")
 		}
 	}
-	base := "ftp://" + net.JoinHostPort(c.fam.host, strconv.Itoa(c.srv.port)) + "/"
+	scheme := "ftp"
+	if c.implicit {
+		scheme = "ftps" // curl: ftps:// is implicit FTPS
+	}
+	base := scheme + "://" + net.JoinHostPort(c.fam.host, strconv.Itoa(c.port())) + "/"
 	// --head (-I) on a directory URL logs in, runs the -Q commands and opens
 	// no data connection.
 	switch a.step {
@@ -192,8 +198,12 @@ func runLftp(ctx context.Context, c *cell, a action) (string, string, error) {
 	} else {
 		script = append(script, "set ftp:ssl-allow false")
 	}
-	script = append(script, fmt.Sprintf("open -u %s,%s ftp://%s", a.user.name, a.user.password,
-		net.JoinHostPort(c.fam.host, strconv.Itoa(c.srv.port))))
+	scheme := "ftp"
+	if c.implicit {
+		scheme = "ftps" // lftp: ftps:// is implicit FTPS
+	}
+	script = append(script, fmt.Sprintf("open -u %s,%s %s://%s", a.user.name, a.user.password, scheme,
+		net.JoinHostPort(c.fam.host, strconv.Itoa(c.port()))))
 	switch a.step {
 	case stepList:
 		script = append(script, "ls")
@@ -269,8 +279,17 @@ func ftplibClient(stock bool) *client {
 }
 
 func runFtplib(ctx context.Context, c *cell, a action, tlsMode string) (string, string, error) {
-	argv := []string{python3, ftplibScript(),
-		"--host", c.fam.host, "--port", strconv.Itoa(c.srv.port),
+	argv := append([]string{python3, ftplibScript()}, scriptStepArgs(c, a, tlsMode)...)
+	r := runCmd(ctx, c.env(), "", argv...)
+	return r.stdout, r.transcript(), r.err
+}
+
+// scriptStepArgs are the arguments every step script in testdata takes
+// (ftplib_client.py, basicftp_client.js, php_client.php, netftp_client.pl):
+// where to connect, as whom, how, and the step's names.
+func scriptStepArgs(c *cell, a action, tlsMode string) []string {
+	argv := []string{
+		"--host", c.fam.host, "--port", strconv.Itoa(c.port()),
 		"--user", a.user.name, "--password", a.user.password,
 		"--tls", tlsMode, "--mode", c.mode, "--step", a.step,
 		"--timeout", strconv.Itoa(int(stepTimeout/time.Second) - 5)}
@@ -278,6 +297,9 @@ func runFtplib(ctx context.Context, c *cell, a action, tlsMode string) (string, 
 		argv = append(argv, "--cafile", c.srv.certFile())
 		if c.tls12 {
 			argv = append(argv, "--tls-max", "1.2")
+		}
+		if c.implicit {
+			argv = append(argv, "--implicit")
 		}
 	}
 	if a.remote != "" {
@@ -289,8 +311,7 @@ func runFtplib(ctx context.Context, c *cell, a action, tlsMode string) (string, 
 	if a.to != "" {
 		argv = append(argv, "--new", a.to)
 	}
-	r := runCmd(ctx, c.env(), "", argv...)
-	return r.stdout, r.transcript(), r.err
+	return argv
 }
 
 // ---- rclone ----------------------------------------------------------------

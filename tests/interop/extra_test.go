@@ -16,12 +16,40 @@ import (
 func TestTLS12(t *testing.T) {
 	needServer(t)
 	pl := newPayload(t)
-	ports := newPortAllocator(46000, 46999, 40)
+	ports := newPortAllocator(46000, 46599, 40)
 	m := newMatrix(matrixColumns)
 	t.Cleanup(func() { t.Logf("TLS 1.2 matrix:\n%s", m.table()) })
 	for _, cl := range allClients() {
 		t.Run(cl.name, func(t *testing.T) {
 			c := &cell{cl: cl, fam: ipv4, mode: "passive", sec: "ftps", tls12: true, pl: pl, outcome: map[string]string{}}
+			if missing := cl.missing(); missing != "" {
+				m.skipRow(c.row(), missing)
+				skipOrFail(t, missing)
+			}
+			if reason := cl.cellSkip(c); reason != "" {
+				m.skipRow(c.row(), "n/a: "+reason)
+				t.Skip("not applicable: " + reason)
+			}
+			t.Parallel()
+			runCell(t, m, c, ports)
+		})
+	}
+}
+
+// TestImplicit runs the FTPS cell (IPv4, passive) of the clients that speak
+// implicit FTPS (TLS from the first byte, the port 990 style) against the
+// server's --implicit-tls-listen port: the FileZilla-like client, curl and
+// lftp (ftps:// URLs), basic-ftp (secure: "implicit") and wget
+// (--ftps-implicit).
+func TestImplicit(t *testing.T) {
+	needServer(t)
+	pl := newPayload(t)
+	ports := newPortAllocator(46600, 46999, 40)
+	m := newMatrix(matrixColumns)
+	t.Cleanup(func() { t.Logf("implicit FTPS matrix:\n%s", m.table()) })
+	for _, cl := range []*client{filezillaClient(), curlClient(), lftpClient(), basicFTPClient(), wgetClient()} {
+		t.Run(cl.name, func(t *testing.T) {
+			c := &cell{cl: cl, fam: ipv4, mode: "passive", sec: "ftps", implicit: true, pl: pl, outcome: map[string]string{}}
 			if missing := cl.missing(); missing != "" {
 				m.skipRow(c.row(), missing)
 				skipOrFail(t, missing)

@@ -14,7 +14,8 @@
 // is not installed is skipped, unless PORT21_REQUIRE_CLIENTS=1 (as in CI),
 // which makes it a failure. -short skips everything.
 //
-// Run: go test -v -parallel 4 -timeout 15m ./tests/interop
+// Run: go test -v -timeout 15m ./tests/interop (4 cells at a time unless
+// -parallel says otherwise)
 package interop
 
 import (
@@ -26,6 +27,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +45,15 @@ var port21Bin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The cells mostly wait: on client programs starting, on TLS
+	// handshakes, on the server's 2 s grace before a 522. Unless -parallel
+	// was given, run 4 at a time rather than GOMAXPROCS (2 on the
+	// development machine).
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", strconv.Itoa(max(4, runtime.GOMAXPROCS(0))))
+	}
 	os.Exit(runMain(m))
 }
 
@@ -159,7 +171,12 @@ func (r cmdResult) transcript() string {
 // runCmd runs an external command with stepTimeout. env entries are added to
 // the test process's environment.
 func runCmd(ctx context.Context, env []string, stdin string, argv ...string) cmdResult {
-	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	return runCmdTimeout(ctx, stepTimeout, env, stdin, argv...)
+}
+
+// runCmdTimeout is runCmd with another time limit (installs, mirrors).
+func runCmdTimeout(ctx context.Context, timeout time.Duration, env []string, stdin string, argv ...string) cmdResult {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
@@ -170,7 +187,7 @@ func runCmd(ctx context.Context, env []string, stdin string, argv ...string) cmd
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out after %v: %w", stepTimeout, err)
+		err = fmt.Errorf("timed out after %v: %w", timeout, err)
 	}
 	return cmdResult{argv: argv, stdout: stdout.String(), stderr: stderr.String(), err: err}
 }

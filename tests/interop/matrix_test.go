@@ -124,6 +124,8 @@ type client struct {
 	stepSkip func(c *cell, step string) string
 	// sentPrefix is a regexp matching what precedes a command the client
 	// sent in its transcript (`> ` for curl -v, `---> ` for lftp -d...).
+	// "" means the client shows no dialogue (PHP's ftp extension): its
+	// data commands cannot be checked.
 	sentPrefix string
 	// user is the account the client logs in with over FTPS; nil means an
 	// ordinary account. Plain cells always use an --allow-cleartext one.
@@ -147,11 +149,14 @@ type cell struct {
 	mode  string // "passive" or "active"
 	sec   string // "ftps" or "plain"
 	tls12 bool   // the client is limited to TLS 1.2 (TestTLS12)
-	srv   *server
-	user  account
-	other account // ordinary account for stepRefused
-	pl    *payload
-	work  string // the client's local directory (and $HOME)
+	// implicit: the client uses the server's implicit FTPS port
+	// (TestImplicit; see cell.port).
+	implicit bool
+	srv      *server
+	user     account
+	other    account // ordinary account for stepRefused
+	pl       *payload
+	work     string // the client's local directory (and $HOME)
 
 	mu      sync.Mutex
 	outcome map[string]string // step -> "pass", "fail" or "skip"
@@ -163,7 +168,19 @@ func (c *cell) row() string {
 	if c.tls12 {
 		row += "-tls1.2"
 	}
+	if c.implicit {
+		row += "-implicit"
+	}
 	return row
+}
+
+// port is the server port the client connects to: the implicit FTPS one in
+// TestImplicit.
+func (c *cell) port() int {
+	if c.implicit {
+		return c.srv.implicitPort
+	}
+	return c.srv.port
 }
 
 func (c *cell) setOutcome(step, o string) {
@@ -274,6 +291,21 @@ func (c *cell) setup(t *testing.T, ports *portAllocator) {
 		c.other = newAccount("alice")
 		c.srv.addUser(c.other)
 		c.seedHome(t, c.other.name)
+	}
+	if c.implicit {
+		// port21 refuses --implicit-tls-listen equal to --listen, even
+		// when both are port 0 (kernel-chosen): pick a free port first.
+		ln, err := net.Listen("tcp", net.JoinHostPort(c.fam.host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		c.srv.start("--implicit-tls-listen", addr)
+		if c.srv.implicitPort == 0 {
+			t.Fatalf("the server announced no implicit FTPS port:\n%s", c.srv.stdout.String())
+		}
+		return
 	}
 	c.srv.start()
 }
@@ -428,7 +460,7 @@ func (c *cell) runStep(t *testing.T, step string) (skip string) {
 			report("%s still exists after RMD", rmdirName)
 		}
 	}
-	if slices.Contains(dataSteps, step) {
+	if slices.Contains(dataSteps, step) && c.cl.sentPrefix != "" {
 		c.checkDataCommands(t, transcript, report)
 	}
 	c.checkLogins(t, mark, report)

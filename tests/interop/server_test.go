@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,8 +88,11 @@ type server struct {
 	dir     string // --data-dir
 	passive portRange
 	port    int
-	log     syncBuffer // standard error: the JSON audit log
-	stdout  syncBuffer
+	// implicitPort is the implicit FTPS port, when started with
+	// --implicit-tls-listen.
+	implicitPort int
+	log          syncBuffer // standard error: the JSON audit log
+	stdout       syncBuffer
 }
 
 // newServer prepares a data directory; add users and files, then start.
@@ -163,6 +167,12 @@ func (s *server) start(extra ...string) {
 		if err == nil {
 			s.port, err = strconv.Atoi(port)
 		}
+		if err == nil {
+			// "ADDR (explicit FTPS) and ADDR (implicit FTPS)"
+			if m := implicitListening.FindStringSubmatch(line); m != nil {
+				s.implicitPort, err = strconv.Atoi(m[1])
+			}
+		}
 		if err != nil {
 			t.Fatalf("cannot parse the listening address in %q: %v", line, err)
 		}
@@ -172,6 +182,8 @@ func (s *server) start(extra ...string) {
 		t.Fatalf("port21 serve not listening after %v\nstdout:\n%s\nstderr:\n%s", stepTimeout, s.stdout.String(), s.log.String())
 	}
 }
+
+var implicitListening = regexp.MustCompile(` and \S*:(\d+) \(implicit FTPS\)`)
 
 // lineWatch passes a child's output on to copyTo and reports the rest of
 // the first line that starts with prefix.
