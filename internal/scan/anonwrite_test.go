@@ -202,8 +202,8 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 			ap := startFake(t, tt.fake)
 			s := newTestScanner(t, func(o *Options) { o.Intrusive = tt.intrusive; o.Timeout = 10 * time.Second })
 			r := auditOne(t, s, ap)
-			if r.Err != nil {
-				t.Fatalf("audit error: %v", r.Err)
+			if r.Error != "" {
+				t.Fatalf("audit error: %v", r.Error)
 			}
 			if got := ids(r); !slices.Equal(got, tt.want) {
 				t.Errorf("findings %v, want %v", got, tt.want)

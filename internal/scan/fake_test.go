@@ -44,6 +44,10 @@ type fake struct {
 	// storDirs, when set, are the only directories ("" the login one) where
 	// STOR with reply "data" succeeds; elsewhere it is refused with 553.
 	storDirs []string
+	// hangUp lists command lines (or verbs) after whose reply the server
+	// closes the connection, as vsftpd does after refusing anonymous with
+	// force_anon_logins_ssl=YES.
+	hangUp map[string]bool
 	// raw, when set, replaces the whole session: the hostile peers.
 	raw func(net.Conn)
 	// helloReply, when set, answers ClientHellos without extensions (the
@@ -199,6 +203,9 @@ func (f *fake) session(c net.Conn) {
 			reply = "502 Command not implemented.\r\n"
 		}
 		if _, err := io.WriteString(rw, reply); err != nil {
+			return
+		}
+		if f.hangUp[line] || f.hangUp[verb] {
 			return
 		}
 	}

@@ -144,12 +144,12 @@ func runJSON(t testing.TB, bin string, limit time.Duration, args ...string) json
 
 // ids returns the sorted, distinct finding ids of results.
 // sameMeaning checks that findings with an id both scan and local report
-// carry the one severity and title finding.Shared gives it.
+// carry the one severity and title the catalog (finding.Lookup) gives it.
 func sameMeaning(t *testing.T, results ...jsonResult) {
 	t.Helper()
 	for _, r := range results {
 		for _, f := range r.Findings {
-			if m, ok := finding.Shared(f.ID); ok && (f.Title != m.Title || f.Severity != m.Severity.String()) {
+			if m, ok := finding.Lookup(f.ID); ok && (f.Title != m.Title || f.Severity != m.Severity.String()) {
 				t.Errorf("%s: %q %s, want %q %s as everywhere", f.ID, f.Title, f.Severity, m.Title, m.Severity)
 			}
 		}
