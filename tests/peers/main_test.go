@@ -91,6 +91,7 @@ type jsonResult struct {
 	Service  *jsonService  `json:"service"`
 	Findings []jsonFinding `json:"findings"`
 	Error    string        `json:"error"`
+	Status   string        `json:"status"`
 }
 
 type jsonTarget struct {
