@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -166,33 +165,6 @@ func (a *audit) listLogin(c *conn) ([]dirEntry, error) {
 	return entries, err
 }
 
-// noteWritableDirs adds to the anonymous-login finding the directories the
-// listing shows as world-writable, the read-only sign nmap's ftp-anon
-// reports as "writeable". Nothing is written to find them.
-func (a *audit) noteWritableDirs(entries []dirEntry) {
-	var names, lines []string
-	for _, e := range entries {
-		if e.dir() && e.worldWritable() {
-			names = append(names, e.name+"/")
-			lines = append(lines, e.line)
-		}
-	}
-	if len(names) == 0 {
-		return
-	}
-	for i := range a.res.Findings {
-		if a.res.Findings[i].ID == finding.IDAnonymousLogin {
-			a.res.Findings[i].Evidence = append(a.res.Findings[i].Evidence, finding.Evidence{
-				Sent:     "LIST",
-				Received: clean(strings.Join(lines, "\n"), maxEvidence),
-				Note: fmt.Sprintf("the anonymous listing shows world-writable directories: %s (read from the mode bits; nothing was written)",
-					strings.Join(names, ", ")),
-			})
-			return
-		}
-	}
-}
-
 // writeCandidates picks the subdirectories worth an upload attempt, best
 // first: world-writable ones and conventional drop boxes (upload/,
 // incoming/, pub/incoming/) before the others, at most maxWriteDirs.
@@ -233,6 +205,9 @@ func writeCandidates(entries []dirEntry) []string {
 func (a *audit) anonymousWrite(c *conn, entries []dirEntry) error {
 	dirs := append([]string{""}, writeCandidates(entries)...)
 	for _, dir := range dirs {
+		if !a.noData {
+			a.o.UploadTried = true
+		}
 		name := "port21-scan-" + randomName() + ".txt"
 		if dir != "" {
 			name = dir + "/" + name
@@ -259,7 +234,7 @@ func (a *audit) anonymousWrite(c *conn, entries []dirEntry) error {
 		if !r.Completion() {
 			sev.Note = "an anonymous session stored a file in " + where + "; deleting it failed: remove " + name + " by hand"
 		}
-		a.add(finding.IDAnonymousWrite, basisConfirmed, append(evs, dev)...)
+		a.o.Upload = append(evs, dev)
 		return nil
 	}
 	return nil

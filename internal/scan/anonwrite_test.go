@@ -102,7 +102,9 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 		{
 			name: "default scan names the world-writable directory and writes nothing",
 			fake: &fake{banner: "220 FTP server ready.\r\n", replies: anonPlain, listing: anonList, storDirs: []string{"upload"}},
-			want: []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, finding.IDNoTLS},
+			// anonymous-write on the listing's mode bits, as nmap's
+			// ftp-anon reports it, with basis listing.
+			want: []string{finding.IDAnonymousLogin, finding.IDAnonymousWrite, finding.IDCleartextLogin, finding.IDNoTLS},
 			check: func(t *testing.T, f *fake, r Result) {
 				for _, c := range f.commands() {
 					if strings.HasPrefix(c, "STOR") || strings.HasPrefix(c, "DELE") {
@@ -111,6 +113,11 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 				}
 				if !hasNote(r, finding.IDAnonymousLogin, "upload/") || hasNote(r, finding.IDAnonymousLogin, "pub/") {
 					t.Errorf("anonymous-login evidence does not name exactly upload/: %+v", r.Findings)
+				}
+				for _, f := range r.Findings {
+					if f.ID == finding.IDAnonymousWrite && f.Basis != basisListing {
+						t.Errorf("anonymous-write basis %q without --intrusive, want %q", f.Basis, basisListing)
+					}
 				}
 			},
 		},

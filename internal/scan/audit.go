@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -66,6 +67,8 @@ type audit struct {
 	ctl *conn
 	// failed are the probes that failed without ending the audit.
 	failed []error
+	// o is what the probes saw, for the checks.
+	o Observation
 }
 
 // Audit probes one target. The bool is false when the port did not accept
@@ -97,15 +100,14 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 	addr = addr.Unmap()
 	res.Target.Address = addr.String()
 	a := &audit{s: s, ctx: ctx, host: t.Host, addr: netip.AddrPortFrom(addr, t.Port), target: res.Target, res: &res}
+	a.o = Observation{Host: t.Host, Addr: a.addr, Now: s.now(), Roots: s.opts.Roots}
 	open, err := a.run()
 	a.dropCtl()
-	// Findings made before the product was identified get the
-	// configuration lines of the product finally found.
-	for i, f := range res.Findings {
-		if _, ok := finding.Lookup(f.ID); ok {
-			res.Findings[i].Fix.Config = finding.ConfigFor(f.ID, fixProduct(a.fp.Product))
-		}
-	}
+	// Observe, then judge: the probes above only recorded what they saw;
+	// the checks decide what it means, with the product finally found.
+	a.o.Implicit, a.o.Banner, a.o.Features = a.implicit, a.svc.Banner, a.svc.Features
+	a.o.Replies, a.o.Product = a.obs, a.fp
+	res.Findings = append(judge(&a.o, res.Target), judgeCVE(&a.o, s.db, res.Target)...)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 			err = fmt.Errorf("%w (time-out %v)", err, s.opts.Timeout)
@@ -314,7 +316,7 @@ func (a *audit) run() (bool, error) {
 	}
 	a.dropCtl()
 	a.identify()
-	a.cveChecks()
+	a.probeBackdoor()
 
 	// Explicit TLS (or implicit again): the certificate, and what can be
 	// done after a login over TLS.
@@ -425,21 +427,6 @@ func (a *audit) dropCtl() {
 	}
 }
 
-func (a *audit) add(id, basis string, ev ...finding.Evidence) {
-	// A probe retried on a new connection may find the same thing twice.
-	for _, f := range a.res.Findings {
-		if f.ID == id {
-			return
-		}
-	}
-	a.res.Findings = append(a.res.Findings, finding.New(id, a.target, fixProduct(a.fp.Product), basis, ev))
-}
-
-// bannerEvidence is the greeting as received.
-func (a *audit) bannerEvidence() finding.Evidence {
-	return finding.Evidence{Received: replyText(ftp.Reply{Code: 220, Lines: strings.Split(a.svc.Banner, "\n")})}
-}
-
 // probeInfo sends FEAT, SYST, HELP and an unknown command before login, for
 // the fingerprint.
 func (a *audit) probeInfo(c *conn) error {
@@ -482,13 +469,7 @@ func (a *audit) probeModCopy(c *conn) error {
 	if err != nil {
 		return err
 	}
-	if r.Code == ftp.CodePendingMore {
-		for _, e := range a.s.db.Probes(fingerprint.ProFTPD) {
-			if e.Probe == "proftpd-mod_copy" && (a.fp.Version == "" || e.Affects(a.fp.Version)) {
-				a.res.Findings = append(a.res.Findings, cveFinding(e, a.target, basisConfirmed, []finding.Evidence{a.bannerEvidence(), ev}))
-			}
-		}
-	}
+	a.o.ModCopy = &Exchange{Code: r.Code, Evidence: ev}
 	return nil
 }
 
@@ -501,11 +482,11 @@ func (a *audit) probeAnonymous(c *conn) error {
 		return err
 	}
 	a.anonNeedsTLS = needTLS
+	a.o.Anonymous = Login{Tried: true, OK: ok, NeedTLS: needTLS, Evidence: evs}
 	if !ok {
 		return nil
 	}
 	a.anonymous = true
-	a.add(finding.IDAnonymousLogin, basisConfirmed, evs...)
 	defer a.dropCtl()
 	plainData := !a.implicit
 	if a.implicit {
@@ -523,15 +504,17 @@ func (a *audit) probeCleartext(c *conn) error {
 		return nil
 	}
 	r, ev, err := c.cmd("USER " + randomName())
+	if errors.Is(err, errClosing) {
+		// Refused with 421 and a hang-up: an answer, and not a 331.
+		a.dropCtl()
+		err = nil
+	}
 	if err != nil {
 		return err
 	}
 	a.obs.Codes["user"] = r.Code
 	a.obs.User = message(r)
-	if r.Code == ftp.CodeNeedPassword || r.Code == ftp.CodeLoggedIn {
-		ev.Note = "the server asked for a password on an unencrypted connection; none was sent"
-		a.add(finding.IDCleartextLogin, basisConfirmed, ev)
-	}
+	a.o.Cleartext = &Exchange{Code: r.Code, Evidence: ev}
 	return nil
 }
 
@@ -541,21 +524,30 @@ func (a *audit) identify() {
 	a.svc.Product = a.fp.Product
 	a.svc.Version = a.fp.Version
 	a.svc.Confidence = a.fp.Confidence
-	if fingerprint.VersionInBanner(a.fp, a.svc.Banner) {
-		a.add(finding.IDVersionDisclosed, basisConfirmed, a.bannerEvidence())
-	}
 }
 
 // anonymousLogin tries USER anonymous with the conventional e-mail password.
 // needTLS reports a refusal that asks for TLS first.
+//
+// A 421 refusal (Pure-FTPd with TLS required says "421 Sorry, cleartext
+// sessions ... are not accepted" and hangs up) is an answer, not a failure:
+// the connection is dropped and the next probe opens another.
 func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidence, err error) {
 	r, ev, err := c.cmd("USER anonymous")
+	if errors.Is(err, errClosing) {
+		a.dropCtl()
+		err = nil
+	}
 	if err != nil {
 		return false, false, nil, err
 	}
 	evs = append(evs, ev)
 	if r.Code == ftp.CodeNeedPassword {
 		r, ev, err = c.cmd("PASS " + anonPassword)
+		if errors.Is(err, errClosing) {
+			a.dropCtl()
+			err = nil
+		}
 		if err != nil {
 			return false, false, evs, err
 		}
@@ -565,7 +557,8 @@ func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidenc
 		return true, false, evs, nil
 	}
 	text := strings.ToLower(strings.Join(r.Lines, " "))
-	needTLS = r.Code == ftp.CodePolicyRefused || strings.Contains(text, "encrypt") || strings.Contains(text, "tls") || strings.Contains(text, "ssl")
+	needTLS = r.Code == ftp.CodePolicyRefused || strings.Contains(text, "encrypt") || strings.Contains(text, "tls") ||
+		strings.Contains(text, "ssl") || strings.Contains(text, "cleartext") || strings.Contains(text, "clear text")
 	return false, needTLS, evs, nil
 }
 
@@ -583,23 +576,16 @@ func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 	if err != nil {
 		return err
 	}
-	if r.Code == ftp.CodeOK {
-		ev.Note = "an active-mode data address on a third-party documentation address was accepted; no transfer was started"
-		a.add(finding.IDFTPBounce, basisConfirmed, ev)
-	}
+	a.o.Bounce = &Exchange{Code: r.Code, Evidence: ev}
 	if a.addr.Addr().Is4() {
 		r, ev, err = c.cmd("PASV")
 		if err != nil {
 			return err
 		}
+		a.o.PASV = &Exchange{Code: r.Code, Evidence: ev}
 		if r.Code == ftp.CodeEnteringPassive {
-			if ap, perr := ftp.ParsePASVReply(strings.Join(r.Lines, " ")); perr == nil && ap.Addr() != a.addr.Addr() && !ap.Addr().IsUnspecified() {
-				what := "another address"
-				if ap.Addr().IsPrivate() || ap.Addr().IsLoopback() || ap.Addr().IsLinkLocalUnicast() {
-					what = "an internal address"
-				}
-				ev.Note = fmt.Sprintf("the reply names %s, %s, not %s; the scanner did not connect to it", what, ap.Addr(), a.addr.Addr())
-				a.add(IDPASVLeak, basisConfirmed, ev)
+			if ap, perr := ftp.ParsePASVReply(strings.Join(r.Lines, " ")); perr == nil {
+				a.o.PASVAddr = ap.Addr()
 			}
 		}
 	}
@@ -612,7 +598,7 @@ func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 	if err != nil {
 		return err
 	}
-	a.noteWritableDirs(entries)
+	a.o.Listing = entries
 	if a.s.opts.Intrusive {
 		return a.anonymousWrite(c, entries)
 	}
@@ -659,15 +645,16 @@ func (a *audit) explicitTLS() (*tls.ConnectionState, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.o.AuthTLS = &Exchange{Code: r.Code, Evidence: ev}
 	if r.Code != ftp.CodeAuthOK {
-		ev.Note = "AUTH TLS was refused: the service offers no encryption"
-		a.add(finding.IDNoTLS, basisConfirmed, ev)
 		return nil, nil
 	}
 	var captured []byte
 	cfg := a.inspectConfig(0, 0, &captured)
 	if err := c.startTLS(cfg); err != nil {
-		a.weakKeyFromRaw(captured)
+		if der, perr := x509.ParseCertificate(captured); captured != nil && perr == nil {
+			a.o.KeyOnly = der
+		}
 		return nil, fmt.Errorf("%w after AUTH TLS: %w", ErrTLS, err)
 	}
 	a.svc.TLS = "explicit"
@@ -687,10 +674,8 @@ func (a *audit) afterTLSLogin(c *conn) error {
 	if err != nil || !ok {
 		return err
 	}
-	if !a.anonymous {
-		a.anonymous = true
-		a.add(finding.IDAnonymousLogin, basisConfirmed, evs...)
-	}
+	a.o.AnonymousTLS = Login{Tried: true, OK: true, Evidence: evs}
+	a.anonymous = true
 	plainData, err := a.protCheck(c)
 	if err != nil {
 		return err
@@ -711,42 +696,23 @@ func (a *audit) protCheck(c *conn) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if r.Code != ftp.CodeOK {
-		return false, nil
-	}
-	ev.Note = "after logging in over TLS as anonymous, clear-text data connections were accepted"
-	a.add(finding.IDDataCleartext, basisConfirmed, ev)
-	return true, nil
+	a.o.ProtC = &Exchange{Code: r.Code, Evidence: ev}
+	return r.Code == ftp.CodeOK, nil
 }
 
-// cveChecks adds the dataset's entries for the product and version found,
-// confirmed by a probe where the entry has one.
-func (a *audit) cveChecks() {
+// probeBackdoor checks TCP 6200 when the dataset has an entry for the
+// product and version found that asks for it (the vsftpd 2.3.4 backdoor).
+func (a *audit) probeBackdoor() {
 	if a.fp.Product == "" {
 		return
 	}
-	have := map[string]bool{}
-	for _, f := range a.res.Findings {
-		have[f.ID] = true
-	}
-	banner := a.bannerEvidence()
 	for _, e := range a.s.db.Match(a.fp.Product, a.fp.Version) {
-		if have[e.ID] {
-			continue
-		}
-		if e.Probe == "proftpd-mod_copy" {
-			continue // the probe ran and did not confirm it: mod_copy is not loaded
-		}
-		ev := []finding.Evidence{banner}
-		basis := basisVersion
 		if e.Probe == "vsftpd-backdoor-port" {
 			if note, open := a.backdoorPort(); open {
-				basis = basisConfirmed
-				ev = append(ev, finding.Evidence{Note: note})
+				a.o.BackdoorPort = note
 			}
+			return
 		}
-		ev[0].Note = fmt.Sprintf("%s %s identified with confidence %d", a.fp.Product, a.fp.Version, a.fp.Confidence)
-		a.res.Findings = append(a.res.Findings, cveFinding(e, a.target, basis, ev))
 	}
 }
 

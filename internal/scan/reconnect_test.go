@@ -91,3 +91,19 @@ func TestSilentPortBounded(t *testing.T) {
 		t.Errorf("status %q, want timeout", r.Status)
 	}
 }
+
+// TestRefusedLoginWith421 checks that a 421 refusal of USER followed by a
+// hang-up (Pure-FTPd with TLS required) is an answer, not a broken audit.
+func TestRefusedLoginWith421(t *testing.T) {
+	replies := maps.Clone(vsftpdPlain)
+	replies["USER"] = "421-Sorry, cleartext sessions and weak ciphers are not accepted on this server.\r\n421 Please reconnect using TLS security mechanisms.\r\n"
+	replies["USER anonymous"] = replies["USER"]
+	ap := startFake(t, &fake{banner: "220 FTP server ready.\r\n", replies: replies, hangUp: map[string]bool{"USER": true}})
+	r := auditOne(t, newTestScanner(t, nil), ap)
+	if r.Status != finding.StatusSuccess || r.Error != "" {
+		t.Errorf("status %q, error %q", r.Status, r.Error)
+	}
+	if slices.Contains(ids(r), finding.IDCleartextLogin) || slices.Contains(ids(r), finding.IDAnonymousLogin) {
+		t.Errorf("findings %q after every login was refused", ids(r))
+	}
+}
