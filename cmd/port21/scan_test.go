@@ -107,7 +107,7 @@ func TestScanCommand(t *testing.T) {
 		got = append(got, f.ID)
 	}
 	slices.Sort(got)
-	want := []string{"CVE-2011-2523", "cleartext-login", "no-tls", "version-disclosed"}
+	want := []string{"CVE-2011-2523", "CVE-2015-1419", "cleartext-login", "no-tls", "version-disclosed"}
 	if !slices.Equal(got, want) || r.Service.Product != "vsftpd" || r.Service.Version != "2.3.4" || r.Error != "" {
 		t.Errorf("result %+v, findings %v, want %v", r, got, want)
 	}

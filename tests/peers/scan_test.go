@@ -54,6 +54,11 @@ var scanCases = []scanCase{
 	{
 		product: testpeers.ProFTPD, profile: testpeers.ProfileBad, fingerprint: "proftpd", writable: []string{"upload/"},
 		ids: []string{
+			// Basis version, from "ProFTPD 1.3.8" in the greeting: Debian's
+			// 1.3.8+dfsg packages may carry the fixes (a backport the
+			// version cannot show), which is what the basis says.
+			"CVE-2023-51713",
+			"CVE-2024-48651",
 			"anonymous-login",        // <Anonymous> with UserAlias anonymous ftp
 			"anonymous-write",        // basis listing: upload/ is drwxrwxrwx in the anonymous listing
 			"cleartext-login",        // TLSRequired off
