@@ -45,40 +45,14 @@ func (e dirEntry) worldWritable() bool { return len(e.mode) >= 10 && e.mode[8] =
 // upload drop box.
 var uploadNames = map[string]bool{"upload": true, "uploads": true, "incoming": true}
 
-// parseListLine parses one line of a Unix `ls -l` style listing, the form
-// vsftpd, ProFTPD, Pure-FTPd and most others send for LIST: a mode, a link
-// count, owner, group, size, three date fields and the name, which may hold
-// spaces. Lines of any other form (totals, DOS listings, garbage) and names
-// that could not be sent back safely in a command are rejected.
+// parseListLine parses one LIST line (ftp.ParseListLine) and keeps it
+// only when its name could be sent back safely in a command.
 func parseListLine(line string) (dirEntry, bool) {
-	line = strings.TrimRight(line, "\r\n")
-	rest := line
-	var fields [8]string
-	for i := range fields {
-		rest = strings.TrimLeft(rest, " \t")
-		j := strings.IndexAny(rest, " \t")
-		if j < 0 {
-			return dirEntry{}, false
-		}
-		fields[i], rest = rest[:j], rest[j:]
-	}
-	name := strings.TrimLeft(rest, " \t")
-	mode := fields[0]
-	if len(mode) < 10 || !strings.ContainsRune("-dlbcps", rune(mode[0])) {
+	l, ok := ftp.ParseListLine(line)
+	if !ok || !safeName(l.Name) {
 		return dirEntry{}, false
 	}
-	for _, r := range mode[1:10] {
-		if !strings.ContainsRune("rwxsStT-", r) {
-			return dirEntry{}, false
-		}
-	}
-	if mode[0] == 'l' {
-		name, _, _ = strings.Cut(name, " -> ")
-	}
-	if !safeName(name) {
-		return dirEntry{}, false
-	}
-	return dirEntry{mode: mode[:10], name: name, line: clean(line, 512)}, true
+	return dirEntry{mode: l.Mode, name: l.Name, line: clean(strings.TrimRight(line, "\r\n"), 512)}, true
 }
 
 // safeName reports whether a name from a listing may be sent back in a
@@ -163,6 +137,34 @@ func (a *audit) listLogin(c *conn) ([]dirEntry, error) {
 		}
 	})
 	return entries, err
+}
+
+// listMLSD lists the login directory with MLSD, whose perm facts say
+// what this session may do in each directory (RFC 3659), and returns the
+// directories it may create files in.
+func (a *audit) listMLSD(c *conn) ([]mlsdDir, error) {
+	var dirs []mlsdDir
+	_, _, err := a.dataCommand(c, "MLSD", func(dc net.Conn) {
+		until := time.Now().Add(listTimeout)
+		if d := a.deadline(); !d.IsZero() && d.Before(until) {
+			until = d
+		}
+		_ = dc.SetReadDeadline(until)
+		sc := bufio.NewScanner(io.LimitReader(dc, maxListBytes))
+		sc.Buffer(make([]byte, 0, 4096), 4096)
+		for n := 0; sc.Scan() && n < maxListEntries; n++ {
+			if m, ok := ftp.ParseMLSxLine(sc.Text()); ok && m.CanCreate() && (m.Name == "." || safeName(m.Name)) {
+				dirs = append(dirs, mlsdDir{name: m.Name, line: clean(sc.Text(), 512)})
+			}
+		}
+	})
+	return dirs, err
+}
+
+// mlsdDir is a directory an MLSD listing says the session may write to.
+type mlsdDir struct {
+	name string // "." for the listed directory itself
+	line string // as received, cleaned, for evidence
 }
 
 // writeCandidates picks the subdirectories worth an upload attempt, best

@@ -122,6 +122,20 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 			},
 		},
 		{
+			name: "default scan reads MLSD perm facts",
+			fake: &fake{banner: "220 FTP server ready.\r\n", replies: with(anonPlain,
+				"FEAT", "211-Features:\r\n EPSV\r\n MLST type*;size*;modify*;perm*;\r\n211 End\r\n",
+				"MLSD", "data"),
+				listing: "drwxr-xr-x    2 0        0            4096 Nov 24 16:47 incoming\r\n",
+				mlsd:    "type=cdir;perm=el; .\r\ntype=dir;perm=flcdmpe; incoming\r\ntype=file;perm=r; README.txt\r\n"},
+			want: []string{finding.IDAnonymousLogin, finding.IDAnonymousWrite, finding.IDCleartextLogin, finding.IDNoTLS},
+			check: func(t *testing.T, f *fake, r Result) {
+				if !hasNote(r, finding.IDAnonymousWrite, "MLSD perm facts") || !hasNote(r, finding.IDAnonymousWrite, "incoming") {
+					t.Errorf("anonymous-write evidence does not name incoming from MLSD: %+v", r.Findings)
+				}
+			},
+		},
+		{
 			name:      "intrusive scan writes in upload/ after the login directory refuses",
 			fake:      &fake{banner: "220 FTP server ready.\r\n", replies: anonPlain, listing: anonList, storDirs: []string{"upload"}},
 			intrusive: true,

@@ -599,6 +599,11 @@ func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 		return err
 	}
 	a.o.Listing = entries
+	if ftp.HasFeature(a.svc.Features, "MLST") || ftp.HasFeature(a.svc.Features, "MLSD") {
+		if a.o.MLSDWritable, err = a.listMLSD(c); err != nil {
+			return err
+		}
+	}
 	if a.s.opts.Intrusive {
 		return a.anonymousWrite(c, entries)
 	}
@@ -734,28 +739,17 @@ func (a *audit) backdoorPort() (string, bool) {
 	return "TCP port 6200 on the target accepts connections: the backdoor's shell may already be open (sign of compromise)", true
 }
 
-// features returns the feature lines of a FEAT reply, trimmed.
+// features returns the feature lines of a FEAT reply, trimmed and made
+// safe to store.
 func features(r ftp.Reply) []string {
-	if len(r.Lines) < 3 {
-		return nil
-	}
-	var out []string
-	for _, l := range r.Lines[1 : len(r.Lines)-1] {
-		if l = strings.TrimSpace(clean(l, 256)); l != "" && len(out) < 100 {
-			out = append(out, l)
-		}
+	out := ftp.ParseFeatures(r, 100)
+	for i, f := range out {
+		out[i] = strings.TrimSpace(clean(f, 256))
 	}
 	return out
 }
 
-func hasFeature(feats []string, name string) bool {
-	for _, f := range feats {
-		if strings.EqualFold(f, name) || len(f) > len(name) && strings.EqualFold(f[:len(name)+1], name+" ") {
-			return true
-		}
-	}
-	return false
-}
+func hasFeature(feats []string, name string) bool { return ftp.HasFeature(feats, name) }
 
 // randomName returns a user or file name no one has: "p21" and 12 hex
 // digits from crypto/rand.

@@ -1,6 +1,10 @@
 package scan
 
-import "github.com/port21/port21/internal/finding"
+import (
+	"strings"
+
+	"github.com/port21/port21/internal/finding"
+)
 
 // basisListing is a finding read from a directory listing's permissions
 // (LIST mode bits), not confirmed by a write.
@@ -8,7 +12,8 @@ const basisListing = "listing"
 
 // checkAnonymousWrite: an anonymous upload worked (--intrusive, basis
 // confirmed) or, without one, the anonymous listing shows a world-writable
-// directory (basis listing), which nmap's ftp-anon reports too.
+// directory (LIST mode bits, as nmap's ftp-anon reads them) or MLSD perm
+// facts that let the session create files (basis listing).
 func checkAnonymousWrite(o *Observation) []hit {
 	if len(o.Upload) > 0 {
 		return one(finding.IDAnonymousWrite, basisConfirmed, o.Upload...)
@@ -17,8 +22,24 @@ func checkAnonymousWrite(o *Observation) []hit {
 		// A write test that failed says more than mode bits.
 		return nil
 	}
+	var evs []finding.Evidence
 	if ev, ok := writableEvidence(o.Listing); ok {
-		return one(finding.IDAnonymousWrite, basisListing, ev)
+		evs = append(evs, ev)
 	}
-	return nil
+	if len(o.MLSDWritable) > 0 {
+		var names, lines []string
+		for _, d := range o.MLSDWritable {
+			names = append(names, d.name)
+			lines = append(lines, d.line)
+		}
+		evs = append(evs, finding.Evidence{
+			Sent:     "MLSD",
+			Received: clean(strings.Join(lines, "\n"), maxEvidence),
+			Note:     "the MLSD perm facts let the anonymous session create files in: " + strings.Join(names, ", ") + " (nothing was written)",
+		})
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	return one(finding.IDAnonymousWrite, basisListing, evs...)
 }

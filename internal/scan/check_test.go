@@ -61,6 +61,7 @@ func TestChecks(t *testing.T) {
 		{"anonymous-write: upload refused beats the mode bits", checkAnonymousWrite, Observation{Anonymous: anon, Listing: writable, UploadTried: true}, nil, ""},
 		{"anonymous-write: upload worked", checkAnonymousWrite, Observation{Anonymous: anon, UploadTried: true, Upload: []finding.Evidence{{Sent: "STOR x"}}}, []string{finding.IDAnonymousWrite}, basisConfirmed},
 		{"anonymous-write: no login", checkAnonymousWrite, Observation{Listing: writable}, nil, ""},
+		{"anonymous-write: MLSD perm facts", checkAnonymousWrite, Observation{Anonymous: anon, Listing: readOnly, MLSDWritable: []mlsdDir{{name: "incoming", line: "type=dir;perm=flcdmpe; incoming"}}}, []string{finding.IDAnonymousWrite}, basisListing},
 		{"PROT C accepted", checkDataCleartext, Observation{ProtC: ex(200)}, []string{finding.IDDataCleartext}, ""},
 		{"PROT C refused", checkDataCleartext, Observation{ProtC: ex(534)}, nil, ""},
 		{"bounce accepted", checkFTPBounce, Observation{Bounce: ex(200)}, []string{finding.IDFTPBounce}, ""},

@@ -47,8 +47,10 @@ type Observation struct {
 	// PASV is the reply to PASV and the address it names, when parsed.
 	PASV     *Exchange
 	PASVAddr netip.Addr
-	// Listing is the anonymous login directory's listing.
-	Listing []dirEntry
+	// Listing is the anonymous login directory's listing; MLSDWritable
+	// the directories whose MLSD perm facts let the session create files.
+	Listing      []dirEntry
+	MLSDWritable []mlsdDir
 	// Upload is the --intrusive anonymous upload that worked; UploadTried
 	// says an upload was attempted, whose refusal outweighs the listing.
 	Upload      []finding.Evidence
