@@ -210,3 +210,45 @@ func TestScanFailOnIncomplete(t *testing.T) {
 		})
 	}
 }
+
+// TestScanInterruptedReport checks that ^C writes a report marked partial,
+// with the target in flight, and an error that says how far the run got.
+func TestScanInterruptedReport(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, "220 (vsFTPd 3.0.3)\r\n") // then nothing
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var stdout, stderr bytes.Buffer
+	sf := scanFlags{ports: port, reportFlags: reportFlags{format: "json"}, concurrency: 1, timeout: 20 * time.Second}
+	err = runScan(ctx, sf, []string{host}, nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "partial report") || !strings.Contains(err.Error(), "1 reported") {
+		t.Errorf("error %v, want one that says the report is partial and how far it got", err)
+	}
+	var doc struct {
+		Partial bool   `json:"partial"`
+		Note    string `json:"note"`
+		Results []struct {
+			Status string `json:"status"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatalf("report: %v\n%s", err, stdout.String())
+	}
+	if !doc.Partial || doc.Note == "" || len(doc.Results) != 1 || doc.Results[0].Status != "interrupted" {
+		t.Errorf("report %+v, want partial with the interrupted target", doc)
+	}
+}

@@ -1,10 +1,12 @@
 package scan
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
+	"errors"
 	"io"
 	"maps"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/port21/port21/internal/finding"
+	"github.com/port21/port21/internal/scan/targets"
 )
 
 // TestDroppedConnectionDoesNotBlind checks the fix for an audit that a
@@ -105,5 +108,30 @@ func TestRefusedLoginWith421(t *testing.T) {
 	}
 	if slices.Contains(ids(r), finding.IDCleartextLogin) || slices.Contains(ids(r), finding.IDAnonymousLogin) {
 		t.Errorf("findings %q after every login was refused", ids(r))
+	}
+}
+
+// TestInterruptedTargetReported checks that ^C in the middle of an audit
+// reports the target in flight as interrupted, every time, instead of
+// dropping it.
+func TestInterruptedTargetReported(t *testing.T) {
+	ap := startFake(t, &fake{raw: func(c net.Conn) {
+		io.WriteString(c, "220 (vsFTPd 3.0.3)\r\n")
+		io.Copy(io.Discard, c) // never answers FEAT
+	}})
+	s := newTestScanner(t, func(o *Options) { o.Timeout = 20 * time.Second })
+	for i := range 6 {
+		ctx, cancel := context.WithCancel(context.Background())
+		var got []Result
+		time.AfterFunc(200*time.Millisecond, cancel)
+		err := s.Run(ctx, slices.Values([]targets.Target{{Host: ap.Addr().String(), Addr: ap.Addr(), Port: ap.Port()}}), nil,
+			func(r Result) error { got = append(got, r); return nil })
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("try %d: Run returned %v, want context.Canceled", i, err)
+		}
+		if len(got) != 1 || got[0].Status != finding.StatusInterrupted || got[0].Service == nil {
+			t.Fatalf("try %d: results %+v, want the target in flight as interrupted", i, got)
+		}
 	}
 }
