@@ -27,6 +27,7 @@ type scanFlags struct {
 	connTimeout time.Duration
 	shard       string
 	intrusive   bool
+	tlsCiphers  bool
 	force       bool
 	reportFlags
 }
@@ -89,6 +90,7 @@ audit is incomplete or the run was interrupted.`,
 	f.DurationVar(&sf.connTimeout, "connect-timeout", scan.DefaultConnectTimeout, "time limit for each TCP connection attempt (a filtered port costs this)")
 	f.StringVar(&sf.shard, "shard", "", "scan only shard I of N (e.g. 2/4): machines given the same targets split them deterministically")
 	f.BoolVar(&sf.intrusive, "intrusive", false, "also try an anonymous upload (deleted at once) and a short list of default credentials")
+	f.BoolVar(&sf.tlsCiphers, "tls-ciphers", false, "list every cipher suite each TLS version accepts (a handshake per suite: slower)")
 	f.BoolVar(&sf.force, "force", false, "allow scans of more than 2^24 addresses")
 	sf.reportFlags.register(f)
 	return cmd
@@ -143,6 +145,7 @@ func runScan(ctx context.Context, sf scanFlags, args []string, stdin io.Reader, 
 		Timeout:        sf.timeout,
 		ConnectTimeout: sf.connTimeout,
 		Intrusive:      sf.intrusive,
+		TLSSuites:      sf.tlsCiphers,
 	})
 	if err != nil {
 		return err

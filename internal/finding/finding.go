@@ -133,6 +133,10 @@ type Service struct {
 	Banner     string   `json:"banner,omitempty"`
 	TLS        string   `json:"tls,omitempty"` // "explicit", "implicit" or ""
 	Features   []string `json:"features,omitempty"`
+	// TLSSuites maps a protocol version ("TLS 1.2") to the cipher suites
+	// the service accepted, in the order it chose them; only when the scan
+	// enumerated them (port21 scan --tls-ciphers).
+	TLSSuites map[string][]string `json:"tls_suites,omitempty"`
 }
 
 // Less orders findings most severe first, then by id, for stable reports.

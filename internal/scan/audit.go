@@ -332,6 +332,15 @@ func (a *audit) run() (bool, error) {
 		if err := a.tlsProtocolChecks(); err != nil && a.record(fmt.Errorf("TLS probes: %w", err)) {
 			return true, a.failure(nil)
 		}
+		if a.s.opts.TLSSuites {
+			if err := a.enumerateSuites(); err != nil && a.record(err) {
+				return true, a.failure(nil)
+			}
+			a.svc.TLSSuites = map[string][]string{}
+			for _, l := range a.o.Suites {
+				a.svc.TLSSuites[l.Version] = l.Suites
+			}
+		}
 	}
 	if a.s.opts.Intrusive {
 		if err := a.defaultCreds(); err != nil && a.record(err) {

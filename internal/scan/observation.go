@@ -70,6 +70,9 @@ type Observation struct {
 	// WeakSuites are the handshakes completed with RC4, 3DES, NULL,
 	// EXPORT, anonymous or DES suites.
 	WeakSuites []finding.Evidence
+	// Suites are the accepted cipher suites per version, when enumerated
+	// (Options.TLSSuites).
+	Suites []SuiteList
 	// BackdoorPort is set when TCP 6200 accepted a connection.
 	BackdoorPort string
 }

@@ -63,6 +63,10 @@ type Options struct {
 	// default-credentials. Without it, nothing is written and no password
 	// but the anonymous convention is sent.
 	Intrusive bool
+	// TLSSuites enumerates every cipher suite the service accepts per
+	// protocol version (a handshake per suite, on a connection each), for
+	// Service.TLSSuites and the evidence of the TLS findings.
+	TLSSuites bool
 	// DialContext opens TCP connections; nil means a net.Dialer.
 	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 	// LookupNetIP resolves host names; nil means net.DefaultResolver.

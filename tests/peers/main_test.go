@@ -107,6 +107,8 @@ type jsonService struct {
 	Version string `json:"version"`
 	Banner  string `json:"banner"`
 	TLS     string `json:"tls"`
+	// TLSSuites is filled by --tls-ciphers.
+	TLSSuites map[string][]string `json:"tls_suites"`
 }
 
 type jsonFinding struct {

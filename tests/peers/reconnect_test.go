@@ -96,3 +96,33 @@ func pureSetting(line string) string {
 	}
 	return file + " " + strings.TrimSuffix(strings.TrimPrefix(cmd, "echo '"), "'")
 }
+
+// TestScanTLSCiphers enumerates the suites of the ProFTPD peer whose
+// OpenSSL security level is lowered in its own configuration
+// (TLSCipherSuite DEFAULT:@SECLEVEL=0:!EXPORT), so legacy suites are really
+// offered, and checks the lists are there and plausible.
+func TestScanTLSCiphers(t *testing.T) {
+	bin := requireSubcommand(t, "scan", "--format", "--ports", "--tls-ciphers")
+	peer := testpeers.Start(t, testpeers.ProFTPD, testpeers.ProfileBad)
+	rep := runJSON(t, bin, scanLimit, "scan", "--format", "json", "--ports", strconv.Itoa(peer.Port), "--timeout", "90s", "--tls-ciphers", "127.0.0.1")
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d results", len(rep.Results))
+	}
+	res := rep.Results[0]
+	if res.Status != "success" || res.Service == nil {
+		t.Fatalf("status %q, service %+v, error %q", res.Status, res.Service, res.Error)
+	}
+	suites := res.Service.TLSSuites
+	t.Logf("accepted suites: %q", suites)
+	for _, v := range []string{"TLS 1.0", "TLS 1.2"} {
+		if len(suites[v]) == 0 {
+			t.Errorf("no %s suites listed: %q", v, suites)
+		}
+	}
+	if !slices.ContainsFunc(suites["TLS 1.2"], func(s string) bool { return strings.Contains(s, "GCM") }) {
+		t.Errorf("TLS 1.2 list lacks an AES-GCM suite: %q", suites["TLS 1.2"])
+	}
+	if slices.ContainsFunc(suites["TLS 1.0"], func(s string) bool { return strings.Contains(s, "GCM") }) {
+		t.Errorf("TLS 1.0 list has a GCM suite, which TLS 1.0 cannot negotiate: %q", suites["TLS 1.0"])
+	}
+}
