@@ -122,7 +122,8 @@ func (a *audit) dataCommand(c *conn, cmd string, body func(net.Conn)) (ok bool, 
 // use it are then inconclusive.
 func (a *audit) listLogin(c *conn) ([]dirEntry, error) {
 	var entries []dirEntry
-	_, _, err := a.dataCommand(c, "LIST", func(dc net.Conn) {
+	noData := a.noData
+	ok, evs, err := a.dataCommand(c, "LIST", func(dc net.Conn) {
 		until := time.Now().Add(listTimeout)
 		if d := a.deadline(); !d.IsZero() && d.Before(until) {
 			until = d
@@ -136,6 +137,11 @@ func (a *audit) listLogin(c *conn) ([]dirEntry, error) {
 			}
 		}
 	})
+	if a.o.ProtC != nil && a.o.ProtC.Code == ftp.CodeOK && !noData && !a.noData && err == nil {
+		// A clear data connection was made after PROT C: whether the
+		// transfer went through decides data-cleartext-allowed.
+		a.o.ClearData = &Login{Tried: true, OK: ok, Evidence: evs}
+	}
 	return entries, err
 }
 

@@ -516,7 +516,7 @@ func (a *audit) probeCleartext(c *conn) error {
 	if errors.Is(err, errClosing) {
 		// Refused with 421 and a hang-up: an answer, and not a 331.
 		a.dropCtl()
-		err = nil
+		err = refusal421(err)
 	}
 	if err != nil {
 		return err
@@ -545,7 +545,7 @@ func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidenc
 	r, ev, err := c.cmd("USER anonymous")
 	if errors.Is(err, errClosing) {
 		a.dropCtl()
-		err = nil
+		err = refusal421(err)
 	}
 	if err != nil {
 		return false, false, nil, err
@@ -555,7 +555,7 @@ func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidenc
 		r, ev, err = c.cmd("PASS " + anonPassword)
 		if errors.Is(err, errClosing) {
 			a.dropCtl()
-			err = nil
+			err = refusal421(err)
 		}
 		if err != nil {
 			return false, false, evs, err
@@ -569,6 +569,21 @@ func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidenc
 	needTLS = r.Code == ftp.CodePolicyRefused || strings.Contains(text, "encrypt") || strings.Contains(text, "tls") ||
 		strings.Contains(text, "ssl") || strings.Contains(text, "cleartext") || strings.Contains(text, "clear text")
 	return false, needTLS, evs, nil
+}
+
+// banWords are what a 421 says when the server stopped serving this
+// address (port21, fail2ban-style bans, connection limits), as opposed to a
+// refusal of one login (Pure-FTPd's "cleartext sessions ... not accepted").
+var banWords = regexp.MustCompile(`(?i)\bban(ned)?\b|too many|blocked|try again later`)
+
+// refusal421 turns a 421 reply to a login into nil, an answer the next
+// probe reconnects after, unless it says the scanner is banned or over a
+// limit: then the audit stops with ErrRefused, and the status says so.
+func refusal421(err error) error {
+	if banWords.MatchString(err.Error()) {
+		return fmt.Errorf("%w: %v (the server stopped serving the scanner's address: banned, or over a connection limit)", ErrRefused, err)
+	}
+	return nil
 }
 
 // loggedInChecks runs the checks that need a session: the bounce probe, the

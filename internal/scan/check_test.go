@@ -64,6 +64,8 @@ func TestChecks(t *testing.T) {
 		{"anonymous-write: MLSD perm facts", checkAnonymousWrite, Observation{Anonymous: anon, Listing: readOnly, MLSDWritable: []mlsdDir{{name: "incoming", line: "type=dir;perm=flcdmpe; incoming"}}}, []string{finding.IDAnonymousWrite}, basisListing},
 		{"PROT C accepted", checkDataCleartext, Observation{ProtC: ex(200)}, []string{finding.IDDataCleartext}, ""},
 		{"PROT C refused", checkDataCleartext, Observation{ProtC: ex(534)}, nil, ""},
+		{"PROT C accepted, clear LIST refused", checkDataCleartext, Observation{ProtC: ex(200), ClearData: &Login{Tried: true}}, nil, ""},
+		{"PROT C accepted, clear LIST worked", checkDataCleartext, Observation{ProtC: ex(200), ClearData: &Login{Tried: true, OK: true, Evidence: []finding.Evidence{{Sent: "LIST"}}}}, []string{finding.IDDataCleartext}, basisConfirmed},
 		{"bounce accepted", checkFTPBounce, Observation{Bounce: ex(200)}, []string{finding.IDFTPBounce}, ""},
 		{"bounce refused", checkFTPBounce, Observation{Bounce: ex(500)}, nil, ""},
 		{"PASV names an internal address", checkPASVLeak, Observation{Addr: netip.MustParseAddrPort("192.0.2.1:21"), PASV: ex(227), PASVAddr: netip.MustParseAddr("10.0.0.5")}, []string{finding.IDPASVLeak}, ""},

@@ -40,8 +40,11 @@ type Observation struct {
 	Cleartext *Exchange
 	// AuthTLS is the reply to AUTH TLS on a plain connection.
 	AuthTLS *Exchange
-	// ProtC is the reply to PROT C after a login over TLS.
-	ProtC *Exchange
+	// ProtC is the reply to PROT C after a login over TLS; ClearData the
+	// LIST over an unprotected data connection that followed, when one was
+	// made (Pure-FTPd with TLS 3 says 200 to PROT C and then refuses it).
+	ProtC     *Exchange
+	ClearData *Login
 	// Bounce is the reply to PORT/EPRT naming a third-party address.
 	Bounce *Exchange
 	// PASV is the reply to PASV and the address it names, when parsed.

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,5 +134,19 @@ func TestInterruptedTargetReported(t *testing.T) {
 		if len(got) != 1 || got[0].Status != finding.StatusInterrupted || got[0].Service == nil {
 			t.Fatalf("try %d: results %+v, want the target in flight as interrupted", i, got)
 		}
+	}
+}
+
+// TestBannedMidAudit checks that a server that bans the scanner during the
+// audit (421 to USER, as port21 does after too many failed logins) gives
+// status refused, not a clean result.
+func TestBannedMidAudit(t *testing.T) {
+	replies := maps.Clone(vsftpdPlain)
+	replies["USER"] = "421 Too many failed logins from your address; try again later.\r\n"
+	replies["USER anonymous"] = replies["USER"]
+	ap := startFake(t, &fake{banner: "220 FTP server ready.\r\n", replies: replies, hangUp: map[string]bool{"USER": true}})
+	r := auditOne(t, newTestScanner(t, nil), ap)
+	if r.Status != finding.StatusRefused || !strings.Contains(r.Error, "banned") {
+		t.Errorf("status %q, error %q; want refused, saying the address may be banned", r.Status, r.Error)
 	}
 }
