@@ -533,6 +533,13 @@ func (a *audit) identify() {
 	a.svc.Product = a.fp.Product
 	a.svc.Version = a.fp.Version
 	a.svc.Confidence = a.fp.Confidence
+	a.svc.Clues = nil
+	for _, c := range a.fp.Clues {
+		a.svc.Clues = append(a.svc.Clues, clean(c, 256))
+	}
+	if a.fp.BannerOnly && a.fp.Product != "" {
+		a.svc.Clues = append(a.svc.Clues, "only the greeting names the product; no other reply matched it")
+	}
 }
 
 // anonymousLogin tries USER anonymous with the conventional e-mail password.

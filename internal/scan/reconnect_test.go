@@ -49,8 +49,8 @@ func TestDroppedConnectionDoesNotBlind(t *testing.T) {
 			t.Errorf("findings %q lack %s", got, want)
 		}
 	}
-	if r.Service == nil || r.Service.Product != "vsftpd" {
-		t.Errorf("service %+v, want vsftpd", r.Service)
+	if r.Service == nil || r.Service.Product != "vsftpd" || len(r.Service.Clues) == 0 {
+		t.Errorf("service %+v, want vsftpd and the clues it rests on", r.Service)
 	}
 }
 
