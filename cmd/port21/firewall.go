@@ -157,7 +157,7 @@ apply is cut off by the new rules.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "applied (%s): %s\n", b, describePolicy(p))
+			fmt.Fprintf(out, "applied (%s): %s\n", b, p.Describe())
 			verifyApplied(cmd.Context(), out, p)
 			if confirm == 0 {
 				fmt.Fprintln(out, "undo with: port21 firewall rollback")
@@ -361,34 +361,10 @@ func writeFirewallStatus(w io.Writer, st *firewall.Status, format string) error 
 	return nil
 }
 
-func describePolicy(p firewall.Policy) string {
-	if p.Block {
-		return "FTP ports blocked for everyone"
-	}
-	var nets []string
-	for _, a := range p.Allow {
-		nets = append(nets, a.String())
-	}
-	s := "FTP ports allowed only from " + strings.Join(nets, ", ")
-	if p.For > 0 {
-		s += ", for " + p.For.String()
-	}
-	return s
-}
-
-// verifyApplied reads the rules back and says what they now do, and warns
-// when another rule undoes the policy (a drop in another table, an earlier
-// accept): the administrator must not believe a port is closed or open
-// when it is not.
+// verifyApplied prints what the rules read back now do with each port,
+// and a warning for each that another rule decides (firewall.Verify).
 func verifyApplied(ctx context.Context, w io.Writer, p firewall.Policy) {
-	var ports []firewall.PortRange
-	for _, c := range p.ControlPorts() {
-		ports = append(ports, firewall.PortRange{Low: c, High: c})
-	}
-	if !p.Passive.IsZero() {
-		ports = append(ports, p.Passive)
-	}
-	st, err := firewall.ReadStatus(ctx, ports)
+	st, mismatches, err := firewall.VerifyApplied(ctx, p)
 	if err != nil {
 		fmt.Fprintf(w, "could not read the rules back: %v\n", err)
 		return
@@ -399,25 +375,10 @@ func verifyApplied(ctx context.Context, w io.Writer, p firewall.Policy) {
 			line += " to " + strings.Join(ps.Allowed, ", ")
 		}
 		fmt.Fprintln(w, line)
-		want := firewall.Restricted
-		if p.Block || !hasFamily(p, ps.Family) {
-			want = firewall.Blocked
-		}
-		if ps.Access != want && ps.Access != firewall.Unknown {
-			rule := ""
-			if len(ps.Rules) > 0 {
-				rule = " (" + ps.Rules[len(ps.Rules)-1] + ")"
+		for _, m := range mismatches {
+			if m.Port.Ports == ps.Ports && m.Port.Family == ps.Family {
+				fmt.Fprintf(w, "  WARNING: %s\n", m)
 			}
-			fmt.Fprintf(w, "  WARNING: %s/tcp %s is %s, not %s: another rule decides%s\n", ps.Ports, ps.Family, ps.Access, want, rule)
 		}
 	}
-}
-
-func hasFamily(p firewall.Policy, family string) bool {
-	for _, a := range p.Allow {
-		if a.Addr().Is4() == (family == "ipv4") {
-			return true
-		}
-	}
-	return false
 }

@@ -12,17 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/port21/port21/internal/finding"
 	"github.com/port21/port21/internal/report"
 	"github.com/port21/port21/internal/scan/targets"
 	"github.com/port21/port21/internal/survey"
 )
 
 type localFlags struct {
-	configPaths  []string
-	format       string
-	output       string
-	failOn       string
+	configPaths []string
+	reportFlags
 	probeTimeout time.Duration
 	probePorts   string
 }
@@ -54,25 +51,18 @@ severity was found.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&lf.configPaths, "config-path", nil, "also audit this configuration file or Pure-FTPd conf directory; repeatable")
-	f.StringVar(&lf.format, "format", "table", "report format: table, json, jsonl, sarif, csv or html")
-	f.StringVarP(&lf.output, "output", "o", "", "write the report to FILE instead of standard output")
-	f.StringVar(&lf.failOn, "fail-on", "", "exit 2 when a finding of this severity or higher exists (info, low, medium, high, critical)")
+	lf.reportFlags.register(f)
 	f.DurationVar(&lf.probeTimeout, "probe-timeout", survey.DefaultProbeTimeout, "how long to wait for a local listener's greeting")
 	f.StringVar(&lf.probePorts, "probe-ports", "all", "which listening ports may be probed for an FTP greeting: all, none, or a list (21,990,2100-2200)")
 	return cmd
 }
 
 func runLocal(ctx context.Context, env survey.Env, lf localFlags, stdout, stderr io.Writer) error {
-	format, err := report.ParseFormat(lf.format)
+	g, err := lf.reportFlags.parse()
 	if err != nil {
 		return err
 	}
-	var failOn finding.Severity
-	if lf.failOn != "" {
-		if failOn, err = finding.ParseSeverity(lf.failOn); err != nil {
-			return fmt.Errorf("--fail-on: %w", err)
-		}
-	}
+	format := g.format
 	if lf.probeTimeout <= 0 {
 		return errors.New("--probe-timeout: must be positive")
 	}
@@ -105,7 +95,7 @@ func runLocal(ctx context.Context, env survey.Env, lf localFlags, stdout, stderr
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "port21 local: note:", n)
 	}
-	if sev, ok := report.MaxSeverity(rep); lf.failOn != "" && ok && sev >= failOn {
+	if g.fails(rep) {
 		return errFailOn
 	}
 	return nil

@@ -49,7 +49,7 @@ func TestLocalFixture(t *testing.T) {
 		Now: func() time.Time { return now },
 	}
 	var out, errb bytes.Buffer
-	if err := runLocal(context.Background(), env, localFlags{format: "json", probeTimeout: time.Second}, &out, &errb); err != nil {
+	if err := runLocal(context.Background(), env, localFlags{reportFlags: reportFlags{format: "json"}, probeTimeout: time.Second}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	var rep report.Report
@@ -126,7 +126,7 @@ func TestLocalFixture(t *testing.T) {
 	}
 	// The human table names the process, the activation and the firewall.
 	out.Reset()
-	if err := runLocal(context.Background(), env, localFlags{format: "table", probeTimeout: time.Second}, &out, &errb); err != nil {
+	if err := runLocal(context.Background(), env, localFlags{reportFlags: reportFlags{format: "table"}, probeTimeout: time.Second}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"vsftpd", "/usr/sbin/vsftpd", "systemd [systemd]", "ipv4 open", "ipv6 restricted", "local only"} {

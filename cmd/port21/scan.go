@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/port21/port21/internal/finding"
 	"github.com/port21/port21/internal/report"
 	"github.com/port21/port21/internal/scan"
 	"github.com/port21/port21/internal/scan/targets"
@@ -28,15 +27,14 @@ type scanFlags struct {
 	connTimeout time.Duration
 	shard       string
 	intrusive   bool
+	tlsCiphers  bool
 	force       bool
-	format      string
-	output      string
-	failOn      string
+	reportFlags
 }
 
 // errFailOn is returned when --fail-on's threshold was reached; the command
 // exits 2 for it, the CI convention shared with port21 local.
-var errFailOn = errors.New("findings at or above the --fail-on severity")
+var errFailOn = errors.New("findings at or above the --fail-on severity, or incomplete audits")
 
 func newScanCmd() *cobra.Command {
 	var sf scanFlags
@@ -63,8 +61,14 @@ file, deleted at once, in the login directory or else in up to three of its
 subdirectories, upload/ and world-writable ones first) and a short list of
 default credentials, tried on up to three connections at once.
 
+Every target that answered is in the report with a status: success, timeout,
+not-ftp, tls-error, resolve-error, refused (a 421 greeting: too many connections
+or a ban of the scanner's address), protocol-error or interrupted (^C). After ^C
+the report is written with the targets audited so far and marked partial.
+
 Exit status: 0, or 1 on error, or 2 when --fail-on is given and a finding at or
-above that severity was found.`,
+above that severity was found, or (unless --fail-on-incomplete=false) a target's
+audit is incomplete or the run was interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := runScan(cmd.Context(), sf, args, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if errors.Is(err, errFailOn) {
@@ -86,10 +90,9 @@ above that severity was found.`,
 	f.DurationVar(&sf.connTimeout, "connect-timeout", scan.DefaultConnectTimeout, "time limit for each TCP connection attempt (a filtered port costs this)")
 	f.StringVar(&sf.shard, "shard", "", "scan only shard I of N (e.g. 2/4): machines given the same targets split them deterministically")
 	f.BoolVar(&sf.intrusive, "intrusive", false, "also try an anonymous upload (deleted at once) and a short list of default credentials")
+	f.BoolVar(&sf.tlsCiphers, "tls-ciphers", false, "list every cipher suite each TLS version accepts (a handshake per suite: slower)")
 	f.BoolVar(&sf.force, "force", false, "allow scans of more than 2^24 addresses")
-	f.StringVar(&sf.format, "format", "table", "report format: table, json, jsonl, sarif, csv or html")
-	f.StringVarP(&sf.output, "output", "o", "", "write the report to FILE instead of standard output")
-	f.StringVar(&sf.failOn, "fail-on", "", "exit 2 when a finding of this severity or higher exists (info, low, medium, high, critical)")
+	sf.reportFlags.register(f)
 	return cmd
 }
 
@@ -97,16 +100,11 @@ above that severity was found.`,
 // --fail-on threshold is reached.
 func runScan(ctx context.Context, sf scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// Validate every flag before any work.
-	format, err := report.ParseFormat(sf.format)
+	g, err := sf.reportFlags.parse()
 	if err != nil {
 		return err
 	}
-	var failOn finding.Severity
-	if sf.failOn != "" {
-		if failOn, err = finding.ParseSeverity(sf.failOn); err != nil {
-			return fmt.Errorf("--fail-on: %w", err)
-		}
-	}
+	format := g.format
 	ports, err := targets.ParsePorts(sf.ports)
 	if err != nil {
 		return fmt.Errorf("--ports: %w", err)
@@ -147,6 +145,7 @@ func runScan(ctx context.Context, sf scanFlags, args []string, stdin io.Reader, 
 		Timeout:        sf.timeout,
 		ConnectTimeout: sf.connTimeout,
 		Intrusive:      sf.intrusive,
+		TLSSuites:      sf.tlsCiphers,
 	})
 	if err != nil {
 		return err
@@ -180,17 +179,17 @@ func runScan(ctx context.Context, sf scanFlags, args []string, stdin io.Reader, 
 		}
 	}
 	runErr := scanner.Run(ctx, list.Shard(shardI, shardN), &stats, func(r scan.Result) error {
-		rr := report.Result{Target: r.Target, Service: r.Service, Findings: r.Findings}
-		if rr.Findings == nil {
-			rr.Findings = []finding.Finding{}
-		}
-		if r.Err != nil {
-			rr.Error = r.Err.Error()
-		}
-		rep.Results = append(rep.Results, rr)
-		return stream.Add(rr)
+		rep.Results = append(rep.Results, r)
+		return stream.Add(r)
 	})
 	rep.Finished = time.Now().UTC()
+	if runErr != nil {
+		// ^C or a failed write: the report says it is partial and how far
+		// the run got, and so does the error.
+		rep.Partial = true
+		rep.Note = fmt.Sprintf("partial report: the run stopped (%v) after %d of %d targets; %d reported, %d incomplete",
+			runErr, stats.Done.Load(), stats.Total.Load(), len(rep.Results), report.Incomplete(rep))
+	}
 	if progress != nil {
 		progress.Stop()
 	}
@@ -203,9 +202,9 @@ func runScan(ctx context.Context, sf scanFlags, args []string, stdin io.Reader, 
 		}
 	}
 	if runErr != nil {
-		return fmt.Errorf("scan: %w", runErr)
+		return fmt.Errorf("scan: %s: %w", rep.Note, runErr)
 	}
-	if sev, ok := report.MaxSeverity(rep); sf.failOn != "" && ok && sev >= failOn {
+	if g.fails(rep) {
 		return errFailOn
 	}
 	return nil

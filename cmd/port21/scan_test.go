@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -105,14 +107,14 @@ func TestScanCommand(t *testing.T) {
 		got = append(got, f.ID)
 	}
 	slices.Sort(got)
-	want := []string{"CVE-2011-2523", "cleartext-login", "no-tls", "version-disclosed"}
+	want := []string{"CVE-2011-2523", "CVE-2015-1419", "cleartext-login", "no-tls", "version-disclosed"}
 	if !slices.Equal(got, want) || r.Service.Product != "vsftpd" || r.Service.Version != "2.3.4" || r.Error != "" {
 		t.Errorf("result %+v, findings %v, want %v", r, got, want)
 	}
 
 	// --fail-on, and targets on standard input.
 	var stdout bytes.Buffer
-	err = runScan(context.Background(), scanFlags{inputs: []string{"-"}, ports: port, format: "jsonl", failOn: "critical",
+	err = runScan(context.Background(), scanFlags{inputs: []string{"-"}, ports: port, reportFlags: reportFlags{format: "jsonl", failOn: "critical"},
 		rate: 0, concurrency: 4, timeout: 5 * time.Second}, nil, strings.NewReader(host+"\n"), &stdout, &stderr)
 	if !errors.Is(err, errFailOn) {
 		t.Errorf("--fail-on critical: %v", err)
@@ -123,7 +125,7 @@ func TestScanCommand(t *testing.T) {
 }
 
 func TestScanCommandRejects(t *testing.T) {
-	base := scanFlags{ports: "21", format: "json", concurrency: 1, timeout: time.Second}
+	base := scanFlags{ports: "21", reportFlags: reportFlags{format: "json"}, concurrency: 1, timeout: time.Second}
 	for name, tc := range map[string]struct {
 		mod  func(*scanFlags)
 		args []string
@@ -149,5 +151,104 @@ func TestScanCommandRejects(t *testing.T) {
 				t.Errorf("error %v, want one mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// bannedServer greets every connection with 421, as a server that banned
+// the scanner's address does.
+func bannedServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, "421 Your address is banned for 30 minutes.\r\n")
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestScanFailOnIncomplete checks that --fail-on fails on a target whose
+// audit is incomplete (here refused: the server banned the scanner), that
+// --fail-on-incomplete=false turns that off, and that every format names
+// the target with its status.
+func TestScanFailOnIncomplete(t *testing.T) {
+	host, port, _ := net.SplitHostPort(bannedServer(t))
+	for _, tc := range []struct {
+		format     string
+		incomplete bool
+		want       error
+		text       string
+	}{
+		{"json", true, errFailOn, `"status": "refused"`},
+		{"jsonl", true, errFailOn, `"status":"refused"`},
+		{"csv", true, errFailOn, "refused"},
+		{"sarif", true, errFailOn, "status refused"},
+		{"table", true, errFailOn, "audit incomplete (refused)"},
+		{"html", true, errFailOn, "status refused"},
+		{"json", false, nil, `"status": "refused"`},
+	} {
+		t.Run(tc.format+"/"+strconv.FormatBool(tc.incomplete), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			sf := scanFlags{ports: port, reportFlags: reportFlags{format: tc.format, failOn: "critical", failOnIncomplete: tc.incomplete},
+				concurrency: 1, timeout: 5 * time.Second}
+			err := runScan(context.Background(), sf, []string{host}, nil, &stdout, &stderr)
+			if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+				t.Errorf("error %v, want %v", err, tc.want)
+			}
+			if !strings.Contains(stdout.String(), tc.text) || !strings.Contains(stdout.String(), port) {
+				t.Errorf("%s report lacks %q for the target:\n%s", tc.format, tc.text, stdout.String())
+			}
+		})
+	}
+}
+
+// TestScanInterruptedReport checks that ^C writes a report marked partial,
+// with the target in flight, and an error that says how far the run got.
+func TestScanInterruptedReport(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, "220 (vsFTPd 3.0.3)\r\n") // then nothing
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var stdout, stderr bytes.Buffer
+	sf := scanFlags{ports: port, reportFlags: reportFlags{format: "json"}, concurrency: 1, timeout: 20 * time.Second}
+	err = runScan(ctx, sf, []string{host}, nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "partial report") || !strings.Contains(err.Error(), "1 reported") {
+		t.Errorf("error %v, want one that says the report is partial and how far it got", err)
+	}
+	var doc struct {
+		Partial bool   `json:"partial"`
+		Note    string `json:"note"`
+		Results []struct {
+			Status string `json:"status"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatalf("report: %v\n%s", err, stdout.String())
+	}
+	if !doc.Partial || doc.Note == "" || len(doc.Results) != 1 || doc.Results[0].Status != "interrupted" {
+		t.Errorf("report %+v, want partial with the interrupted target", doc)
 	}
 }

@@ -49,6 +49,9 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 			if err != nil {
 				return err
 			}
+			if err := v.ResolvePublic(cmd.Context(), net.DefaultResolver.LookupNetIP); err != nil {
+				return err
+			}
 			return serve(cmd.Context(), v, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

@@ -200,3 +200,17 @@ func TestNamesVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditPort21PublicHostName checks that a public-host that does not
+// resolve here (the file may be another machine's) costs no finding: the
+// audit does no DNS lookup.
+func TestAuditPort21PublicHostName(t *testing.T) {
+	b := []byte("public-host = \"ftp.example.invalid\"\nmax-login-failures = 0\n")
+	fs, _, err := AuditPort21("site.toml", b)
+	if err != nil {
+		t.Fatalf("audit failed on a name that does not resolve: %v", err)
+	}
+	if len(fs) == 0 || fs[0].ID != IDNoLoginBan {
+		t.Errorf("findings %+v, want no-login-ban", fs)
+	}
+}

@@ -9,6 +9,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -197,7 +198,8 @@ type Validated struct {
 	Config
 	Passive PortRange
 	// Public is the address announced in PASV replies; invalid means "the
-	// control connection's local address".
+	// control connection's local address", or, when PublicName is set, that
+	// ResolvePublic has not run yet.
 	Public netip.Addr
 	// AllowNets, DenyNets and ExemptNets are Allow, Deny and
 	// DefenderExempt parsed (host bits cleared, IPv4-mapped as IPv4).
@@ -205,6 +207,8 @@ type Validated struct {
 	// TLSMin and TLSMax are tls-min-version and tls-max-version as
 	// crypto/tls constants (tls.VersionTLS12, tls.VersionTLS13).
 	TLSMin, TLSMax uint16
+	// PublicName is public-host when it is a name rather than an address.
+	PublicName string
 }
 
 // tlsVersions are the values of tls-min-version and tls-max-version. TLS
@@ -219,8 +223,32 @@ func parseTLSVersion(s string) (uint16, error) {
 	return 0, fmt.Errorf("%q: want \"1.2\" or \"1.3\"", s)
 }
 
-// Validate checks every key and returns the parsed values. The error names
-// the first key that is wrong and why; the server must not start with it.
+// ResolvePublic looks up PublicName, when set, and fills in Public with its
+// first IPv4 address. It is separate from Validate so that checking a
+// configuration (port21 local audits other machines' files) never waits
+// for, or fails on, DNS; the server calls it once before it starts.
+func (v *Validated) ResolvePublic(ctx context.Context, lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)) error {
+	if v.PublicName == "" {
+		return nil
+	}
+	addrs, err := lookup(ctx, "ip4", v.PublicName)
+	if err != nil {
+		return fmt.Errorf("config: public-host: %q does not resolve: %w", v.PublicName, err)
+	}
+	for _, a := range addrs {
+		if a = a.Unmap(); a.Is4() {
+			v.Public = a
+			return nil
+		}
+	}
+	return fmt.Errorf("config: public-host: %q has no IPv4 address (PASV can only announce IPv4; IPv6 clients use EPSV)", v.PublicName)
+}
+
+// Validate checks every key, in a fixed order so the key an error names is
+// the same on every run, and returns the parsed values. The error names the
+// first key that is wrong and why; the server must not start with it.
+// Validate does no I/O: a public-host name is checked for its form only
+// (see ResolvePublic).
 func (c Config) Validate() (Validated, error) {
 	v := Validated{Config: c}
 	bad := func(key, format string, args ...any) (Validated, error) {
@@ -248,41 +276,37 @@ func (c Config) Validate() (Validated, error) {
 	v.Passive = pr
 	if c.PublicHost != "" {
 		a, err := netip.ParseAddr(c.PublicHost)
-		if err != nil {
-			ips, lerr := net.LookupIP(c.PublicHost)
-			if lerr != nil || len(ips) == 0 {
-				return bad("public-host", "%q is neither an IP address nor a resolvable host name", c.PublicHost)
-			}
-			for _, ip := range ips {
-				if ip4 := ip.To4(); ip4 != nil {
-					a, _ = netip.AddrFromSlice(ip4)
-					break
-				}
-			}
-			if !a.IsValid() {
-				return bad("public-host", "%q has no IPv4 address (PASV can only announce IPv4; IPv6 clients use EPSV)", c.PublicHost)
-			}
-		}
-		a = a.Unmap()
-		if !a.Is4() {
+		switch {
+		case err == nil && !a.Unmap().Is4():
 			return bad("public-host", "%q is not IPv4: PASV can only announce IPv4 (IPv6 clients use EPSV, which needs no address)", c.PublicHost)
+		case err == nil:
+			v.Public = a.Unmap()
+		case !hostName(c.PublicHost):
+			return bad("public-host", "%q is neither an IP address nor a host name", c.PublicHost)
+		default:
+			v.PublicName = c.PublicHost
 		}
-		v.Public = a
 	}
 	if (c.Cert == "") != (c.Key == "") {
 		return bad("cert", "cert and key must be given together")
 	}
-	for key, val := range map[string]int{"max-clients": c.MaxClients, "max-clients-per-ip": c.MaxClientsPerIP, "max-passive-per-ip": c.MaxPassivePerIP} {
-		if val < 1 {
-			return bad(key, "must be at least 1, got %d", val)
+	for _, kv := range []struct {
+		key string
+		val int
+	}{{"max-clients", c.MaxClients}, {"max-clients-per-ip", c.MaxClientsPerIP}, {"max-passive-per-ip", c.MaxPassivePerIP}} {
+		if kv.val < 1 {
+			return bad(kv.key, "must be at least 1, got %d", kv.val)
 		}
 	}
 	if c.MaxClientsPerIP > c.MaxClients {
 		return bad("max-clients-per-ip", "%d is above max-clients (%d)", c.MaxClientsPerIP, c.MaxClients)
 	}
-	for key, d := range map[string]Duration{"idle-timeout": c.IdleTimeout, "login-timeout": c.LoginTimeout, "data-timeout": c.DataTimeout} {
-		if d.Duration < time.Second {
-			return bad(key, "must be at least 1s, got %s", d)
+	for _, kd := range []struct {
+		key string
+		d   Duration
+	}{{"idle-timeout", c.IdleTimeout}, {"login-timeout", c.LoginTimeout}, {"data-timeout", c.DataTimeout}} {
+		if kd.d.Duration < time.Second {
+			return bad(kd.key, "must be at least 1s, got %s", kd.d)
 		}
 	}
 	if c.MaxLoginFailures < 0 {
@@ -373,4 +397,27 @@ func checkListen(s string) error {
 		return fmt.Errorf("%q: bad port", s)
 	}
 	return nil
+}
+
+// hostName reports whether s has the form of a DNS name: labels of letters,
+// digits, hyphens and underscores, 1 to 63 bytes each, 253 in all, the last
+// not all digits (that is a mistyped address).
+func hostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
 }

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"context"
+	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +77,8 @@ func TestValidate(t *testing.T) {
 		{"passive-ports", func(c *Config) { c.PassivePorts = "20-21" }},
 		{"passive-ports", func(c *Config) { c.PassivePorts = "a-b" }},
 		{"public-host", func(c *Config) { c.PublicHost = "2001:db8::1" }},
-		{"public-host", func(c *Config) { c.PublicHost = "no-such-host.invalid" }},
+		{"public-host", func(c *Config) { c.PublicHost = "not a host!" }},
+		{"public-host", func(c *Config) { c.PublicHost = "999.1.1.1" }},
 		{"cert", func(c *Config) { c.Cert = "/etc/cert.pem" }},
 		{"max-clients", func(c *Config) { c.MaxClients = 0 }},
 		{"max-clients-per-ip", func(c *Config) { c.MaxClientsPerIP = c.MaxClients + 1 }},
@@ -107,6 +111,68 @@ func TestPublicHostAndPassive(t *testing.T) {
 	}
 	if v.Public.String() != "203.0.113.10" || v.Passive != (PortRange{60000, 60000}) || v.Passive.Len() != 1 {
 		t.Errorf("got %v %v", v.Public, v.Passive)
+	}
+}
+
+// TestValidateNoDNS checks that Validate sends nothing to DNS: a host
+// name is kept for ResolvePublic, which uses the lookup it is given.
+func TestValidateNoDNS(t *testing.T) {
+	c := Default()
+	c.PublicHost = "ftp.example.invalid"
+	v, err := c.Validate()
+	if err != nil {
+		t.Fatalf("a name that does not resolve fails Validate: %v", err)
+	}
+	if v.Public.IsValid() || v.PublicName != "ftp.example.invalid" {
+		t.Fatalf("Public %v, PublicName %q", v.Public, v.PublicName)
+	}
+	for _, tc := range []struct {
+		name   string
+		addrs  []netip.Addr
+		err    error
+		want   string
+		wantOK bool
+	}{
+		{"IPv4", []netip.Addr{netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("203.0.113.7")}, nil, "203.0.113.7", true},
+		{"IPv6 only", []netip.Addr{netip.MustParseAddr("2001:db8::1")}, nil, "", false},
+		{"does not resolve", nil, errors.New("no such host"), "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := v
+			err := w.ResolvePublic(context.Background(), func(_ context.Context, network, host string) ([]netip.Addr, error) {
+				if host != "ftp.example.invalid" {
+					t.Errorf("looked up %q", host)
+				}
+				return tc.addrs, tc.err
+			})
+			if (err == nil) != tc.wantOK || tc.wantOK && w.Public.String() != tc.want {
+				t.Errorf("error %v, Public %v; want %q", err, w.Public, tc.want)
+			}
+			if err != nil && !strings.Contains(err.Error(), "public-host") {
+				t.Errorf("error %v does not name the key", err)
+			}
+		})
+	}
+}
+
+// TestValidateKeyOrder checks that with several keys wrong the same one is
+// named on every run.
+func TestValidateKeyOrder(t *testing.T) {
+	c := Default()
+	c.MaxClientsPerIP, c.MaxPassivePerIP = 0, 0
+	c.LoginTimeout.Duration, c.DataTimeout.Duration = 0, 0
+	for range 50 {
+		_, err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), "max-clients-per-ip:") {
+			t.Fatalf("error %v, want max-clients-per-ip, the first in order", err)
+		}
+	}
+	c = Default()
+	c.LoginTimeout.Duration, c.DataTimeout.Duration = 0, 0
+	for range 50 {
+		if _, err := c.Validate(); err == nil || !strings.Contains(err.Error(), "login-timeout:") {
+			t.Fatalf("error %v, want login-timeout, the first in order", err)
+		}
 	}
 }
 

@@ -127,12 +127,20 @@ type Fix struct {
 
 // Service is what a scan learned about an FTP service besides its findings.
 type Service struct {
-	Product    string   `json:"product,omitempty"` // "vsftpd", "ProFTPD", ...
-	Version    string   `json:"version,omitempty"`
-	Confidence int      `json:"confidence,omitempty"` // 0-100
-	Banner     string   `json:"banner,omitempty"`
-	TLS        string   `json:"tls,omitempty"` // "explicit", "implicit" or ""
-	Features   []string `json:"features,omitempty"`
+	Product    string `json:"product,omitempty"` // "vsftpd", "ProFTPD", ...
+	Version    string `json:"version,omitempty"`
+	Confidence int    `json:"confidence,omitempty"` // 0-100
+	// Clues say what the product and confidence rest on: which reply
+	// matched what ("banner matches ...", "user matches ..."), and whether
+	// the greeting alone named the product.
+	Clues    []string `json:"clues,omitempty"`
+	Banner   string   `json:"banner,omitempty"`
+	TLS      string   `json:"tls,omitempty"` // "explicit", "implicit" or ""
+	Features []string `json:"features,omitempty"`
+	// TLSSuites maps a protocol version ("TLS 1.2") to the cipher suites
+	// the service accepted, in the order it chose them; only when the scan
+	// enumerated them (port21 scan --tls-ciphers).
+	TLSSuites map[string][]string `json:"tls_suites,omitempty"`
 }
 
 // Less orders findings most severe first, then by id, for stable reports.

@@ -11,11 +11,13 @@ import (
 // columns at the end only.
 var csvHeader = []string{
 	"target", "host", "address", "port", "file", "line", "product", "version",
-	"severity", "id", "title", "basis", "fix_summary", "references",
+	"severity", "id", "title", "basis", "fix_summary", "references", "status", "error",
 }
 
-// writeCSV writes a header and one row per finding. A target without
-// findings has no row, so the row count is the finding count.
+// writeCSV writes a header and one row per finding, and one row with an
+// empty id for each target whose audit is incomplete, so that a target
+// that could not be audited is not mistaken for a clean one. A complete
+// target without findings has no row.
 func writeCSV(w io.Writer, r Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -43,6 +45,19 @@ func writeCSV(w io.Writer, r Report) error {
 				defuse(f.Basis),
 				defuse(f.Fix.Summary),
 				defuse(strings.Join(f.References, ";")),
+				string(res.State()),
+				defuse(oneLine(res.Error)),
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+		if incomplete(res) {
+			t := res.Target
+			row := []string{
+				defuse(t.String()), defuse(t.Host), defuse(t.Address), number(t.Port), defuse(t.File), number(t.Line),
+				defuse(product), defuse(version), "", "", "audit incomplete", "", "", "",
+				string(res.State()), defuse(oneLine(res.Error)),
 			}
 			if err := cw.Write(row); err != nil {
 				return err

@@ -120,7 +120,7 @@ func htmlPageOf(r Report) htmlPage {
 	page := htmlPage{
 		Title:   tool + " report",
 		Heading: strings.TrimPrefix(tool+" report", "port21 "),
-		Verdict: verdict(sum),
+		Verdict: verdict(sum) + partialNote(r),
 		Inputs:  make([]string, len(r.Inputs)),
 		Summary: sum,
 	}
@@ -167,7 +167,7 @@ func htmlTargetOf(res Result, ts TargetSummary, id string) htmlTarget {
 	t := htmlTarget{
 		ID:     id,
 		Label:  oneLine(targetLabel(res.Target)),
-		Error:  oneLine(res.Error),
+		Error:  htmlIncomplete(res),
 		Counts: addCounts(nil, ts.BySeverity),
 	}
 	if ts.MaxSeverity != nil {
@@ -318,4 +318,25 @@ func titleCase(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// htmlIncomplete says why a target's audit is incomplete, status first, or
+// "" when it is complete.
+func htmlIncomplete(res Result) string {
+	if !incomplete(res) {
+		return ""
+	}
+	why := "status " + string(res.State())
+	if res.Error != "" {
+		why += ": " + oneLine(res.Error)
+	}
+	return why
+}
+
+// partialNote is the verdict's warning for a partial run.
+func partialNote(r Report) string {
+	if !r.Partial {
+		return ""
+	}
+	return " Partial report: " + oneLine(cmpOr(r.Note, "the run was stopped before every target was audited")) + "."
 }

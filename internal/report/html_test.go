@@ -76,7 +76,7 @@ func TestHTMLSample(t *testing.T) {
 		`<a href="https://nvd.nist.gov/vuln/detail/CVE-2011-2523" rel="noreferrer noopener"`,
 		"<li>javascript:alert(1)</li>",
 		"&lt;script&gt;alert(&#39;banner&#39;)&lt;/script&gt;",
-		"Audit incomplete:</b> dial tcp 203.0.113.7:2121: i/o timeout",
+		"Audit incomplete:</b> status timeout: dial tcp 203.0.113.7:2121: i/o timeout",
 		"No findings.",
 	} {
 		if !strings.Contains(page, want) {

@@ -22,6 +22,8 @@ type jsonDocument struct {
 	Started       time.Time `json:"started"`
 	Finished      time.Time `json:"finished"`
 	Inputs        []string  `json:"inputs,omitempty"`
+	Partial       bool      `json:"partial,omitempty"`
+	Note          string    `json:"note,omitempty"`
 	Summary       Summary   `json:"summary"`
 	Results       []Result  `json:"results"`
 }
@@ -33,10 +35,12 @@ func writeJSON(w io.Writer, r Report) error {
 		Started:       r.Started,
 		Finished:      r.Finished,
 		Inputs:        r.Inputs,
+		Partial:       r.Partial,
+		Note:          r.Note,
 		Summary:       Summarize(r),
 		Results:       jsonResults(r.Results),
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonSafe(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
@@ -68,12 +72,14 @@ type jsonlSummary struct {
 	Started       time.Time `json:"started"`
 	Finished      time.Time `json:"finished"`
 	Inputs        []string  `json:"inputs,omitempty"`
+	Partial       bool      `json:"partial,omitempty"`
+	Note          string    `json:"note,omitempty"`
 	Summary       Summary   `json:"summary"`
 }
 
 func writeJSONL(w io.Writer, r Report) error {
 	var sum summarizer
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonSafe(w))
 	for _, res := range r.Results {
 		if err := writeJSONLResult(enc, res); err != nil {
 			return err
@@ -89,6 +95,7 @@ func writeJSONLResult(enc *json.Encoder, res Result) error {
 	if res.Findings == nil {
 		res.Findings = []finding.Finding{}
 	}
+	res.Status = res.State()
 	return enc.Encode(jsonlResult{Type: "result", Result: res})
 }
 
@@ -100,6 +107,8 @@ func writeJSONLSummary(enc *json.Encoder, r Report, s Summary) error {
 		Started:       r.Started,
 		Finished:      r.Finished,
 		Inputs:        r.Inputs,
+		Partial:       r.Partial,
+		Note:          r.Note,
 		Summary:       s,
 	})
 }

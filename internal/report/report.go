@@ -32,18 +32,9 @@ import (
 	"github.com/port21/port21/internal/finding"
 )
 
-// Result is one audited target: a network service or, for port21 local, a
-// listener or config file.
-type Result struct {
-	Target  finding.Target   `json:"target"`
-	Service *finding.Service `json:"service,omitempty"`
-	// Findings is never null in JSON: [] when none.
-	Findings []finding.Finding `json:"findings"`
-	// Error says why this target's audit is incomplete. A result may carry
-	// both findings and an error: what was found before the audit stopped
-	// is still true.
-	Error string `json:"error,omitempty"`
-}
+// Result is one audited target: the one type port21 scan, port21 local and
+// every report format share.
+type Result = finding.Result
 
 // Report is everything one run of port21 scan or port21 local found.
 type Report struct {
@@ -55,6 +46,12 @@ type Report struct {
 	// SARIF anchors network findings to the first of them, because a
 	// code-scanning upload needs a file for every result.
 	Inputs []string `json:"inputs,omitempty"`
+	// Partial is set when the run stopped before every target was audited
+	// (^C, or a fatal error), so the report is not the whole picture.
+	Partial bool `json:"partial,omitempty"`
+	// Note says in words what a reader must know about the run as a whole:
+	// why it is partial, and how many targets were audited.
+	Note string `json:"note,omitempty"`
 }
 
 // Format is an output format.
@@ -149,6 +146,18 @@ func MaxSeverity(r Report) (finding.Severity, bool) {
 	return maxSev, found
 }
 
+// Incomplete counts the results whose audit is incomplete (see
+// finding.Status.Complete), for --fail-on-incomplete.
+func Incomplete(r Report) int {
+	n := 0
+	for _, res := range r.Results {
+		if incomplete(res) {
+			n++
+		}
+	}
+	return n
+}
+
 // normalize returns a copy of r that every writer can rely on: results in a
 // stable order, findings sorted and never nil, each finding's target filled
 // in from its result when the check left it empty. The caller's slices are
@@ -173,6 +182,7 @@ func normalize(r Report) Report {
 			return 0
 		})
 		res.Findings = fs
+		res.Status = res.State()
 		results[i] = res
 	}
 	slices.SortStableFunc(results, func(a, b Result) int { return compareTargets(a.Target, b.Target) })

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -152,7 +153,7 @@ func writeSARIF(w io.Writer, r Report) error {
 			run.Results = append(run.Results, sarifResultOf(f, res.Service, index[ruleID(f)], anchor, seen))
 		}
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonSafe(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
 }
@@ -167,10 +168,24 @@ func sarifRules(r Report) ([]sarifRule, map[string]int) {
 		for _, f := range res.Findings {
 			id := ruleID(f)
 			if _, ok := first[id]; !ok {
+				f.Fix.Config = maps.Clone(f.Fix.Config)
 				first[id] = f
 				worst[id] = f.Severity
 			}
 			worst[id] = max(worst[id], f.Severity)
+			// The rule's help lists each product's own lines, labelled,
+			// taken from the findings on that product: one finding's
+			// lines must not stand for every product's.
+			fr := first[id]
+			for product, lines := range f.Fix.Config {
+				if _, ok := fr.Fix.Config[product]; !ok {
+					if fr.Fix.Config == nil {
+						fr.Fix.Config = map[string][]string{}
+					}
+					fr.Fix.Config[product] = lines
+				}
+			}
+			first[id] = fr
 		}
 	}
 	ids := make([]string, 0, len(first))
@@ -299,22 +314,31 @@ func webURL(s string) bool {
 }
 
 func sarifInvocationOf(r Report) sarifInvocation {
-	inv := sarifInvocation{ExecutionSuccessful: true}
+	// A partial run (^C, a fatal error) did not do what was asked: a
+	// dashboard must not read its silence as "all clear".
+	inv := sarifInvocation{ExecutionSuccessful: !r.Partial}
 	if !r.Started.IsZero() {
 		inv.StartTimeUTC = r.Started.UTC().Format(time.RFC3339)
 	}
 	if !r.Finished.IsZero() {
 		inv.EndTimeUTC = r.Finished.UTC().Format(time.RFC3339)
 	}
+	if r.Partial {
+		inv.Notifications = append(inv.Notifications, sarifNotification{
+			Level:   "error",
+			Message: sarifMessage{Text: cmpOr(r.Note, "the run was stopped before every target was audited: the report is partial")},
+		})
+	}
 	for _, res := range r.Results {
-		if res.Error == "" {
+		if res.Complete() && res.Error == "" {
 			continue
 		}
-		// The run as a whole worked; a target it could not finish is
-		// reported, not treated as a failure of the tool.
+		// A target the run could not finish is reported with its status,
+		// so its missing findings are not mistaken for none.
+		why := cmpOr(res.Error, "no detail")
 		inv.Notifications = append(inv.Notifications, sarifNotification{
 			Level:   "warning",
-			Message: sarifMessage{Text: fmt.Sprintf("%s: audit incomplete: %s", targetLabel(res.Target), res.Error)},
+			Message: sarifMessage{Text: fmt.Sprintf("%s: audit incomplete (status %s): %s", targetLabel(res.Target), res.State(), why)},
 		})
 	}
 	return inv
@@ -328,6 +352,11 @@ func sarifResultOf(f finding.Finding, svc *finding.Service, ruleIndex int, ancho
 	msg := cmpOr(f.Title, ruleID(f)) + " on " + label
 	if f.Detail != "" {
 		msg += ". " + f.Detail
+	}
+	// The alert names the fix for the product found on this target; the
+	// rule's help lists every product's.
+	for _, product := range sortedKeys(f.Fix.Config) {
+		msg += fmt.Sprintf("\nFix (%s): %s", product, strings.Join(f.Fix.Config[product], "; "))
 	}
 	loc := sarifLocation{PhysicalLocation: sarifPhysicalLocation{
 		ArtifactLocation: sarifArtifactLocation{URI: anchor},

@@ -30,7 +30,7 @@ type Stream interface {
 func NewStream(w io.Writer, f Format, opts Options) (Stream, error) {
 	switch f {
 	case JSONL:
-		return &jsonlStream{enc: json.NewEncoder(w)}, nil
+		return &jsonlStream{enc: json.NewEncoder(jsonSafe(w))}, nil
 	case Table, JSON, SARIF, CSV, HTML:
 		return &bufferedStream{w: w, format: f, opts: opts}, nil
 	}

@@ -5,11 +5,15 @@ import "github.com/port21/port21/internal/finding"
 // Summary counts what a report found, so that a reader, a dashboard or a
 // CI gate can tell how bad things are without walking every finding.
 type Summary struct {
-	Findings          int             `json:"findings"`
-	BySeverity        SeverityCounts  `json:"by_severity"`
-	Targets           int             `json:"targets"`
-	TargetsWithErrors int             `json:"targets_with_errors"`
-	ByTarget          []TargetSummary `json:"by_target"`
+	Findings   int            `json:"findings"`
+	BySeverity SeverityCounts `json:"by_severity"`
+	Targets    int            `json:"targets"`
+	// TargetsWithErrors counts the targets whose audit is incomplete.
+	TargetsWithErrors int `json:"targets_with_errors"`
+	// ByStatus counts targets per status (finding.Status), every status
+	// listed, zeros included.
+	ByStatus StatusCounts    `json:"by_status"`
+	ByTarget []TargetSummary `json:"by_target"`
 }
 
 // SeverityCounts counts findings per severity. It is a struct rather than a
@@ -65,8 +69,47 @@ type TargetSummary struct {
 	// MaxSeverity is the worst finding's severity; absent when there are
 	// no findings, so that "no findings" is not read as "only info".
 	MaxSeverity *finding.Severity `json:"max_severity,omitempty"`
+	// Status is the target's status (finding.Status).
+	Status finding.Status `json:"status"`
 	// Error is true when the target's audit is incomplete.
 	Error bool `json:"error,omitempty"`
+}
+
+// StatusCounts counts targets per status; a struct, so that JSON lists
+// every status in a fixed order.
+type StatusCounts struct {
+	Success       int `json:"success"`
+	Closed        int `json:"closed"`
+	Timeout       int `json:"timeout"`
+	NotFTP        int `json:"not-ftp"`
+	TLSError      int `json:"tls-error"`
+	ResolveError  int `json:"resolve-error"`
+	Refused       int `json:"refused"`
+	ProtocolError int `json:"protocol-error"`
+	Interrupted   int `json:"interrupted"`
+}
+
+func (c *StatusCounts) add(s finding.Status) {
+	switch s {
+	case finding.StatusSuccess:
+		c.Success++
+	case finding.StatusClosed:
+		c.Closed++
+	case finding.StatusTimeout:
+		c.Timeout++
+	case finding.StatusNotFTP:
+		c.NotFTP++
+	case finding.StatusTLSError:
+		c.TLSError++
+	case finding.StatusResolveError:
+		c.ResolveError++
+	case finding.StatusRefused:
+		c.Refused++
+	case finding.StatusInterrupted:
+		c.Interrupted++
+	default:
+		c.ProtocolError++
+	}
 }
 
 // Summarize counts the findings in r, per severity and per target. Targets
@@ -84,7 +127,8 @@ func Summarize(r Report) Summary {
 type summarizer struct{ sum Summary }
 
 func (s *summarizer) add(res Result) {
-	ts := TargetSummary{Target: res.Target, Findings: len(res.Findings), Error: res.Error != ""}
+	ts := TargetSummary{Target: res.Target, Findings: len(res.Findings), Status: res.State(), Error: incomplete(res)}
+	s.sum.ByStatus.add(ts.Status)
 	for _, f := range res.Findings {
 		ts.BySeverity.add(f.Severity)
 		s.sum.BySeverity.add(f.Severity)
@@ -109,4 +153,10 @@ func (s *summarizer) summary() Summary {
 		sum.ByTarget = []TargetSummary{}
 	}
 	return sum
+}
+
+// incomplete reports whether a result lacks findings it might have had: a
+// status short of complete, or an error beside a complete status.
+func incomplete(res Result) bool {
+	return !res.Complete() || res.Error != ""
 }

@@ -112,8 +112,12 @@ func writeTable(w io.Writer, r Report, opts Options) error {
 				}
 				t.AppendRow(table.Row{p.severity(f.Severity), wrap(oneLine(f.ID), idColWidth, true), wrap(title, titleColWidth, false)})
 			}
-			if res.Error != "" {
-				t.AppendRow(table.Row{p.paint("ERROR", errorColors), "", wrap("audit incomplete: "+oneLine(res.Error), titleColWidth, false)})
+			if incomplete(res) {
+				why := "audit incomplete (" + string(res.State()) + ")"
+				if res.Error != "" {
+					why += ": " + oneLine(res.Error)
+				}
+				t.AppendRow(table.Row{p.paint("ERROR", errorColors), "", wrap(why, titleColWidth, false)})
 			} else if len(res.Findings) == 0 {
 				t.AppendRow(table.Row{"", "", p.paint("no findings", dimColors)})
 			}
@@ -131,6 +135,9 @@ func writeTable(w io.Writer, r Report, opts Options) error {
 	}
 	b.WriteString("\n")
 	b.WriteString(tableTotals(Summarize(r), p))
+	if r.Partial {
+		b.WriteString("\n" + p.paint("PARTIAL REPORT: "+oneLine(cmpOr(r.Note, "the run was stopped before every target was audited")), errorColors))
+	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err

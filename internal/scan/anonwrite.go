@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -46,40 +45,14 @@ func (e dirEntry) worldWritable() bool { return len(e.mode) >= 10 && e.mode[8] =
 // upload drop box.
 var uploadNames = map[string]bool{"upload": true, "uploads": true, "incoming": true}
 
-// parseListLine parses one line of a Unix `ls -l` style listing, the form
-// vsftpd, ProFTPD, Pure-FTPd and most others send for LIST: a mode, a link
-// count, owner, group, size, three date fields and the name, which may hold
-// spaces. Lines of any other form (totals, DOS listings, garbage) and names
-// that could not be sent back safely in a command are rejected.
+// parseListLine parses one LIST line (ftp.ParseListLine) and keeps it
+// only when its name could be sent back safely in a command.
 func parseListLine(line string) (dirEntry, bool) {
-	line = strings.TrimRight(line, "\r\n")
-	rest := line
-	var fields [8]string
-	for i := range fields {
-		rest = strings.TrimLeft(rest, " \t")
-		j := strings.IndexAny(rest, " \t")
-		if j < 0 {
-			return dirEntry{}, false
-		}
-		fields[i], rest = rest[:j], rest[j:]
-	}
-	name := strings.TrimLeft(rest, " \t")
-	mode := fields[0]
-	if len(mode) < 10 || !strings.ContainsRune("-dlbcps", rune(mode[0])) {
+	l, ok := ftp.ParseListLine(line)
+	if !ok || !safeName(l.Name) {
 		return dirEntry{}, false
 	}
-	for _, r := range mode[1:10] {
-		if !strings.ContainsRune("rwxsStT-", r) {
-			return dirEntry{}, false
-		}
-	}
-	if mode[0] == 'l' {
-		name, _, _ = strings.Cut(name, " -> ")
-	}
-	if !safeName(name) {
-		return dirEntry{}, false
-	}
-	return dirEntry{mode: mode[:10], name: name, line: clean(line, 512)}, true
+	return dirEntry{mode: l.Mode, name: l.Name, line: clean(strings.TrimRight(line, "\r\n"), 512)}, true
 }
 
 // safeName reports whether a name from a listing may be sent back in a
@@ -149,7 +122,8 @@ func (a *audit) dataCommand(c *conn, cmd string, body func(net.Conn)) (ok bool, 
 // use it are then inconclusive.
 func (a *audit) listLogin(c *conn) ([]dirEntry, error) {
 	var entries []dirEntry
-	_, _, err := a.dataCommand(c, "LIST", func(dc net.Conn) {
+	noData := a.noData
+	ok, evs, err := a.dataCommand(c, "LIST", func(dc net.Conn) {
 		until := time.Now().Add(listTimeout)
 		if d := a.deadline(); !d.IsZero() && d.Before(until) {
 			until = d
@@ -163,34 +137,40 @@ func (a *audit) listLogin(c *conn) ([]dirEntry, error) {
 			}
 		}
 	})
+	if a.o.ProtC != nil && a.o.ProtC.Code == ftp.CodeOK && !noData && !a.noData && err == nil {
+		// A clear data connection was made after PROT C: whether the
+		// transfer went through decides data-cleartext-allowed.
+		a.o.ClearData = &Login{Tried: true, OK: ok, Evidence: evs}
+	}
 	return entries, err
 }
 
-// noteWritableDirs adds to the anonymous-login finding the directories the
-// listing shows as world-writable, the read-only sign nmap's ftp-anon
-// reports as "writeable". Nothing is written to find them.
-func (a *audit) noteWritableDirs(entries []dirEntry) {
-	var names, lines []string
-	for _, e := range entries {
-		if e.dir() && e.worldWritable() {
-			names = append(names, e.name+"/")
-			lines = append(lines, e.line)
+// listMLSD lists the login directory with MLSD, whose perm facts say
+// what this session may do in each directory (RFC 3659), and returns the
+// directories it may create files in.
+func (a *audit) listMLSD(c *conn) ([]mlsdDir, error) {
+	var dirs []mlsdDir
+	_, _, err := a.dataCommand(c, "MLSD", func(dc net.Conn) {
+		until := time.Now().Add(listTimeout)
+		if d := a.deadline(); !d.IsZero() && d.Before(until) {
+			until = d
 		}
-	}
-	if len(names) == 0 {
-		return
-	}
-	for i := range a.res.Findings {
-		if a.res.Findings[i].ID == finding.IDAnonymousLogin {
-			a.res.Findings[i].Evidence = append(a.res.Findings[i].Evidence, finding.Evidence{
-				Sent:     "LIST",
-				Received: clean(strings.Join(lines, "\n"), maxEvidence),
-				Note: fmt.Sprintf("the anonymous listing shows world-writable directories: %s (read from the mode bits; nothing was written)",
-					strings.Join(names, ", ")),
-			})
-			return
+		_ = dc.SetReadDeadline(until)
+		sc := bufio.NewScanner(io.LimitReader(dc, maxListBytes))
+		sc.Buffer(make([]byte, 0, 4096), 4096)
+		for n := 0; sc.Scan() && n < maxListEntries; n++ {
+			if m, ok := ftp.ParseMLSxLine(sc.Text()); ok && m.CanCreate() && (m.Name == "." || safeName(m.Name)) {
+				dirs = append(dirs, mlsdDir{name: m.Name, line: clean(sc.Text(), 512)})
+			}
 		}
-	}
+	})
+	return dirs, err
+}
+
+// mlsdDir is a directory an MLSD listing says the session may write to.
+type mlsdDir struct {
+	name string // "." for the listed directory itself
+	line string // as received, cleaned, for evidence
 }
 
 // writeCandidates picks the subdirectories worth an upload attempt, best
@@ -233,6 +213,9 @@ func writeCandidates(entries []dirEntry) []string {
 func (a *audit) anonymousWrite(c *conn, entries []dirEntry) error {
 	dirs := append([]string{""}, writeCandidates(entries)...)
 	for _, dir := range dirs {
+		if !a.noData {
+			a.o.UploadTried = true
+		}
 		name := "port21-scan-" + randomName() + ".txt"
 		if dir != "" {
 			name = dir + "/" + name
@@ -259,7 +242,7 @@ func (a *audit) anonymousWrite(c *conn, entries []dirEntry) error {
 		if !r.Completion() {
 			sev.Note = "an anonymous session stored a file in " + where + "; deleting it failed: remove " + name + " by hand"
 		}
-		a.add(finding.IDAnonymousWrite, basisConfirmed, append(evs, dev)...)
+		a.o.Upload = append(evs, dev)
 		return nil
 	}
 	return nil

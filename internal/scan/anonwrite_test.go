@@ -102,7 +102,9 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 		{
 			name: "default scan names the world-writable directory and writes nothing",
 			fake: &fake{banner: "220 FTP server ready.\r\n", replies: anonPlain, listing: anonList, storDirs: []string{"upload"}},
-			want: []string{finding.IDAnonymousLogin, finding.IDCleartextLogin, finding.IDNoTLS},
+			// anonymous-write on the listing's mode bits, as nmap's
+			// ftp-anon reports it, with basis listing.
+			want: []string{finding.IDAnonymousLogin, finding.IDAnonymousWrite, finding.IDCleartextLogin, finding.IDNoTLS},
 			check: func(t *testing.T, f *fake, r Result) {
 				for _, c := range f.commands() {
 					if strings.HasPrefix(c, "STOR") || strings.HasPrefix(c, "DELE") {
@@ -111,6 +113,25 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 				}
 				if !hasNote(r, finding.IDAnonymousLogin, "upload/") || hasNote(r, finding.IDAnonymousLogin, "pub/") {
 					t.Errorf("anonymous-login evidence does not name exactly upload/: %+v", r.Findings)
+				}
+				for _, f := range r.Findings {
+					if f.ID == finding.IDAnonymousWrite && f.Basis != basisListing {
+						t.Errorf("anonymous-write basis %q without --intrusive, want %q", f.Basis, basisListing)
+					}
+				}
+			},
+		},
+		{
+			name: "default scan reads MLSD perm facts",
+			fake: &fake{banner: "220 FTP server ready.\r\n", replies: with(anonPlain,
+				"FEAT", "211-Features:\r\n EPSV\r\n MLST type*;size*;modify*;perm*;\r\n211 End\r\n",
+				"MLSD", "data"),
+				listing: "drwxr-xr-x    2 0        0            4096 Nov 24 16:47 incoming\r\n",
+				mlsd:    "type=cdir;perm=el; .\r\ntype=dir;perm=flcdmpe; incoming\r\ntype=file;perm=r; README.txt\r\n"},
+			want: []string{finding.IDAnonymousLogin, finding.IDAnonymousWrite, finding.IDCleartextLogin, finding.IDNoTLS},
+			check: func(t *testing.T, f *fake, r Result) {
+				if !hasNote(r, finding.IDAnonymousWrite, "MLSD perm facts") || !hasNote(r, finding.IDAnonymousWrite, "incoming") {
+					t.Errorf("anonymous-write evidence does not name incoming from MLSD: %+v", r.Findings)
 				}
 			},
 		},
@@ -202,8 +223,8 @@ func TestAnonymousWritableDirectories(t *testing.T) {
 			ap := startFake(t, tt.fake)
 			s := newTestScanner(t, func(o *Options) { o.Intrusive = tt.intrusive; o.Timeout = 10 * time.Second })
 			r := auditOne(t, s, ap)
-			if r.Err != nil {
-				t.Fatalf("audit error: %v", r.Err)
+			if r.Error != "" {
+				t.Fatalf("audit error: %v", r.Error)
 			}
 			if got := ids(r); !slices.Equal(got, tt.want) {
 				t.Errorf("findings %v, want %v", got, tt.want)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -61,14 +63,24 @@ type audit struct {
 	anonNeedsTLS bool
 	// noData is set when a passive data connection could not be made.
 	noData bool
+	// ctl is the current control connection; nil after it was dropped.
+	ctl *conn
+	// failed are the probes that failed without ending the audit.
+	failed []error
+	// o is what the probes saw, for the checks.
+	o Observation
 }
 
 // Audit probes one target. The bool is false when the port did not accept
-// a connection (closed, filtered, unreachable): there is nothing to report.
+// a connection (closed, filtered, unreachable): Run reports no Result for
+// it, though the Result says which (StatusClosed or StatusTimeout). A target
+// whose audit the scan's ctx interrupted is reported, with
+// StatusInterrupted and the findings made so far.
 func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	res := Result{Target: finding.Target{Host: t.Host, Port: int(t.Port)}}
+	res := Result{Target: finding.Target{Host: t.Host, Port: int(t.Port)}, Status: finding.StatusSuccess}
 	addr := t.Addr
 	if !addr.IsValid() {
 		addrs, err := s.lookup(ctx, "ip", t.Host)
@@ -76,7 +88,11 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 			err = errors.New("no addresses")
 		}
 		if err != nil {
-			res.Err = fmt.Errorf("resolve %s: %w", t.Host, err)
+			err = fmt.Errorf("%w %s: %w", errResolve, t.Host, err)
+			res.Status, res.Error = statusOf(parent, err), err.Error()
+			if res.Status == finding.StatusTimeout {
+				res.Status = finding.StatusResolveError
+			}
 			return res, true
 		}
 		addr = addrs[0]
@@ -84,19 +100,28 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 	addr = addr.Unmap()
 	res.Target.Address = addr.String()
 	a := &audit{s: s, ctx: ctx, host: t.Host, addr: netip.AddrPortFrom(addr, t.Port), target: res.Target, res: &res}
+	a.o = Observation{Host: t.Host, Addr: a.addr, Now: s.now(), Roots: s.opts.Roots}
 	open, err := a.run()
-	// Findings made before the product was identified get the
-	// configuration lines of the product finally found.
-	for i, f := range res.Findings {
-		if c, ok := checks[f.ID]; ok {
-			res.Findings[i].Fix.Config = configFor(c.config, a.fp.Product)
-		}
-	}
+	a.dropCtl()
+	// Observe, then judge: the probes above only recorded what they saw;
+	// the checks decide what it means, with the product finally found.
+	a.o.Implicit, a.o.Banner, a.o.Features = a.implicit, a.svc.Banner, a.svc.Features
+	a.o.Replies, a.o.Product = a.obs, a.fp
+	res.Findings = append(judge(&a.o, res.Target), judgeCVE(&a.o, s.db, res.Target)...)
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 			err = fmt.Errorf("%w (time-out %v)", err, s.opts.Timeout)
 		}
-		res.Err = err
+		res.Status, res.Error = statusOf(parent, err), err.Error()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+			// The target's time-out closed its connections: whatever
+			// error that caused, the cause is the time-out.
+			res.Status = finding.StatusTimeout
+		}
+		if res.Status == finding.StatusInterrupted {
+			res.Error = "interrupted: " + res.Error
+			open = true
+		}
 	}
 	slices.SortStableFunc(res.Findings, func(x, y finding.Finding) int {
 		switch {
@@ -182,7 +207,9 @@ func (a *audit) openCtx(ctx context.Context, implicit bool, cfg *tls.Config) (*c
 func (a *audit) greet() (c *conn, open bool, err error) {
 	raw, err := a.dial()
 	if err != nil {
-		return nil, false, nil // closed, filtered or unreachable: nothing to report
+		// Closed, filtered or unreachable: the status says which, and Run
+		// reports nothing for it.
+		return nil, false, fmt.Errorf("connect: %w", err)
 	}
 	c = newConn(a.ctx, raw)
 	_ = raw.SetReadDeadline(time.Now().Add(a.bannerWait()))
@@ -200,9 +227,14 @@ func (a *audit) greet() (c *conn, open bool, err error) {
 			return nil, true, fmt.Errorf("%w: the greeting is an SMTP server's: %s", ErrNotFTP, replyText(r))
 		case r.Code == ftp.CodeServiceReady:
 			return c, true, nil
-		case r.Code == ftp.CodeServiceReadyIn || r.Code == ftp.CodeServiceNotAvailable:
+		case r.Code == ftp.CodeServiceNotAvailable:
+			// 421 at connect: too many connections, or this address is
+			// banned (port21, fail2ban and most daemons say so this way).
 			c.close()
-			return nil, true, fmt.Errorf("service not ready: %s", replyText(r))
+			return nil, true, fmt.Errorf("%w: greeting %s (too many connections, or the scanner's address is banned)", ErrRefused, replyText(r))
+		case r.Code == ftp.CodeServiceReadyIn:
+			c.close()
+			return nil, true, fmt.Errorf("%w: service not ready: %s", ErrRefused, replyText(r))
 		}
 		c.close()
 		return nil, true, fmt.Errorf("%w: greeting %s", ErrNotFTP, replyText(r))
@@ -215,7 +247,7 @@ func (a *audit) greet() (c *conn, open bool, err error) {
 			return nil, true, fmt.Errorf("%w: %v", ErrNotFTP, err)
 		}
 		if silent && errors.Is(err, io.EOF) {
-			return nil, true, errors.New("connection closed without a greeting")
+			return nil, true, fmt.Errorf("%w: the connection was closed without a greeting (TCP wrappers or a ban)", ErrRefused)
 		}
 		return nil, true, fmt.Errorf("greeting: %w", err)
 	}
@@ -231,10 +263,16 @@ func (a *audit) greet() (c *conn, open bool, err error) {
 		a.svc.TLS = "implicit"
 		return tc, true, nil
 	}
+	// The plain connection stayed open through the TLS attempt, so a late
+	// greeting (a slow reverse DNS lookup) is already here: wait a moment
+	// more, not the rest of the target's time-out, so that a port that
+	// stays silent costs about two banner waits, not 30 s.
+	_ = raw.SetReadDeadline(time.Now().Add(min(a.bannerWait(), time.Second)))
 	r, err = c.reply()
+	_ = raw.SetReadDeadline(a.deadline())
 	if err != nil {
 		c.close()
-		return nil, true, fmt.Errorf("no greeting (%v), and implicit FTPS failed: %w", err, terr)
+		return nil, true, fmt.Errorf("no greeting (%w), and implicit FTPS failed: %v", err, terr)
 	}
 	a.svc.Banner = message(r)
 	a.obs.Banner = message(r)
@@ -245,57 +283,165 @@ func (a *audit) greet() (c *conn, open bool, err error) {
 	return c, true, nil
 }
 
-// run performs the audit and returns whether the port was open.
+// run performs the audit and returns whether the port was open. The
+// probes run in a fixed order, each on the current control connection or on
+// its own; a probe that fails because the server hung up is tried once more
+// on a fresh connection, and a probe that still fails is recorded while the
+// others go on, so one dropped connection cannot blind the whole audit.
+// Only the target's time-out, ^C, or a service that no longer accepts the
+// scanner end it early.
 func (a *audit) run() (bool, error) {
 	c, open, err := a.greet()
 	if c == nil {
 		return open, err
 	}
 	a.res.Service = &a.svc
+	a.ctl = c
 	var tlsState *tls.ConnectionState
 	if a.implicit {
 		tlsState = c.tls
 	}
-	err = a.probeControl(c)
-	c.close()
-	if err != nil {
-		return true, err
+	for _, p := range []struct {
+		name string
+		run  func(*conn) error
+	}{
+		{"pre-login probes", a.probeInfo},
+		{"mod_copy probe", a.probeModCopy},
+		{"anonymous login", a.probeAnonymous},
+		{"cleartext-login probe", a.probeCleartext},
+	} {
+		if err := a.control(p.name, p.run); err != nil && a.fatal(err) {
+			return true, a.failure(err)
+		}
 	}
-	a.cveChecks()
+	a.dropCtl()
+	a.identify()
+	a.probeBackdoor()
 
-	// Second connection: explicit TLS (or implicit again), the certificate,
-	// and what can be done after a login over TLS.
+	// Explicit TLS (or implicit again): the certificate, and what can be
+	// done after a login over TLS.
 	if !a.implicit {
 		st, err := a.explicitTLS()
-		if err != nil {
-			return true, err
+		if err != nil && a.record(err) {
+			return true, a.failure(err)
 		}
 		tlsState = st
 	}
 	if tlsState != nil {
 		a.certChecks(tlsState)
-		if err := a.tlsProtocolChecks(); err != nil {
-			return true, err
+		if err := a.tlsProtocolChecks(); err != nil && a.record(fmt.Errorf("TLS probes: %w", err)) {
+			return true, a.failure(nil)
+		}
+		if a.s.opts.TLSSuites {
+			if err := a.enumerateSuites(); err != nil && a.record(err) {
+				return true, a.failure(nil)
+			}
+			a.svc.TLSSuites = map[string][]string{}
+			for _, l := range a.o.Suites {
+				a.svc.TLSSuites[l.Version] = l.Suites
+			}
 		}
 	}
 	if a.s.opts.Intrusive {
-		if err := a.defaultCreds(); err != nil {
-			return true, err
+		if err := a.defaultCreds(); err != nil && a.record(err) {
+			return true, a.failure(nil)
 		}
 	}
-	return true, nil
+	return true, a.failure(nil)
 }
 
-func (a *audit) add(id, basis string, ev ...finding.Evidence) {
-	a.res.Findings = append(a.res.Findings, newFinding(id, a.target, a.fp.Product, basis, ev))
+// control runs probe p on the control connection, opening one when the
+// last was dropped. When the server hangs up during p (vsftpd with
+// force_anon_logins_ssl=YES closes after refusing anonymous), p is tried
+// once more on a fresh connection. The error is recorded in the audit's
+// failures unless it is fatal.
+func (a *audit) control(name string, p func(*conn) error) error {
+	var err error
+	for attempt := range 2 {
+		var c *conn
+		if c, err = a.controlConn(); err != nil {
+			err = fmt.Errorf("%s: reconnect: %w", name, err)
+			break
+		}
+		if err = p(c); err == nil {
+			return nil
+		}
+		a.dropCtl()
+		err = fmt.Errorf("%s: %w", name, err)
+		if attempt > 0 || !dropped(err) || a.ctx.Err() != nil {
+			break
+		}
+		slog.Debug("scan: the server hung up; retrying on a new connection", "target", a.addr, "probe", name, "err", err)
+	}
+	if a.record(err) {
+		return err
+	}
+	return nil
 }
 
-// probeControl runs the pre-login probes and the anonymous checks on the
-// first connection.
-func (a *audit) probeControl(c *conn) error {
-	banner := finding.Evidence{Received: replyText(ftp.Reply{Code: 220, Lines: strings.Split(a.svc.Banner, "\n")})}
-	codes := map[string]int{}
-	a.obs.Codes = codes
+// record keeps a probe's failure for the result and reports whether it is
+// fatal to the audit.
+func (a *audit) record(err error) bool {
+	if a.fatal(err) {
+		return true
+	}
+	a.failed = append(a.failed, err)
+	return false
+}
+
+// fatal reports whether err ends the audit: the time-out or ^C, a service
+// that refused the scanner's new connection (a 421 greeting, or a port
+// that closed), or a failed reconnection.
+func (a *audit) fatal(err error) bool {
+	return a.ctx.Err() != nil || errors.Is(err, ErrRefused) || errors.Is(err, errReconnect)
+}
+
+// errReconnect marks a control connection that could not be made again.
+var errReconnect = errors.New("the service no longer accepts connections")
+
+// failure joins the fatal error, if any, with the probes that failed, or
+// returns nil when every probe ran.
+func (a *audit) failure(fatal error) error {
+	errs := a.failed
+	if fatal != nil {
+		errs = append(errs, fatal)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// controlConn returns the open control connection, or opens a new one.
+func (a *audit) controlConn() (*conn, error) {
+	if a.ctl != nil {
+		return a.ctl, nil
+	}
+	c, r, err := a.open(a.implicit, a.inspectConfig(0, 0, nil))
+	if err != nil {
+		if r.Code == ftp.CodeServiceNotAvailable {
+			return nil, fmt.Errorf("%w: %w (too many connections, or the scanner's address is banned)", ErrRefused, err)
+		}
+		return nil, fmt.Errorf("%w: %w", errReconnect, err)
+	}
+	a.ctl = c
+	return c, nil
+}
+
+// dropCtl closes the control connection, so the next probe opens another.
+func (a *audit) dropCtl() {
+	if a.ctl != nil {
+		a.ctl.close()
+		a.ctl = nil
+	}
+}
+
+// probeInfo sends FEAT, SYST, HELP and an unknown command before login, for
+// the fingerprint.
+func (a *audit) probeInfo(c *conn) error {
+	if a.obs.Codes == nil {
+		a.obs.Codes = map[string]int{}
+	}
 	for _, p := range []struct {
 		key, cmd string
 		dst      *string
@@ -305,99 +451,119 @@ func (a *audit) probeControl(c *conn) error {
 		{"help", "HELP", &a.obs.Help},
 		{"unknown", "XPRB", &a.obs.Unknown},
 	} {
+		if _, done := a.obs.Codes[p.key]; done {
+			continue // answered on a connection that dropped later
+		}
 		r, _, err := c.cmd(p.cmd)
 		if err != nil {
 			return err
 		}
-		codes[p.key] = r.Code
+		a.obs.Codes[p.key] = r.Code
 		*p.dst = message(r)
 		if p.key == "feat" && r.Code == ftp.CodeSystemStatus {
 			a.svc.Features = features(r)
 		}
 	}
 	a.fp = fingerprint.Identify(a.obs)
+	return nil
+}
 
-	// ProFTPD mod_copy: SITE CPFR before login answered 350 means anyone
-	// may copy files. CPTO is never sent, so nothing is copied.
-	if a.fp.Product == fingerprint.ProFTPD || a.fp.Product == "" && hasFeature(a.svc.Features, "SITE COPY") {
-		r, ev, err := c.cmd("SITE CPFR /")
-		if err != nil {
-			return err
-		}
-		if r.Code == ftp.CodePendingMore {
-			for _, e := range a.s.db.Probes(fingerprint.ProFTPD) {
-				if e.Probe == "proftpd-mod_copy" && (a.fp.Version == "" || e.Affects(a.fp.Version)) {
-					a.res.Findings = append(a.res.Findings, cveFinding(e, a.target, basisConfirmed, []finding.Evidence{banner, ev}))
-				}
-			}
-		}
+// probeModCopy checks ProFTPD's mod_copy: SITE CPFR before login answered
+// 350 means anyone may copy files. CPTO is never sent, so nothing is copied.
+func (a *audit) probeModCopy(c *conn) error {
+	if !(a.fp.Product == fingerprint.ProFTPD || a.fp.Product == "" && hasFeature(a.svc.Features, "SITE COPY")) {
+		return nil
 	}
+	r, ev, err := c.cmd("SITE CPFR /")
+	if err != nil {
+		return err
+	}
+	a.o.ModCopy = &Exchange{Code: r.Code, Evidence: ev}
+	return nil
+}
 
-	// Anonymous login first: a second USER after a USER without PASS is
-	// not accepted by every server, but a retry after a failed login is.
+// probeAnonymous tries an anonymous login and, when it works, the checks
+// that need a session. A second USER after a USER without PASS is not
+// accepted by every server, so the session is closed afterwards.
+func (a *audit) probeAnonymous(c *conn) error {
 	ok, needTLS, evs, err := a.anonymousLogin(c)
 	if err != nil {
 		return err
 	}
 	a.anonNeedsTLS = needTLS
-	if ok {
-		a.anonymous = true
-		a.add(finding.IDAnonymousLogin, basisConfirmed, evs...)
-		plainData := !a.implicit
-		if a.implicit {
-			if plainData, err = a.protCheck(c); err != nil {
-				return err
-			}
-		}
-		if err := a.loggedInChecks(c, plainData); err != nil {
+	a.o.Anonymous = Login{Tried: true, OK: ok, NeedTLS: needTLS, Evidence: evs}
+	if !ok {
+		return nil
+	}
+	a.anonymous = true
+	defer a.dropCtl()
+	plainData := !a.implicit
+	if a.implicit {
+		if plainData, err = a.protCheck(c); err != nil {
 			return err
 		}
 	}
+	return a.loggedInChecks(c, plainData)
+}
 
-	if !a.implicit {
-		// cleartext-login: a random user name, never a password, on a
-		// fresh connection if this one is logged in.
-		uc := c
-		if ok {
-			c.close()
-			if uc, _, err = a.open(false, nil); err != nil {
-				return fmt.Errorf("cleartext-login probe connection: %w", err)
-			}
-		}
-		r, ev, err := uc.cmd("USER " + randomName())
-		if err != nil {
-			return err
-		}
-		codes["user"] = r.Code
-		a.obs.User = message(r)
-		if r.Code == ftp.CodeNeedPassword || r.Code == ftp.CodeLoggedIn {
-			ev.Note = "the server asked for a password on an unencrypted connection; none was sent"
-			a.add(finding.IDCleartextLogin, basisConfirmed, ev)
-		}
-		a.fp = fingerprint.Identify(a.obs)
-		if uc != c {
-			uc.close()
-		}
+// probeCleartext sends USER with a random name, never a password, before
+// TLS: 331 means the server would take a password in clear text.
+func (a *audit) probeCleartext(c *conn) error {
+	if a.implicit {
+		return nil
 	}
+	r, ev, err := c.cmd("USER " + randomName())
+	if errors.Is(err, errClosing) {
+		// Refused with 421 and a hang-up: an answer, and not a 331.
+		a.dropCtl()
+		err = refusal421(err)
+	}
+	if err != nil {
+		return err
+	}
+	a.obs.Codes["user"] = r.Code
+	a.obs.User = message(r)
+	a.o.Cleartext = &Exchange{Code: r.Code, Evidence: ev}
+	return nil
+}
+
+// identify settles the product from everything the control probes saw.
+func (a *audit) identify() {
+	a.fp = fingerprint.Identify(a.obs)
 	a.svc.Product = a.fp.Product
 	a.svc.Version = a.fp.Version
 	a.svc.Confidence = a.fp.Confidence
-	if fingerprint.VersionInBanner(a.fp, a.svc.Banner) {
-		a.add(finding.IDVersionDisclosed, basisConfirmed, banner)
+	a.svc.Clues = nil
+	for _, c := range a.fp.Clues {
+		a.svc.Clues = append(a.svc.Clues, clean(c, 256))
 	}
-	return nil
+	if a.fp.BannerOnly && a.fp.Product != "" {
+		a.svc.Clues = append(a.svc.Clues, "only the greeting names the product; no other reply matched it")
+	}
 }
 
 // anonymousLogin tries USER anonymous with the conventional e-mail password.
 // needTLS reports a refusal that asks for TLS first.
+//
+// A 421 refusal (Pure-FTPd with TLS required says "421 Sorry, cleartext
+// sessions ... are not accepted" and hangs up) is an answer, not a failure:
+// the connection is dropped and the next probe opens another.
 func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidence, err error) {
 	r, ev, err := c.cmd("USER anonymous")
+	if errors.Is(err, errClosing) {
+		a.dropCtl()
+		err = refusal421(err)
+	}
 	if err != nil {
 		return false, false, nil, err
 	}
 	evs = append(evs, ev)
 	if r.Code == ftp.CodeNeedPassword {
 		r, ev, err = c.cmd("PASS " + anonPassword)
+		if errors.Is(err, errClosing) {
+			a.dropCtl()
+			err = refusal421(err)
+		}
 		if err != nil {
 			return false, false, evs, err
 		}
@@ -407,8 +573,24 @@ func (a *audit) anonymousLogin(c *conn) (ok, needTLS bool, evs []finding.Evidenc
 		return true, false, evs, nil
 	}
 	text := strings.ToLower(strings.Join(r.Lines, " "))
-	needTLS = r.Code == ftp.CodePolicyRefused || strings.Contains(text, "encrypt") || strings.Contains(text, "tls") || strings.Contains(text, "ssl")
+	needTLS = r.Code == ftp.CodePolicyRefused || strings.Contains(text, "encrypt") || strings.Contains(text, "tls") ||
+		strings.Contains(text, "ssl") || strings.Contains(text, "cleartext") || strings.Contains(text, "clear text")
 	return false, needTLS, evs, nil
+}
+
+// banWords are what a 421 says when the server stopped serving this
+// address (port21, fail2ban-style bans, connection limits), as opposed to a
+// refusal of one login (Pure-FTPd's "cleartext sessions ... not accepted").
+var banWords = regexp.MustCompile(`(?i)\bban(ned)?\b|too many|blocked|try again later`)
+
+// refusal421 turns a 421 reply to a login into nil, an answer the next
+// probe reconnects after, unless it says the scanner is banned or over a
+// limit: then the audit stops with ErrRefused, and the status says so.
+func refusal421(err error) error {
+	if banWords.MatchString(err.Error()) {
+		return fmt.Errorf("%w: %v (the server stopped serving the scanner's address: banned, or over a connection limit)", ErrRefused, err)
+	}
+	return nil
 }
 
 // loggedInChecks runs the checks that need a session: the bounce probe, the
@@ -425,23 +607,16 @@ func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 	if err != nil {
 		return err
 	}
-	if r.Code == ftp.CodeOK {
-		ev.Note = "an active-mode data address on a third-party documentation address was accepted; no transfer was started"
-		a.add(finding.IDFTPBounce, basisConfirmed, ev)
-	}
+	a.o.Bounce = &Exchange{Code: r.Code, Evidence: ev}
 	if a.addr.Addr().Is4() {
 		r, ev, err = c.cmd("PASV")
 		if err != nil {
 			return err
 		}
+		a.o.PASV = &Exchange{Code: r.Code, Evidence: ev}
 		if r.Code == ftp.CodeEnteringPassive {
-			if ap, perr := ftp.ParsePASVReply(strings.Join(r.Lines, " ")); perr == nil && ap.Addr() != a.addr.Addr() && !ap.Addr().IsUnspecified() {
-				what := "another address"
-				if ap.Addr().IsPrivate() || ap.Addr().IsLoopback() || ap.Addr().IsLinkLocalUnicast() {
-					what = "an internal address"
-				}
-				ev.Note = fmt.Sprintf("the reply names %s, %s, not %s; the scanner did not connect to it", what, ap.Addr(), a.addr.Addr())
-				a.add(IDPASVLeak, basisConfirmed, ev)
+			if ap, perr := ftp.ParsePASVReply(strings.Join(r.Lines, " ")); perr == nil {
+				a.o.PASVAddr = ap.Addr()
 			}
 		}
 	}
@@ -454,7 +629,12 @@ func (a *audit) loggedInChecks(c *conn, plainData bool) error {
 	if err != nil {
 		return err
 	}
-	a.noteWritableDirs(entries)
+	a.o.Listing = entries
+	if ftp.HasFeature(a.svc.Features, "MLST") || ftp.HasFeature(a.svc.Features, "MLSD") {
+		if a.o.MLSDWritable, err = a.listMLSD(c); err != nil {
+			return err
+		}
+	}
 	if a.s.opts.Intrusive {
 		return a.anonymousWrite(c, entries)
 	}
@@ -489,25 +669,29 @@ func (a *audit) passivePort(c *conn) (uint16, finding.Evidence, error) {
 // explicitTLS opens the second connection, asks for AUTH TLS, and inspects
 // the handshake. It reports no-tls when the service refuses.
 func (a *audit) explicitTLS() (*tls.ConnectionState, error) {
-	c, _, err := a.open(false, nil)
+	c, r, err := a.open(false, nil)
 	if err != nil {
-		return nil, fmt.Errorf("second connection: %w", err)
+		if r.Code == ftp.CodeServiceNotAvailable {
+			return nil, fmt.Errorf("%w: explicit TLS connection: %w", ErrRefused, err)
+		}
+		return nil, fmt.Errorf("explicit TLS connection: %w", err)
 	}
 	defer c.close()
 	r, ev, err := c.cmd("AUTH TLS")
 	if err != nil {
 		return nil, err
 	}
+	a.o.AuthTLS = &Exchange{Code: r.Code, Evidence: ev}
 	if r.Code != ftp.CodeAuthOK {
-		ev.Note = "AUTH TLS was refused: the service offers no encryption"
-		a.add(finding.IDNoTLS, basisConfirmed, ev)
 		return nil, nil
 	}
 	var captured []byte
 	cfg := a.inspectConfig(0, 0, &captured)
 	if err := c.startTLS(cfg); err != nil {
-		a.weakKeyFromRaw(captured)
-		return nil, fmt.Errorf("TLS handshake after AUTH TLS: %w", err)
+		if der, perr := x509.ParseCertificate(captured); captured != nil && perr == nil {
+			a.o.KeyOnly = der
+		}
+		return nil, fmt.Errorf("%w after AUTH TLS: %w", ErrTLS, err)
 	}
 	a.svc.TLS = "explicit"
 	st := c.tls
@@ -526,10 +710,8 @@ func (a *audit) afterTLSLogin(c *conn) error {
 	if err != nil || !ok {
 		return err
 	}
-	if !a.anonymous {
-		a.anonymous = true
-		a.add(finding.IDAnonymousLogin, basisConfirmed, evs...)
-	}
+	a.o.AnonymousTLS = Login{Tried: true, OK: true, Evidence: evs}
+	a.anonymous = true
 	plainData, err := a.protCheck(c)
 	if err != nil {
 		return err
@@ -550,42 +732,23 @@ func (a *audit) protCheck(c *conn) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if r.Code != ftp.CodeOK {
-		return false, nil
-	}
-	ev.Note = "after logging in over TLS as anonymous, clear-text data connections were accepted"
-	a.add(finding.IDDataCleartext, basisConfirmed, ev)
-	return true, nil
+	a.o.ProtC = &Exchange{Code: r.Code, Evidence: ev}
+	return r.Code == ftp.CodeOK, nil
 }
 
-// cveChecks adds the dataset's entries for the product and version found,
-// confirmed by a probe where the entry has one.
-func (a *audit) cveChecks() {
+// probeBackdoor checks TCP 6200 when the dataset has an entry for the
+// product and version found that asks for it (the vsftpd 2.3.4 backdoor).
+func (a *audit) probeBackdoor() {
 	if a.fp.Product == "" {
 		return
 	}
-	have := map[string]bool{}
-	for _, f := range a.res.Findings {
-		have[f.ID] = true
-	}
-	banner := finding.Evidence{Received: replyText(ftp.Reply{Code: 220, Lines: strings.Split(a.svc.Banner, "\n")})}
 	for _, e := range a.s.db.Match(a.fp.Product, a.fp.Version) {
-		if have[e.ID] {
-			continue
-		}
-		if e.Probe == "proftpd-mod_copy" {
-			continue // the probe ran and did not confirm it: mod_copy is not loaded
-		}
-		ev := []finding.Evidence{banner}
-		basis := basisVersion
 		if e.Probe == "vsftpd-backdoor-port" {
 			if note, open := a.backdoorPort(); open {
-				basis = basisConfirmed
-				ev = append(ev, finding.Evidence{Note: note})
+				a.o.BackdoorPort = note
 			}
+			return
 		}
-		ev[0].Note = fmt.Sprintf("%s %s identified with confidence %d", a.fp.Product, a.fp.Version, a.fp.Confidence)
-		a.res.Findings = append(a.res.Findings, cveFinding(e, a.target, basis, ev))
 	}
 }
 
@@ -607,28 +770,17 @@ func (a *audit) backdoorPort() (string, bool) {
 	return "TCP port 6200 on the target accepts connections: the backdoor's shell may already be open (sign of compromise)", true
 }
 
-// features returns the feature lines of a FEAT reply, trimmed.
+// features returns the feature lines of a FEAT reply, trimmed and made
+// safe to store.
 func features(r ftp.Reply) []string {
-	if len(r.Lines) < 3 {
-		return nil
-	}
-	var out []string
-	for _, l := range r.Lines[1 : len(r.Lines)-1] {
-		if l = strings.TrimSpace(clean(l, 256)); l != "" && len(out) < 100 {
-			out = append(out, l)
-		}
+	out := ftp.ParseFeatures(r, 100)
+	for i, f := range out {
+		out[i] = strings.TrimSpace(clean(f, 256))
 	}
 	return out
 }
 
-func hasFeature(feats []string, name string) bool {
-	for _, f := range feats {
-		if strings.EqualFold(f, name) || len(f) > len(name) && strings.EqualFold(f[:len(name)+1], name+" ") {
-			return true
-		}
-	}
-	return false
-}
+func hasFeature(feats []string, name string) bool { return ftp.HasFeature(feats, name) }
 
 // randomName returns a user or file name no one has: "p21" and 12 hex
 // digits from crypto/rand.

@@ -76,7 +76,7 @@ func newConn(ctx context.Context, c net.Conn) *conn {
 func (c *conn) close() {
 	c.stop()
 	_ = c.c.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	_, _ = io.WriteString(c.c, "QUIT\r\n")
+	_, _ = ftp.Command{Verb: "QUIT"}.WriteTo(c.c)
 	c.c.Close()
 }
 
@@ -89,19 +89,34 @@ func (c *conn) reply() (ftp.Reply, error) {
 	return r, nil
 }
 
+// errClosing reports a 421 reply: the server is closing the connection.
+var errClosing = errors.New("the server closed the connection (421)")
+
 // cmd sends one command and reads its reply; ev records the exchange, with
-// the argument of PASS masked. Intermediate 1xx replies are read past.
+// the argument of PASS masked. Every line goes through ftp.Command, which
+// refuses CR, LF and NUL, so a name taken from a listing cannot smuggle a
+// second command. A 421 reply is returned with errClosing: the connection is
+// no use after it.
 func (c *conn) cmd(line string) (ftp.Reply, finding.Evidence, error) {
 	ev := finding.Evidence{Sent: maskPass(line)}
-	if _, err := io.WriteString(c.c, line+"\r\n"); err != nil {
-		return ftp.Reply{}, ev, fmt.Errorf("send %s: %w", verbOf(line), err)
+	verb, arg, _ := strings.Cut(line, " ")
+	if _, err := (ftp.Command{Verb: verb, Arg: arg}).WriteTo(c.c); err != nil {
+		return ftp.Reply{}, ev, fmt.Errorf("send %s: %w", verb, err)
 	}
 	r, err := c.reply()
 	if err != nil {
-		return r, ev, fmt.Errorf("%s: %w", verbOf(line), err)
+		return r, ev, fmt.Errorf("%s: %w", verb, err)
 	}
 	ev.Received = replyText(r)
+	if r.Code == ftp.CodeServiceNotAvailable {
+		return r, ev, fmt.Errorf("%s: %w: %s", verb, errClosing, replyText(r))
+	}
 	return r, ev, nil
+}
+
+// isEOF reports a connection that ended, between lines or inside one.
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // handshakeTimeout bounds a TLS handshake within the target's time-out:
@@ -128,11 +143,6 @@ func (c *conn) startTLS(cfg *tls.Config) error {
 	c.cr.r = tc
 	c.r.Reset(c.cr)
 	return nil
-}
-
-func verbOf(line string) string {
-	v, _, _ := strings.Cut(line, " ")
-	return v
 }
 
 func maskPass(line string) string {

@@ -114,7 +114,7 @@ func (a *audit) defaultCreds() error {
 	}
 	wg.Wait()
 	if hit != nil {
-		a.add(IDDefaultCreds, basisConfirmed, hit...)
+		a.o.DefaultCreds = hit
 		return nil
 	}
 	if tried.Load() == 0 && openErr != nil && a.ctx.Err() == nil {

@@ -41,9 +41,16 @@ type fake struct {
 	// listing is sent on the data connection for LIST when its reply is
 	// "data".
 	listing string
+	// mlsd is sent on the data connection for MLSD when its reply is
+	// "data".
+	mlsd string
 	// storDirs, when set, are the only directories ("" the login one) where
 	// STOR with reply "data" succeeds; elsewhere it is refused with 553.
 	storDirs []string
+	// hangUp lists command lines (or verbs) after whose reply the server
+	// closes the connection, as vsftpd does after refusing anonymous with
+	// force_anon_logins_ssl=YES.
+	hangUp map[string]bool
 	// raw, when set, replaces the whole session: the hostile peers.
 	raw func(net.Conn)
 	// helloReply, when set, answers ClientHellos without extensions (the
@@ -177,6 +184,15 @@ func (f *fake) session(c net.Conn) {
 			reply = fmt.Sprintf("229 Entering Extended Passive Mode (|||%d|)\r\n", netip.MustParseAddrPort(dataLn.Addr().String()).Port())
 		case verb == "STOR" && reply == "data" && dataLn != nil && f.storDirs != nil && !slices.Contains(f.storDirs, path.Dir("/" + line[5:])[1:]):
 			reply = "553 Could not create file.\r\n"
+		case verb == "MLSD" && reply == "data" && dataLn != nil:
+			dc, err := dataLn.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(rw, "150 Accepted data connection\r\n")
+			io.WriteString(dc, f.mlsd)
+			dc.Close()
+			reply = "226 Transfer complete.\r\n"
 		case verb == "LIST" && reply == "data" && dataLn != nil:
 			dc, err := dataLn.Accept()
 			if err != nil {
@@ -199,6 +215,9 @@ func (f *fake) session(c net.Conn) {
 			reply = "502 Command not implemented.\r\n"
 		}
 		if _, err := io.WriteString(rw, reply); err != nil {
+			return
+		}
+		if f.hangUp[line] || f.hangUp[verb] {
 			return
 		}
 	}

@@ -69,8 +69,8 @@ func TestPort21Server(t *testing.T) {
 		// login, which is slow under the race detector.
 		s := newTestScanner(t, func(o *Options) { o.Timeout = 30 * time.Second })
 		r := auditOne(t, s, ap)
-		if r.Err != nil {
-			t.Fatalf("implicit=%v: %v", implicit, r.Err)
+		if r.Error != "" {
+			t.Fatalf("implicit=%v: %v", implicit, r.Error)
 		}
 		want := []string{IDTLSCertUntrusted}
 		if got := ids(r); !slices.Equal(got, want) {

@@ -63,6 +63,10 @@ type Options struct {
 	// default-credentials. Without it, nothing is written and no password
 	// but the anonymous convention is sent.
 	Intrusive bool
+	// TLSSuites enumerates every cipher suite the service accepts per
+	// protocol version (a handshake per suite, on a connection each), for
+	// Service.TLSSuites and the evidence of the TLS findings.
+	TLSSuites bool
 	// DialContext opens TCP connections; nil means a net.Dialer.
 	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 	// LookupNetIP resolves host names; nil means net.DefaultResolver.
@@ -75,16 +79,11 @@ type Options struct {
 	CVE *cve.DB
 }
 
-// Result is one audited target. It has the shape of report.Result, which
-// the command converts it to; the scanner does not depend on reporting.
-type Result struct {
-	Target   finding.Target
-	Service  *finding.Service // nil when the port did not speak FTP
-	Findings []finding.Finding
-	// Err says why the audit is incomplete; the findings made before it are
-	// kept.
-	Err error
-}
+// Result is one audited target: finding.Result, the type port21 local and
+// every report format share, so the command converts nothing. Its Status
+// says how far the audit got; Error why it stopped, with the findings made
+// before kept.
+type Result = finding.Result
 
 // Stats counts a scan's progress. Its fields are read and written
 // atomically, so a progress display may read them while the scan runs.
@@ -153,7 +152,7 @@ func New(opts Options) (*Scanner, error) {
 // as it finishes. Closed and unreachable ports produce no Result; stats
 // counts them. emit is called from one goroutine at a time; an error from it
 // stops the scan and is returned. Run returns ctx.Err() if ctx is cancelled,
-// after the targets in flight have been abandoned.
+// after the targets in flight have been emitted with StatusInterrupted.
 func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *Stats, emit func(Result) error) error {
 	if stats == nil {
 		stats = &Stats{}
@@ -179,10 +178,10 @@ func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *S
 				if !ok {
 					continue
 				}
-				select {
-				case results <- r:
-				case <-ctx.Done():
-				}
+				// Sent even after ^C: the target in flight is reported as
+				// interrupted, with what was found so far. The reader
+				// drains results until they are closed.
+				results <- r
 			}
 		})
 	}

@@ -1,8 +1,6 @@
 package scan
 
 import (
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -106,7 +104,7 @@ func (a *audit) tlsProtocolChecks() error {
 		}
 	}
 	if len(legacy) > 0 {
-		a.add(finding.IDTLSLegacyProtocol, basisConfirmed, legacy...)
+		a.o.Legacy = legacy
 	}
 
 	// ALPACA: a server that completes a handshake offering only the ALPN
@@ -123,7 +121,7 @@ func (a *audit) tlsProtocolChecks() error {
 		if st.NegotiatedProtocol != "" {
 			ev.Note += ", negotiated " + clean(st.NegotiatedProtocol, 64)
 		}
-		a.add(IDALPACA, basisConfirmed, ev)
+		a.o.ALPACA = &ev
 	}
 
 	var weakEv []finding.Evidence
@@ -150,7 +148,7 @@ func (a *audit) tlsProtocolChecks() error {
 		weakEv = append(weakEv, ev)
 	}
 	if len(weakEv) > 0 {
-		a.add(finding.IDTLSWeakCipher, basisConfirmed, weakEv...)
+		a.o.WeakSuites = weakEv
 	}
 	return nil
 }
@@ -172,78 +170,9 @@ func suitesFor(v uint16, keep func(*tls.CipherSuite) bool) []uint16 {
 	return ids
 }
 
-// certChecks reports what is wrong with the certificate the service
-// presented.
+// certChecks records the chain the service presented, for the checks.
 func (a *audit) certChecks(st *tls.ConnectionState) {
-	if len(st.PeerCertificates) == 0 {
-		return
-	}
-	leaf := st.PeerCertificates[0]
-	now := a.s.now()
-	desc := describeCert(leaf)
-	if now.After(leaf.NotAfter) || now.Before(leaf.NotBefore) {
-		a.add(IDTLSCertExpired, basisConfirmed, finding.Evidence{Note: fmt.Sprintf("%s; checked at %s", desc, now.UTC().Format(time.RFC3339))})
-	}
-	// Trust is checked at a moment inside the validity period, so that an
-	// expired certificate is reported once, as expired, and not again as
-	// untrusted.
-	at := now
-	if at.After(leaf.NotAfter) {
-		at = leaf.NotAfter
-	}
-	if at.Before(leaf.NotBefore) {
-		at = leaf.NotBefore
-	}
-	inter := x509.NewCertPool()
-	for _, c := range st.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: a.s.opts.Roots, Intermediates: inter, CurrentTime: at}); err != nil {
-		a.add(IDTLSCertUntrusted, basisConfirmed, finding.Evidence{Note: desc + "; " + clean(err.Error(), 512)})
-	}
-	name := a.host
-	if _, err := netip.ParseAddr(name); err != nil || name == "" {
-		if name == "" {
-			name = a.addr.Addr().String()
-		}
-	}
-	if err := leaf.VerifyHostname(name); err != nil {
-		a.add(IDTLSCertName, basisConfirmed, finding.Evidence{Note: fmt.Sprintf("%s; does not cover %q", desc, name)})
-	}
-	a.weakKey(leaf)
-}
-
-// weakKeyFromRaw checks a certificate captured from a failed handshake:
-// crypto/tls refuses RSA keys under 1024 bits outright.
-func (a *audit) weakKeyFromRaw(der []byte) {
-	if der == nil {
-		return
-	}
-	if c, err := x509.ParseCertificate(der); err == nil {
-		a.weakKey(c)
-	}
-}
-
-func (a *audit) weakKey(leaf *x509.Certificate) {
-	var why string
-	switch k := leaf.PublicKey.(type) {
-	case *rsa.PublicKey:
-		if n := k.N.BitLen(); n < 2048 {
-			why = fmt.Sprintf("RSA key of %d bits", n)
-		}
-	case *ecdsa.PublicKey:
-		if n := k.Curve.Params().BitSize; n < 256 {
-			why = fmt.Sprintf("ECDSA key of %d bits", n)
-		}
-	case nil:
-		why = "public key of an unsupported type"
-	}
-	if leaf.PublicKeyAlgorithm == x509.DSA {
-		why = "DSA key"
-	}
-	if why != "" {
-		a.add(IDTLSWeakKey, basisConfirmed, finding.Evidence{Note: describeCert(leaf) + "; " + why})
-	}
+	a.o.Chain = st.PeerCertificates
 }
 
 // describeCert summarises a certificate for evidence.

@@ -305,8 +305,8 @@ func families(a netip.Addr) []string {
 
 // Finding ids of port21 local's own (listener) findings.
 const (
-	idFTPListener  = "ftp-listener"
-	idFirewallOpen = "firewall-open"
+	idFTPListener  = finding.IDFTPListener
+	idFirewallOpen = finding.IDFirewallOpen
 )
 
 func listenerResult(l Listener, passiveFlag string) report.Result {
@@ -370,29 +370,12 @@ func listenerResult(l Listener, passiveFlag string) report.Result {
 			openFams = append(openFams, f.Family)
 		}
 	}
-	res.Findings = append(res.Findings, finding.Finding{
-		ID:       idFTPListener,
-		Severity: finding.Info,
-		Title:    "FTP service listening",
-		Detail:   "A process listens on an FTP port (well-known, or set by a configuration on this machine), is an FTP daemon, or greets like an FTP server.",
-		Target:   res.Target,
-		Basis:    "confirmed",
-		Evidence: ev,
-		Fix:      finding.Fix{Summary: "If nobody needs it, stop and disable the service; otherwise restrict who can reach it."},
-	})
+	res.Findings = append(res.Findings, finding.New(idFTPListener, res.Target, "", "confirmed", ev))
 	if open {
-		res.Findings = append(res.Findings, finding.Finding{
-			ID:       idFirewallOpen,
-			Severity: finding.Low,
-			Title:    "FTP port open to every network",
-			Detail:   "The active firewall rules let anyone open a connection to this port (" + strings.Join(openFams, ", ") + ").",
-			Target:   res.Target,
-			Basis:    "config",
-			Fix: finding.Fix{
-				Summary:  "Allow only the networks that need FTP, or block the port.",
-				Firewall: "port21 firewall apply --allow CIDR" + passiveFlag + " --confirm 60s",
-			},
-		})
+		f := finding.New(idFirewallOpen, res.Target, "", "config", nil)
+		f.Detail = "The active firewall rules let anyone open a connection to this port (" + strings.Join(openFams, ", ") + ")."
+		f.Fix.Firewall = "port21 firewall apply --allow CIDR" + passiveFlag + " --confirm 60s"
+		res.Findings = append(res.Findings, f)
 	}
 	return res
 }

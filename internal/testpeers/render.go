@@ -31,11 +31,18 @@ type templateData struct {
 }
 
 // renderTemplate renders testdata/<product>-<profile>.conf.tmpl.
-func renderTemplate(p Product, prof Profile, data templateData) ([]byte, error) {
+// Extra lines are appended to the template before it is rendered.
+func renderTemplate(p Product, prof Profile, data templateData, extra ...string) ([]byte, error) {
 	name := fmt.Sprintf("testdata/%s-%s.conf.tmpl", p, prof)
 	src, err := templates.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("testpeers: no template for %s %s: %w", p, prof, err)
+	}
+	if len(extra) > 0 {
+		if p == ProFTPD {
+			src = dropDirectives(src, extra)
+		}
+		src = append(append(src, "\n# testpeers.StartWith:\n"...), strings.Join(extra, "\n")+"\n"...)
 	}
 	tmpl, err := template.New(filepath.Base(name)).Option("missingkey=error").Parse(string(src))
 	if err != nil {
@@ -179,4 +186,43 @@ func privatePasswd(anonRoot, emptyDir string) ([]byte, error) {
 	fmt.Fprintf(&b, "ftp:x:65534:65534:port21 test anonymous FTP:%s:/usr/sbin/nologin\n", anonRoot)
 	fmt.Fprintf(&b, "_pure-ftpd:x:65534:65534:port21 test Pure-FTPd privsep:%s:/usr/sbin/nologin\n", emptyDir)
 	return b.Bytes(), nil
+}
+
+// lastWins keeps the last of settings with one name, in the place of the
+// first: Debian's conf directory holds one file per option, so a setting
+// added by StartWith replaces the profile's.
+func lastWins(settings []pureSetting) []pureSetting {
+	last := map[string]string{}
+	for _, s := range settings {
+		last[s.name] = s.value
+	}
+	var out []pureSetting
+	seen := map[string]bool{}
+	for _, s := range settings {
+		if !seen[s.name] {
+			seen[s.name] = true
+			out = append(out, pureSetting{s.name, last[s.name]})
+		}
+	}
+	return out
+}
+
+// dropDirectives removes from a ProFTPD template the directives the extra
+// lines set: ProFTPD takes the first of two, so an appended line would not
+// override the profile's. Only single-line directives are matched.
+func dropDirectives(src []byte, extra []string) []byte {
+	set := map[string]bool{}
+	for _, l := range extra {
+		if f := strings.Fields(l); len(f) > 0 && !strings.HasPrefix(f[0], "<") && !strings.HasPrefix(f[0], "#") {
+			set[strings.ToLower(f[0])] = true
+		}
+	}
+	var out []byte
+	for line := range strings.Lines(string(src)) {
+		if f := strings.Fields(line); len(f) > 0 && set[strings.ToLower(f[0])] {
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
 }

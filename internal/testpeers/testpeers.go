@@ -182,6 +182,18 @@ const readyTimeout = 15 * time.Second
 // Require) and fails it if the daemon does not come up.
 func Start(t testing.TB, p Product, prof Profile) *Peer {
 	t.Helper()
+	return StartWith(t, p, prof)
+}
+
+// StartWith is Start with extra configuration lines appended to the
+// profile's: for vsftpd a later line overrides an earlier one; for ProFTPD
+// the profile's directive of the same name is dropped (ProFTPD would keep
+// the first); for Pure-FTPd they are "Name value" settings, the last of a
+// name winning. They are templates like the
+// profile, so {{.AnonRoot}} and the rest may be used. Tests use it to show
+// one setting's effect, or that a fix line makes a finding disappear.
+func StartWith(t testing.TB, p Product, prof Profile, extra ...string) *Peer {
+	t.Helper()
 	if prof != ProfileBad && prof != ProfileHardened {
 		t.Fatalf("testpeers: unknown profile %q", prof)
 	}
@@ -189,7 +201,7 @@ func Start(t testing.TB, p Product, prof Profile) *Peer {
 	sweepStale(cacheRoot())
 	var errs []error
 	for range startAttempts {
-		peer, err := launch(in, p, prof)
+		peer, err := launch(in, p, prof, extra...)
 		if err == nil {
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -209,7 +221,7 @@ func Start(t testing.TB, p Product, prof Profile) *Peer {
 
 // launch prepares the peer's directory and configuration, starts the
 // daemon and waits for its greeting. On error, everything it made is gone.
-func launch(in installation, p Product, prof Profile) (peer *Peer, err error) {
+func launch(in installation, p Product, prof Profile, extra ...string) (peer *Peer, err error) {
 	info, _ := p.info()
 	dir, err := os.MkdirTemp("", "port21-peer-"+string(p)+"-")
 	if err != nil {
@@ -291,7 +303,7 @@ func launch(in installation, p Product, prof Profile) (peer *Peer, err error) {
 	if info.modulePath != "" {
 		data.ModulePath = in.path(info.modulePath)
 	}
-	rendered, err := renderTemplate(p, prof, data)
+	rendered, err := renderTemplate(p, prof, data, extra...)
 	if err != nil {
 		return peer, err
 	}
@@ -309,6 +321,7 @@ func launch(in installation, p Product, prof Profile) (peer *Peer, err error) {
 		if err != nil {
 			return peer, err
 		}
+		settings = lastWins(settings)
 		if err := writePureConfDir(peer.ConfigPath, settings); err != nil {
 			return peer, err
 		}

@@ -91,6 +91,7 @@ type jsonResult struct {
 	Service  *jsonService  `json:"service"`
 	Findings []jsonFinding `json:"findings"`
 	Error    string        `json:"error"`
+	Status   string        `json:"status"`
 }
 
 type jsonTarget struct {
@@ -106,6 +107,8 @@ type jsonService struct {
 	Version string `json:"version"`
 	Banner  string `json:"banner"`
 	TLS     string `json:"tls"`
+	// TLSSuites is filled by --tls-ciphers.
+	TLSSuites map[string][]string `json:"tls_suites"`
 }
 
 type jsonFinding struct {
@@ -144,12 +147,12 @@ func runJSON(t testing.TB, bin string, limit time.Duration, args ...string) json
 
 // ids returns the sorted, distinct finding ids of results.
 // sameMeaning checks that findings with an id both scan and local report
-// carry the one severity and title finding.Shared gives it.
+// carry the one severity and title the catalog (finding.Lookup) gives it.
 func sameMeaning(t *testing.T, results ...jsonResult) {
 	t.Helper()
 	for _, r := range results {
 		for _, f := range r.Findings {
-			if m, ok := finding.Shared(f.ID); ok && (f.Title != m.Title || f.Severity != m.Severity.String()) {
+			if m, ok := finding.Lookup(f.ID); ok && (f.Title != m.Title || f.Severity != m.Severity.String()) {
 				t.Errorf("%s: %q %s, want %q %s as everywhere", f.ID, f.Title, f.Severity, m.Title, m.Severity)
 			}
 		}

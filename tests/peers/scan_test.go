@@ -19,7 +19,8 @@ type scanCase struct {
 	// configuration line named in its comment (see the templates in
 	// internal/testpeers/testdata).
 	ids []string
-	// intrusive are the findings --intrusive adds.
+	// intrusive are the findings --intrusive adds (anonymous-write is
+	// already in ids, on the listing; --intrusive confirms it).
 	intrusive []string
 	// fingerprint is the product the fingerprint must name.
 	fingerprint string
@@ -34,14 +35,14 @@ var scanCases = []scanCase{
 		product: testpeers.VSFTPD, profile: testpeers.ProfileBad, fingerprint: "vsftpd", writable: []string{"upload/"},
 		ids: []string{
 			"anonymous-login",   // anonymous_enable=YES
+			"anonymous-write",   // basis listing: upload/ is drwxrwxrwx in the anonymous listing
 			"cleartext-login",   // local_enable=YES with ssl_enable=NO: USER answered 331 in clear
 			"ftp-bounce",        // port_promiscuous=YES
 			"no-tls",            // ssl_enable=NO
 			"version-disclosed", // no ftpd_banner: "220 (vsFTPd 3.0.3)"
 		},
-		intrusive: []string{
-			"anonymous-write", // anon_upload_enable=YES, write_enable=YES, upload/ world-writable
-		},
+		// --intrusive confirms anonymous-write with an upload
+		// (anon_upload_enable=YES, write_enable=YES, upload/ world-writable).
 	},
 	{
 		product: testpeers.VSFTPD, profile: testpeers.ProfileHardened, fingerprint: "vsftpd",
@@ -53,7 +54,13 @@ var scanCases = []scanCase{
 	{
 		product: testpeers.ProFTPD, profile: testpeers.ProfileBad, fingerprint: "proftpd", writable: []string{"upload/"},
 		ids: []string{
+			// Basis version, from "ProFTPD 1.3.8" in the greeting: Debian's
+			// 1.3.8+dfsg packages may carry the fixes (a backport the
+			// version cannot show), which is what the basis says.
+			"CVE-2023-51713",
+			"CVE-2024-48651",
 			"anonymous-login",        // <Anonymous> with UserAlias anonymous ftp
+			"anonymous-write",        // basis listing: upload/ is drwxrwxrwx in the anonymous listing
 			"cleartext-login",        // TLSRequired off
 			"data-cleartext-allowed", // TLSRequired off: PROT C accepted
 			"ftp-bounce",             // AllowForeignAddress on
@@ -62,9 +69,7 @@ var scanCases = []scanCase{
 			"tls-legacy-protocol",    // TLSProtocol TLSv1 TLSv1.1 ..., TLSCipherSuite DEFAULT:@SECLEVEL=0
 			"version-disclosed",      // ServerIdent on "ProFTPD 1.3.8 Server ready."
 		},
-		intrusive: []string{
-			"anonymous-write", // <Directory upload> <Limit WRITE> AllowAll
-		},
+		// --intrusive confirms anonymous-write (<Directory upload> <Limit WRITE> AllowAll).
 	},
 	{
 		product: testpeers.ProFTPD, profile: testpeers.ProfileHardened, fingerprint: "proftpd",
@@ -77,15 +82,14 @@ var scanCases = []scanCase{
 		product: testpeers.PureFTPd, profile: testpeers.ProfileBad, fingerprint: "pure-ftpd", writable: []string{"upload/"},
 		ids: []string{
 			"anonymous-login",        // NoAnonymous no, and an ftp account
+			"anonymous-write",        // basis listing: upload/ is drwxrwxrwx in the anonymous listing
 			"cleartext-login",        // TLS 1 (optional)
 			"data-cleartext-allowed", // TLS 1: PROT C accepted
 			"ftp-bounce",             // AllowAnonymousFXP yes
 			"tls-alpaca",             // Pure-FTPd 1.0.50 has no ALPN check, and no setting adds one
 			"tls-cert-untrusted",     // CertFile: the per-run self-signed certificate
 		},
-		intrusive: []string{
-			"anonymous-write", // AnonymousCantUpload no, upload/ world-writable
-		},
+		// --intrusive confirms anonymous-write (AnonymousCantUpload no, upload/ world-writable).
 	},
 	{
 		product: testpeers.PureFTPd, profile: testpeers.ProfileHardened, fingerprint: "pure-ftpd",
@@ -141,6 +145,12 @@ func TestScanPeers(t *testing.T) {
 					}
 					if intrusive && !noteNames(res, "anonymous-write", "stored a file in "+dir) {
 						t.Errorf("--intrusive scan: anonymous-write evidence does not name %s: %+v", dir, res.Findings)
+					}
+					wantBasis := map[bool]string{false: "listing", true: "confirmed"}[intrusive]
+					for _, f := range res.Findings {
+						if f.ID == "anonymous-write" && f.Basis != wantBasis {
+							t.Errorf("intrusive=%v: anonymous-write basis %q, want %q", intrusive, f.Basis, wantBasis)
+						}
 					}
 				}
 				if !intrusive && res.Error == "" && (res.Service == nil || !sameProduct(res.Service.Product, tc.fingerprint)) {

@@ -58,6 +58,10 @@ type Result struct {
 	Confidence int
 	// Clues lists what matched, for the evidence of findings.
 	Clues []string
+	// BannerOnly is set when only the greeting named the product: no other
+	// reply matched it. Anyone can set a greeting, so a version found this
+	// way is a claim, and findings based on it say so.
+	BannerOnly bool
 }
 
 // clue is one piece of evidence for a product.
@@ -152,6 +156,10 @@ func Identify(o Observation) Result {
 		"help": o.Help, "unknown": o.Unknown, "user": o.User,
 	}
 	best := Result{}
+	// other is, per product, the score of clues outside the banner: what
+	// the service said in its own words, which a custom greeting cannot
+	// fake as easily.
+	other := map[string]int{}
 	for _, r := range rules {
 		res := Result{Product: r.product}
 		for _, cl := range r.clues {
@@ -164,6 +172,9 @@ func Identify(o Observation) Result {
 				continue
 			}
 			res.Confidence += cl.weight
+			if cl.field != "banner" {
+				other[r.product] += cl.weight
+			}
 			res.Clues = append(res.Clues, cl.field+" matches "+cl.re.String())
 			if i := cl.re.SubexpIndex("v"); i > 0 && res.Version == "" && m[i] != "" {
 				res.Version = m[i]
@@ -177,6 +188,23 @@ func Identify(o Observation) Result {
 	if best.Confidence < minConfidence {
 		return Result{}
 	}
+	// A greeting that claims one product while the other replies match
+	// another well (a fake or borrowed banner) is not believed: the
+	// replies win, without the banner's version.
+	for _, r := range rules {
+		if r.product != best.Product && other[r.product] >= minContradiction && other[r.product] > other[best.Product]+minContradiction/2 {
+			claimed := best.Product
+			best = Result{Product: r.product, Confidence: min(other[r.product], 100)}
+			best.Clues = append(best.Clues, "the banner claims "+claimed+", but the other replies match "+r.product)
+			for _, cl := range r.clues {
+				if cl.field != "banner" && fields[cl.field] != "" && cl.re.MatchString(fields[cl.field]) {
+					best.Clues = append(best.Clues, cl.field+" matches "+cl.re.String())
+				}
+			}
+			break
+		}
+	}
+	best.BannerOnly = other[best.Product] == 0
 	if best.Product == PureFTPd && best.Version == "" {
 		best.Clues = append(best.Clues, pureVersionHint(o.Feat)...)
 	}
@@ -187,6 +215,10 @@ func Identify(o Observation) Result {
 // minConfidence is the least score that names a product: weak clues alone
 // (SYST "UNIX Type: L8" is said by half the servers in the world) do not.
 const minConfidence = 25
+
+// minContradiction is the score of non-banner clues for another product
+// that overrules the banner's claim.
+const minContradiction = 50
 
 // pureVersionHint narrows a Pure-FTPd version from FEAT, since Pure-FTPd
 // never prints its version: PRET arrived in 1.0.48 and SPSV left after

@@ -177,3 +177,32 @@ func FuzzIdentify(f *testing.F) {
 		}
 	})
 }
+
+// TestBannerTrust checks that a greeting alone is marked as such, and that
+// a greeting claiming one product is overruled by replies that match
+// another well (a fake banner must not bring the claimed product's CVEs).
+func TestBannerTrust(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		o          Observation
+		product    string
+		version    string
+		bannerOnly bool
+	}{
+		{"banner alone", Observation{Banner: "(vsFTPd 2.3.4)"}, VsFTPd, "2.3.4", true},
+		{"banner and USER reply", Observation{Banner: "(vsFTPd 2.3.4)", User: "Please specify the password."}, VsFTPd, "2.3.4", false},
+		{"fake vsftpd banner on Pure-FTPd", Observation{
+			Banner: "(vsFTPd 2.3.4)",
+			Help:   "Pure-FTPd - http://pureftpd.org/",
+			User:   "User p21x OK. Password required",
+		}, PureFTPd, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Identify(tc.o)
+			if r.Product != tc.product || r.Version != tc.version || r.BannerOnly != tc.bannerOnly {
+				t.Errorf("got %s %q banner-only=%v (clues %q), want %s %q banner-only=%v",
+					r.Product, r.Version, r.BannerOnly, r.Clues, tc.product, tc.version, tc.bannerOnly)
+			}
+		})
+	}
+}

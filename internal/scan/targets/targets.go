@@ -387,6 +387,12 @@ func ParseSpec(s string) (Entry, error) {
 		e.Ports = []uint16{port}
 		return e, nil
 	}
+	if numericTLD(s) {
+		// 999.1.1.1 or 10.0.0.256: a mistyped address, not a name. A
+		// top-level domain is never all digits (RFC 3696 section 2), so
+		// it is refused here instead of being sent to DNS.
+		return bad("not a valid IP address (each IPv4 part is 0-255), and a host name cannot end in a number")
+	}
 	if !isHostName(s) {
 		return bad("not an address, prefix, range or host name")
 	}
@@ -432,6 +438,12 @@ func parseOctet(s string) (byte, bool) {
 func looksNumeric(s string) bool {
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// numericTLD reports whether the last label of s is all digits.
+func numericTLD(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	return isDigits(s[strings.LastIndexByte(s, '.')+1:])
 }
 
 // isHostName reports whether s is a plausible DNS name: labels of letters,

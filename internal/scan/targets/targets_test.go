@@ -40,6 +40,10 @@ func TestParseSpec(t *testing.T) {
 		{in: "", err: true},
 		{in: "192.0.2.20-10", err: true},
 		{in: "192.0.2.1-300", err: true},
+		// A mistyped address is not a name to send to DNS.
+		{in: "999.1.1.1", err: true},
+		{in: "10.0.0.256:21", err: true},
+		{in: "1234", err: true},
 		{in: "192.0.2.1-2001:db8::1", err: true},
 		{in: "192.0.2.0/33", err: true},
 		{in: "192.0.2.7:0", err: true},

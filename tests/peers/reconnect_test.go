@@ -1,0 +1,128 @@
+package peers
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/port21/port21/internal/finding"
+	"github.com/port21/port21/internal/testpeers"
+)
+
+// TestScanVsftpdForceAnonSSL scans a real vsftpd that refuses anonymous
+// logins in clear text and hangs up after saying so
+// (force_anon_logins_ssl=YES, part of port21's own cleartext-login fix). The
+// audit must go on past the hang-up: status success, the product, and the
+// TLS findings, with the anonymous login tried again over TLS.
+func TestScanVsftpdForceAnonSSL(t *testing.T) {
+	bin := requireSubcommand(t, "scan", "--format", "--ports")
+	peer := testpeers.StartWith(t, testpeers.VSFTPD, testpeers.ProfileHardened,
+		"anonymous_enable=YES", "no_anon_password=YES", "ftp_username=ftp", "anon_root={{.AnonRoot}}",
+		"allow_anon_ssl=YES", "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES")
+	res := scanPeer(t, bin, peer, false)
+	if res.Status != string(finding.StatusSuccess) || res.Error != "" {
+		t.Errorf("status %q, error %q: the hang-up after the anonymous refusal ended the audit", res.Status, res.Error)
+	}
+	if res.Service == nil || !sameProduct(res.Service.Product, "vsftpd") {
+		t.Errorf("service %+v, want vsftpd", res.Service)
+	}
+	got := ids(res)
+	for _, want := range []string{finding.IDAnonymousLogin, finding.IDTLSCertUntrusted, finding.IDALPACA} {
+		if !slices.Contains(got, want) {
+			t.Errorf("findings %q lack %s", got, want)
+		}
+	}
+	if slices.Contains(got, finding.IDCleartextLogin) {
+		t.Errorf("findings %q: cleartext-login on a server that forces TLS for every login", got)
+	}
+}
+
+// TestFixLinesRemoveFindings applies the catalog's own fix lines for
+// findings of the bad profiles to those peers and scans again: each finding
+// must be gone. This is what keeps a fix from being wrong. Pure-FTPd's lines
+// are Debian's (echo VALUE > /etc/pure-ftpd/conf/NAME), applied as the
+// NAME VALUE setting they write.
+func TestFixLinesRemoveFindings(t *testing.T) {
+	bin := requireSubcommand(t, "scan", "--format", "--ports")
+	for _, tc := range []struct {
+		product testpeers.Product
+		key     string
+		id      string
+	}{
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDFTPBounce},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDVersionDisclosed},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDAnonymousLogin},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDAnonymousLogin},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDCleartextLogin},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDDataCleartext},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSLegacyProtocol},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDFTPBounce},
+	} {
+		t.Run(string(tc.product)+"/"+tc.id, func(t *testing.T) {
+			t.Parallel()
+			var lines []string
+			for _, l := range finding.ConfigFor(tc.id, tc.key)[tc.key] {
+				if tc.product == testpeers.PureFTPd {
+					if l = pureSetting(l); l == "" {
+						continue
+					}
+				}
+				lines = append(lines, l)
+			}
+			if len(lines) == 0 {
+				t.Fatalf("no %s fix for %s", tc.key, tc.id)
+			}
+			before := testpeers.Start(t, tc.product, testpeers.ProfileBad)
+			if !slices.Contains(ids(scanPeer(t, bin, before, false)), tc.id) {
+				t.Fatalf("the bad profile does not show %s to begin with", tc.id)
+			}
+			after := testpeers.StartWith(t, tc.product, testpeers.ProfileBad, lines...)
+			res := scanPeer(t, bin, after, false)
+			if slices.Contains(ids(res), tc.id) {
+				t.Errorf("after %q on port %s, %s is still reported: %q", lines, strconv.Itoa(after.Port), tc.id, ids(res))
+			}
+		})
+	}
+}
+
+// pureSetting turns Debian's "echo 'VALUE' > /etc/pure-ftpd/conf/NAME"
+// into the "NAME VALUE" line testpeers writes to that directory; "" for a
+// comment.
+func pureSetting(line string) string {
+	cmd, file, ok := strings.Cut(line, " > /etc/pure-ftpd/conf/")
+	if !ok || !strings.HasPrefix(cmd, "echo '") {
+		return ""
+	}
+	return file + " " + strings.TrimSuffix(strings.TrimPrefix(cmd, "echo '"), "'")
+}
+
+// TestScanTLSCiphers enumerates the suites of the ProFTPD peer whose
+// OpenSSL security level is lowered in its own configuration
+// (TLSCipherSuite DEFAULT:@SECLEVEL=0:!EXPORT), so legacy suites are really
+// offered, and checks the lists are there and plausible.
+func TestScanTLSCiphers(t *testing.T) {
+	bin := requireSubcommand(t, "scan", "--format", "--ports", "--tls-ciphers")
+	peer := testpeers.Start(t, testpeers.ProFTPD, testpeers.ProfileBad)
+	rep := runJSON(t, bin, scanLimit, "scan", "--format", "json", "--ports", strconv.Itoa(peer.Port), "--timeout", "90s", "--tls-ciphers", "127.0.0.1")
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d results", len(rep.Results))
+	}
+	res := rep.Results[0]
+	if res.Status != "success" || res.Service == nil {
+		t.Fatalf("status %q, service %+v, error %q", res.Status, res.Service, res.Error)
+	}
+	suites := res.Service.TLSSuites
+	t.Logf("accepted suites: %q", suites)
+	for _, v := range []string{"TLS 1.0", "TLS 1.2"} {
+		if len(suites[v]) == 0 {
+			t.Errorf("no %s suites listed: %q", v, suites)
+		}
+	}
+	if !slices.ContainsFunc(suites["TLS 1.2"], func(s string) bool { return strings.Contains(s, "GCM") }) {
+		t.Errorf("TLS 1.2 list lacks an AES-GCM suite: %q", suites["TLS 1.2"])
+	}
+	if slices.ContainsFunc(suites["TLS 1.0"], func(s string) bool { return strings.Contains(s, "GCM") }) {
+		t.Errorf("TLS 1.0 list has a GCM suite, which TLS 1.0 cannot negotiate: %q", suites["TLS 1.0"])
+	}
+}
