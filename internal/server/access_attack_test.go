@@ -346,14 +346,26 @@ func (rc *rawClient) read2(format string, args ...any) string {
 
 // Issue 8: the defender scores more than failed logins: connections that
 // never log in and commands that are not FTP ban an address too (0.1
-// failed login each).
+// failed login each). A connection that never sends a command (a TCP
+// health check, a port scan) scores nothing: a load balancer checking every
+// few seconds must not ban itself.
 func TestDefenderScoresIdleConnectionsAndGarbage(t *testing.T) {
 	ts := startServer(t, func(c *config.Config) { c.MaxLoginFailures = 1 })
+	for range 30 {
+		if got, _ := dialFrom(t, ts.addr, "127.0.4.5"); len(got) == 0 {
+			t.Fatal("a silent health check was banned")
+		}
+	}
 	for range 10 {
-		got, _ := dialFrom(t, ts.addr, "127.0.4.1") // reads the banner, hangs up
-		if len(got) == 0 {
+		c, err := net.DialTCP("tcp", &net.TCPAddr{IP: net.ParseIP("127.0.4.1")}, net.TCPAddrFromAddrPort(netip.MustParseAddrPort(ts.addr)))
+		if err != nil {
 			break
 		}
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		newReader(c).ReadLine()
+		c.Write([]byte("SYST\r\n")) // spoke, then left without logging in
+		newReader(c).ReadLine()
+		c.Close()
 	}
 	if !eventually(3*time.Second, func() bool { return dropped(t, ts.addr, "127.0.4.1") }) {
 		t.Error("ten connections without a login did not ban the address")

@@ -323,7 +323,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 		s.mu.Lock()
 		delete(s.sessions, sess)
 		name := sess.account.Load()
-		if name == nil && !sess.killedByServer.Load() {
+		if name == nil && !sess.killedByServer.Load() && sess.spoke {
 			defer s.record(sess.remote.Addr(), policy.EventNoLogin)
 		}
 		if name != nil {

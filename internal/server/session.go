@@ -67,6 +67,10 @@ type session struct {
 	// killedByServer marks a session the server ended (ban, shutdown): its
 	// lack of a login is no evidence against the address.
 	killedByServer atomic.Bool
+	// spoke is set once the client has sent a command line, good or bad.
+	// A connection that never did (a TCP health check, a port scan) is no
+	// failed login; read by handle after run returns.
+	spoke bool
 	homeDir        string        // the jail's host path, for quota walks
 	loggedIn       chan struct{} // closed at login
 	jail           *jail.Jail
@@ -145,6 +149,9 @@ func (s *session) run(ctx context.Context, implicitTLS bool) {
 		}
 		s.raw.SetReadDeadline(deadline)
 		cmd, err := s.r.ReadCommand()
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+			s.spoke = true
+		}
 		if err != nil {
 			if s.handleReadError(err) {
 				continue
