@@ -70,14 +70,14 @@ type session struct {
 	// spoke is set once the client has sent a command line, good or bad.
 	// A connection that never did (a TCP health check, a port scan) is no
 	// failed login; read by handle after run returns.
-	spoke bool
-	homeDir        string        // the jail's host path, for quota walks
-	loggedIn       chan struct{} // closed at login
-	jail           *jail.Jail
-	cwd            string
-	failures       int
-	loginBy        time.Time
-	preLogin       func() // frees the pre-login connection slot; called at login
+	spoke    bool
+	homeDir  string        // the jail's host path, for quota walks
+	loggedIn chan struct{} // closed at login
+	jail     *jail.Jail
+	cwd      string
+	failures int
+	loginBy  time.Time
+	preLogin func() // frees the pre-login connection slot; called at login
 
 	typ        byte // 'A' or 'I'
 	rest       int64
