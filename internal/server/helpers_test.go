@@ -32,7 +32,7 @@ type testServer struct {
 	addr  string
 	dir   string
 	store *users.Store
-	logs  *bytes.Buffer
+	logs  *syncBuffer
 	// stop ends the server and waits for it (also done at cleanup).
 	stop func()
 }
@@ -77,14 +77,14 @@ func startServer(t testing.TB, opts ...any) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	logs := &syncBuffer{}
 	o := Options{
 		Config:    v,
 		Cert:      cert.TLS,
 		Accounts:  store,
 		Bans:      store,
 		Passwords: users.NewHasher(2),
-		Logger:    slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		FailDelay: -1,
 		Metrics:   metrics,
 	}
@@ -333,15 +333,23 @@ func dialData(t *testing.T, addr string, from string, cfg *tls.Config) (net.Conn
 	return tc, nil
 }
 
-type lockedWriter struct {
+// syncBuffer is the server log of a test: the server writes it from many
+// goroutines while the test reads it.
+type syncBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func writeFile(t testing.TB, path string, data []byte) {
