@@ -107,6 +107,12 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 	// the checks decide what it means, with the product finally found.
 	a.o.Implicit, a.o.Banner, a.o.Features = a.implicit, a.svc.Banner, a.svc.Features
 	a.o.Replies, a.o.Product = a.obs, a.fp
+	if len(a.o.Chain) > 0 {
+		a.svc.Certificate = certInfo(a.o.Chain[0], len(a.o.Chain))
+	} else if a.o.KeyOnly != nil {
+		a.svc.Certificate = certInfo(a.o.KeyOnly, 1)
+	}
+	a.svc.TLSGroups = a.o.Groups
 	res.Findings = append(judge(&a.o, res.Target), judgeCVE(&a.o, s.db, res.Target)...)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
