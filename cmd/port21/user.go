@@ -451,10 +451,6 @@ from anywhere, read-write.`,
 				}
 				homeBase = filepath.Clean(homeBase)
 			}
-			wanted := map[string]bool{}
-			for _, name := range only {
-				wanted[name] = true
-			}
 			in := cmd.InOrStdin()
 			if args[0] != "-" {
 				f, err := os.Open(args[0])
@@ -475,52 +471,32 @@ from anywhere, read-write.`,
 			}
 			defer store.Close()
 			w := cmd.OutOrStdout()
-			imported, skipped := 0, 0
-			skip := func(e users.ShadowEntry, why string) {
-				skipped++
-				fmt.Fprintf(w, "skipped line %d (%q): %s\n", e.Line, e.Name, why)
-			}
-			for _, e := range entries {
-				switch {
-				case len(wanted) > 0 && !wanted[e.Name]:
-					continue
-				case len(wanted) == 0 && e.Name == "root":
-					skip(e, "root is imported only when named with --user")
-					continue
-				case e.Err != nil:
-					skip(e, e.Err.Error())
-					continue
-				}
-				delete(wanted, e.Name)
-				u := users.User{Name: e.Name, Hash: e.Hash}
-				if homeBase != "" {
-					u.Home = filepath.Join(homeBase, e.Name)
-				}
-				if _, err := store.Get(ctx, u.Name); err == nil {
-					skip(e, "user already exists")
-					continue
-				}
-				home, created, err := makeHome(*dataDir, u)
-				if err != nil {
-					return fmt.Errorf("%s: user %q: %w", op, u.Name, err)
-				}
-				reportHome(w, home, created)
-				if err := store.Add(ctx, u); err != nil {
-					if errors.Is(err, users.ErrExists) {
-						skip(e, "user already exists")
-						continue
+			homes := map[string]string{} // the path makeHome used, for the message
+			imported, skipped, err := users.ImportShadow(ctx, store, entries, users.ImportOptions{
+				Only:     only,
+				HomeBase: homeBase,
+				Prepare: func(u users.User) error {
+					home, created, err := makeHome(*dataDir, u)
+					if err != nil {
+						return err
 					}
-					return fmt.Errorf("%s: %w", op, err)
-				}
-				imported++
-				fmt.Fprintf(w, "imported user %q, home %s\n", u.Name, home)
-			}
-			for _, e := range entries {
-				delete(wanted, e.Name) // named, but skipped above: already reported
-			}
-			for name := range wanted {
-				skipped++
-				fmt.Fprintf(w, "skipped %q: not in %s\n", name, args[0])
+					reportHome(w, home, created)
+					homes[u.Name] = home
+					return nil
+				},
+				Event: func(e users.ImportEvent) {
+					switch {
+					case e.Skipped == "":
+						fmt.Fprintf(w, "imported user %q, home %s\n", e.Name, homes[e.Name])
+					case e.Line == 0:
+						fmt.Fprintf(w, "skipped %q: not in %s\n", e.Name, args[0])
+					default:
+						fmt.Fprintf(w, "skipped line %d (%q): %s\n", e.Line, e.Name, e.Skipped)
+					}
+				},
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", op, err)
 			}
 			fmt.Fprintf(w, "imported %d users, skipped %d\n", imported, skipped)
 			return nil

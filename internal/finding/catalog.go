@@ -23,30 +23,34 @@ func Products() []string {
 // CI gates key on them. CVE findings are named by their CVE id and described
 // by the scanner's dataset, not here.
 const (
-	IDNoTLS             = "no-tls"
-	IDCleartextLogin    = "cleartext-login"
-	IDAnonymousLogin    = "anonymous-login"
-	IDAnonymousWrite    = "anonymous-write"
-	IDDataCleartext     = "data-cleartext-allowed"
-	IDTLSLegacyProtocol = "tls-legacy-protocol"
-	IDTLSWeakCipher     = "tls-weak-cipher"
-	IDFTPBounce         = "ftp-bounce"
-	IDVersionDisclosed  = "version-disclosed"
-	IDTLSCertExpired    = "tls-cert-expired"
-	IDTLSCertUntrusted  = "tls-cert-untrusted"
-	IDTLSCertName       = "tls-cert-name-mismatch"
-	IDTLSWeakKey        = "tls-weak-key"
-	IDPASVLeak          = "pasv-address-leak"
-	IDDefaultCreds      = "default-credentials"
-	IDALPACA            = "tls-alpaca"
-	IDNoChroot          = "no-chroot"
-	IDWritableChroot    = "writable-chroot"
-	IDNoPassiveRange    = "no-passive-range"
-	IDLoggingOff        = "logging-off"
-	IDNoLoginBan        = "no-login-ban"
-	IDTruncationAllowed = "tls-truncation-allowed"
-	IDFTPListener       = "ftp-listener"
-	IDFirewallOpen      = "firewall-open"
+	IDNoTLS              = "no-tls"
+	IDCleartextLogin     = "cleartext-login"
+	IDAnonymousLogin     = "anonymous-login"
+	IDAnonymousWrite     = "anonymous-write"
+	IDDataCleartext      = "data-cleartext-allowed"
+	IDTLSLegacyProtocol  = "tls-legacy-protocol"
+	IDTLSWeakCipher      = "tls-weak-cipher"
+	IDFTPBounce          = "ftp-bounce"
+	IDVersionDisclosed   = "version-disclosed"
+	IDTLSCertExpired     = "tls-cert-expired"
+	IDTLSCertUntrusted   = "tls-cert-untrusted"
+	IDTLSCertName        = "tls-cert-name-mismatch"
+	IDTLSWeakKey         = "tls-weak-key"
+	IDTLSCertExpiring    = "tls-cert-expiring"
+	IDTLSWeakSignature   = "tls-cert-weak-signature"
+	IDTLSChainIncomplete = "tls-cert-chain-incomplete"
+	IDTLSNoFS            = "tls-no-forward-secrecy"
+	IDPASVLeak           = "pasv-address-leak"
+	IDDefaultCreds       = "default-credentials"
+	IDALPACA             = "tls-alpaca"
+	IDNoChroot           = "no-chroot"
+	IDWritableChroot     = "writable-chroot"
+	IDNoPassiveRange     = "no-passive-range"
+	IDLoggingOff         = "logging-off"
+	IDNoLoginBan         = "no-login-ban"
+	IDTruncationAllowed  = "tls-truncation-allowed"
+	IDFTPListener        = "ftp-listener"
+	IDFirewallOpen       = "firewall-open"
 )
 
 // Firewall commands of fixes that are on the network side.
@@ -189,6 +193,56 @@ var catalog = map[string]Entry{
 		Fix: Fix{
 			Summary: "Install a current certificate and renew it automatically.",
 			Config:  certConfig(),
+		},
+	},
+	IDTLSCertExpiring: {
+		Severity:    Low,
+		Title:       "TLS certificate expires within 30 days",
+		Description: "The certificate is still valid but expires soon; unless it is renewed in time, clients that check certificates will refuse the service.",
+		Fix: Fix{
+			Summary: "Renew the certificate now and automate renewal (ACME, or a calendar reminder for a private CA).",
+			Config:  certConfig(),
+		},
+	},
+	IDTLSWeakSignature: {
+		Severity:    Medium,
+		Title:       "TLS certificate signed with SHA-1 or MD5",
+		Description: "A certificate in the served chain is signed with SHA-1 or MD5, whose collisions let an attacker forge a certificate with the same signature; current clients refuse such chains.",
+		References:  []string{"https://shattered.io/", "https://www.rfc-editor.org/rfc/rfc6194"},
+		Fix: Fix{
+			Summary: "Reissue the certificate (and any intermediate) signed with SHA-256 or better.",
+			Config:  certConfig(),
+		},
+	},
+	IDTLSChainIncomplete: {
+		Severity:    Low,
+		Title:       "TLS certificate chain incomplete",
+		Description: "The service sends its certificate without the intermediate CA certificates that link it to a root; FTP clients, which do not fetch missing intermediates, cannot verify it.",
+		Fix: Fix{
+			Summary: "Serve the certificate followed by every intermediate certificate up to (not including) the root.",
+			Config: map[string][]string{
+				ProductVsftpd:   {"# rsa_cert_file holds the certificate, then the intermediates, in one PEM file", "rsa_cert_file=/etc/ssl/certs/ftp-fullchain.pem"},
+				ProductProFTPD:  {"TLSCertificateChainFile /etc/ssl/certs/ftp-chain.pem"},
+				ProductPureFTPd: {"# /etc/ssl/private/pure-ftpd.pem: the key, the certificate, then the intermediates", pureConf("CertFile", "/etc/ssl/private/pure-ftpd.pem")},
+				ProductPort21:   {"cert = \"/etc/port21/ftp-fullchain.pem\"", "# the certificate, then the intermediates, in one PEM file"},
+				ProductIIS:      {"# import the intermediate certificates into the Intermediate Certification Authorities store of the local computer (certlm.msc)"},
+			},
+		},
+	},
+	IDTLSNoFS: {
+		Severity:    Low,
+		Title:       "TLS without forward secrecy accepted",
+		Description: "The service accepts cipher suites with static RSA key exchange: whoever obtains the server's private key later can decrypt every recorded session.",
+		References:  []string{"https://www.rfc-editor.org/rfc/rfc7525#section-4.2"},
+		Fix: Fix{
+			Summary: "Allow only ECDHE (or DHE) key exchange for TLS 1.2, and TLS 1.3.",
+			Config: map[string][]string{
+				ProductVsftpd:   {"ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"},
+				ProductProFTPD:  {"TLSCipherSuite ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"},
+				ProductPureFTPd: {pureConf("TLSCipherSuite", "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL")},
+				ProductPort21:   {"# port21 uses Go's default cipher suites, which prefer ECDHE; set tls-min-version = \"1.3\" to refuse the rest"},
+				ProductIIS:      {"# Schannel: Disable-TlsCipherSuite -Name NAME for each TLS_RSA_WITH_* suite (PowerShell, TLS module), then reboot"},
+			},
 		},
 	},
 	IDTLSCertUntrusted: {

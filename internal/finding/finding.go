@@ -141,6 +141,26 @@ type Service struct {
 	// the service accepted, in the order it chose them; only when the scan
 	// enumerated them (port21 scan --tls-ciphers).
 	TLSSuites map[string][]string `json:"tls_suites,omitempty"`
+	// TLSGroups are the key-exchange groups the service accepted, each
+	// offered alone; only with port21 scan --tls-ciphers.
+	TLSGroups []string `json:"tls_groups,omitempty"`
+	// Certificate describes the leaf certificate the service presented.
+	Certificate *Certificate `json:"certificate,omitempty"`
+}
+
+// Certificate is what a report says about a service's leaf certificate,
+// as testssl.sh does; the judgements are findings.
+type Certificate struct {
+	Subject string `json:"subject"`
+	Issuer  string `json:"issuer"`
+	// KeyType is "RSA", "ECDSA", "Ed25519" or "DSA"; KeyBits its size.
+	KeyType            string `json:"key_type"`
+	KeyBits            int    `json:"key_bits,omitempty"`
+	SignatureAlgorithm string `json:"signature_algorithm"`
+	NotBefore          string `json:"not_before"` // RFC 3339
+	NotAfter           string `json:"not_after"`
+	// Chain is how many certificates the service sent, the leaf included.
+	Chain int `json:"chain"`
 }
 
 // Less orders findings most severe first, then by id, for stable reports.

@@ -69,6 +69,8 @@ type audit struct {
 	failed []error
 	// o is what the probes saw, for the checks.
 	o Observation
+	// swept reports the first connection's outcome to the progress line.
+	swept func(open bool)
 }
 
 // Audit probes one target. The bool is false when the port did not accept
@@ -77,6 +79,19 @@ type audit struct {
 // whose audit the scan's ctx interrupted is reported, with
 // StatusInterrupted and the findings made so far.
 func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
+	return s.audit(ctx, t, nil)
+}
+
+// audit is Audit, calling swept (when not nil) once, as soon as the first
+// connection is made or has failed, for the discovery count of the progress
+// line.
+func (s *Scanner) audit(ctx context.Context, t targets.Target, swept func(open bool)) (Result, bool) {
+	once := func(open bool) {
+		if swept != nil {
+			swept(open)
+			swept = nil
+		}
+	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
@@ -93,20 +108,28 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 			if res.Status == finding.StatusTimeout {
 				res.Status = finding.StatusResolveError
 			}
+			once(false)
 			return res, true
 		}
 		addr = addrs[0]
 	}
 	addr = addr.Unmap()
 	res.Target.Address = addr.String()
-	a := &audit{s: s, ctx: ctx, host: t.Host, addr: netip.AddrPortFrom(addr, t.Port), target: res.Target, res: &res}
+	a := &audit{s: s, ctx: ctx, host: t.Host, addr: netip.AddrPortFrom(addr, t.Port), target: res.Target, res: &res, swept: once}
 	a.o = Observation{Host: t.Host, Addr: a.addr, Now: s.now(), Roots: s.opts.Roots}
 	open, err := a.run()
+	once(open) // when run ended before the first connection did
 	a.dropCtl()
 	// Observe, then judge: the probes above only recorded what they saw;
 	// the checks decide what it means, with the product finally found.
 	a.o.Implicit, a.o.Banner, a.o.Features = a.implicit, a.svc.Banner, a.svc.Features
 	a.o.Replies, a.o.Product = a.obs, a.fp
+	if len(a.o.Chain) > 0 {
+		a.svc.Certificate = certInfo(a.o.Chain[0], len(a.o.Chain))
+	} else if a.o.KeyOnly != nil {
+		a.svc.Certificate = certInfo(a.o.KeyOnly, 1)
+	}
+	a.svc.TLSGroups = a.o.Groups
 	res.Findings = append(judge(&a.o, res.Target), judgeCVE(&a.o, s.db, res.Target)...)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
@@ -206,6 +229,7 @@ func (a *audit) openCtx(ctx context.Context, implicit bool, cfg *tls.Config) (*c
 // plain FTP, implicit FTPS or neither, and returns the open connection.
 func (a *audit) greet() (c *conn, open bool, err error) {
 	raw, err := a.dial()
+	a.swept(err == nil)
 	if err != nil {
 		// Closed, filtered or unreachable: the status says which, and Run
 		// reports nothing for it.

@@ -35,6 +35,14 @@ func TestChecks(t *testing.T) {
 	trusted := x509.NewCertPool()
 	trusted.AddCert(valid)
 	target := netip.MustParseAddrPort("127.0.0.1:21")
+	pki := newPKI(t, now)
+	pkiRoots := x509.NewCertPool()
+	pkiRoots.AddCert(pki.root)
+	expiring := pki.leaf(t, ec, 0, now.Add(-time.Hour), now.Add(10*24*time.Hour))
+	lasting := pki.leaf(t, ec, 0, now.Add(-time.Hour), now.Add(60*24*time.Hour))
+	sha1Leaf := pki.leaf(t, ec, x509.SHA1WithRSA, now.Add(-time.Hour), now.Add(60*24*time.Hour))
+	sha1Root := *pki.root // a root's own signature is not relied on
+	sha1Root.SignatureAlgorithm = x509.SHA1WithRSA
 	ex := func(code int) *Exchange { return &Exchange{Code: code} }
 	anon := Login{Tried: true, OK: true}
 	writable := []dirEntry{{mode: "drwxrwxrwx", name: "upload", line: "drwxrwxrwx 2 0 0 4096 Nov 24 16:47 upload"}}
@@ -82,6 +90,23 @@ func TestChecks(t *testing.T) {
 		{"RSA 1024", checkWeakKey, Observation{Chain: []*x509.Certificate{weakLeaf}}, []string{finding.IDTLSWeakKey}, ""},
 		{"RSA 1024 from a refused handshake", checkWeakKey, Observation{KeyOnly: weakLeaf}, []string{finding.IDTLSWeakKey}, ""},
 		{"P-256", checkWeakKey, Observation{Chain: []*x509.Certificate{valid}}, nil, ""},
+		{"cert expires in 10 days", checkCertExpiring, Observation{Now: now, Chain: []*x509.Certificate{expiring}}, []string{finding.IDTLSCertExpiring}, basisConfirmed},
+		{"cert expires in 60 days", checkCertExpiring, Observation{Now: now, Chain: []*x509.Certificate{lasting}}, nil, ""},
+		{"cert already expired is not expiring", checkCertExpiring, Observation{Now: now, Chain: []*x509.Certificate{expired}}, nil, ""},
+		{"SHA-1 signed leaf", checkWeakSignature, Observation{Chain: []*x509.Certificate{sha1Leaf, pki.inter}}, []string{finding.IDTLSWeakSignature}, basisConfirmed},
+		{"SHA-1 signed leaf from a refused handshake", checkWeakSignature, Observation{KeyOnly: sha1Leaf}, []string{finding.IDTLSWeakSignature}, ""},
+		{"SHA-256 chain", checkWeakSignature, Observation{Chain: []*x509.Certificate{lasting, pki.inter}}, nil, ""},
+		{"SHA-1 on a served root only", checkWeakSignature, Observation{Chain: []*x509.Certificate{lasting, pki.inter, &sha1Root}}, nil, ""},
+		{"chain complete", checkChainIncomplete, Observation{Now: now, Roots: pkiRoots, Chain: []*x509.Certificate{lasting, pki.inter}}, nil, ""},
+		{"chain with its root", checkChainIncomplete, Observation{Now: now, Roots: pkiRoots, Chain: []*x509.Certificate{lasting, pki.inter, pki.root}}, nil, ""},
+		{"intermediate missing", checkChainIncomplete, Observation{Now: now, Roots: pkiRoots, Chain: []*x509.Certificate{lasting}}, []string{finding.IDTLSChainIncomplete}, basisConfirmed},
+		{"intermediate missing, SHA-1 leaf", checkChainIncomplete, Observation{Now: now, Roots: pkiRoots, Chain: []*x509.Certificate{sha1Leaf}}, []string{finding.IDTLSChainIncomplete}, ""},
+		{"SHA-1 leaf, intermediate served", checkChainIncomplete, Observation{Now: now, Roots: pkiRoots, Chain: []*x509.Certificate{sha1Leaf, pki.inter}}, nil, ""},
+		{"private CA: intermediate served, root unknown", checkChainIncomplete, Observation{Now: now, Roots: x509.NewCertPool(), Chain: []*x509.Certificate{lasting, pki.inter}}, []string{finding.IDTLSChainIncomplete}, ""},
+		{"self-signed leaf is untrusted, not incomplete", checkChainIncomplete, Observation{Now: now, Roots: x509.NewCertPool(), Chain: []*x509.Certificate{valid}}, nil, ""},
+		{"static RSA handshake", checkForwardSecrecy, Observation{StaticRSA: &finding.Evidence{Note: "TLS_RSA_WITH_AES_128_GCM_SHA256"}}, []string{finding.IDTLSNoFS}, basisConfirmed},
+		{"static RSA in the enumeration", checkForwardSecrecy, Observation{Suites: []SuiteList{{Version: "TLS 1.2", Suites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_256_CBC_SHA"}}}}, []string{finding.IDTLSNoFS}, ""},
+		{"ECDHE and TLS 1.3 only", checkForwardSecrecy, Observation{Suites: []SuiteList{{Version: "TLS 1.2", Suites: []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}}, {Version: "TLS 1.3", Suites: []string{"TLS_AES_128_GCM_SHA256"}}}}, nil, ""},
 		{"TLS 1.0 handshake", checkLegacyProtocol, Observation{Legacy: []finding.Evidence{{Note: "TLS 1.0"}}}, []string{finding.IDTLSLegacyProtocol}, ""},
 		{"no legacy handshake", checkLegacyProtocol, Observation{}, nil, ""},
 		{"ALPN http/1.1 accepted", checkALPACA, Observation{ALPACA: &finding.Evidence{}}, []string{finding.IDALPACA}, ""},

@@ -76,6 +76,12 @@ type Observation struct {
 	// Suites are the accepted cipher suites per version, when enumerated
 	// (Options.TLSSuites).
 	Suites []SuiteList
+	// StaticRSA is the handshake completed offering only suites with static
+	// RSA key exchange, which have no forward secrecy.
+	StaticRSA *finding.Evidence
+	// Groups are the key-exchange groups a handshake completed with when
+	// offered alone (Options.TLSSuites).
+	Groups []string
 	// BackdoorPort is set when TCP 6200 accepted a connection.
 	BackdoorPort string
 }
@@ -117,6 +123,10 @@ var checks = []check{
 	checkCertUntrusted,
 	checkCertName,
 	checkWeakKey,
+	checkCertExpiring,
+	checkWeakSignature,
+	checkChainIncomplete,
+	checkForwardSecrecy,
 	checkLegacyProtocol,
 	checkALPACA,
 	checkWeakCipher,

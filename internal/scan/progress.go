@@ -57,27 +57,46 @@ func (p *Progress) draw() {
 	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
 }
 
-// Line renders the bar as of now.
+// Line renders the bar as of now, in two phases: while connections to
+// targets are still being tried, the discovery count (targets swept of the
+// total, how many answered, at what rate); once every target was tried,
+// the audits of those that answered. Audits run while the sweep goes on,
+// so the first phase shows their count too.
 func (p *Progress) Line(now time.Time) string {
-	done, total := p.stats.Done.Load(), p.stats.Total.Load()
+	total, swept := p.stats.Total.Load(), p.stats.Swept.Load()
+	open, audited := p.stats.Open.Load(), p.stats.Audited.Load()
 	elapsed := now.Sub(p.start)
 	rate := 0.0
 	if s := elapsed.Seconds(); s > 0 {
-		rate = float64(done) / s
+		rate = float64(swept) / s
 	}
-	const barWidth = 24
 	var b strings.Builder
-	if total > 0 {
-		frac := min(1, float64(done)/float64(total))
-		fill := int(frac * barWidth)
-		fmt.Fprintf(&b, "[%s%s] %d/%d %5.1f%%", strings.Repeat("=", fill), strings.Repeat(" ", barWidth-fill), done, total, frac*100)
-	} else {
-		fmt.Fprintf(&b, "%d done", done)
+	switch {
+	case total == 0:
+		fmt.Fprintf(&b, "discovery %d swept, %d open  %.0f/s  audits %d/%d", swept, open, rate, audited, open)
+	case swept < total:
+		b.WriteString("discovery ")
+		bar(&b, swept, total)
+		fmt.Fprintf(&b, "  %.0f/s  open %d  audits %d/%d", rate, open, audited, open)
+		if rate > 0 {
+			left := time.Duration(float64(total-swept) / rate * float64(time.Second)).Round(time.Second)
+			fmt.Fprintf(&b, "  ETA %v", left)
+		}
+	default:
+		b.WriteString("audits ")
+		bar(&b, audited, open)
 	}
-	fmt.Fprintf(&b, "  %.0f/s  ftp %d  findings %d", rate, p.stats.FTP.Load(), p.stats.Findings.Load())
-	if total > done && rate > 0 {
-		left := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
-		fmt.Fprintf(&b, "  ETA %v", left)
-	}
+	fmt.Fprintf(&b, "  ftp %d  findings %d", p.stats.FTP.Load(), p.stats.Findings.Load())
 	return b.String()
+}
+
+// bar writes "[====    ] done/total  pct%".
+func bar(b *strings.Builder, done, total uint64) {
+	const width = 24
+	frac := 1.0
+	if total > 0 {
+		frac = min(1, float64(done)/float64(total))
+	}
+	fill := int(frac * width)
+	fmt.Fprintf(b, "[%s%s] %d/%d %5.1f%%", strings.Repeat("=", fill), strings.Repeat(" ", width-fill), done, total, frac*100)
 }

@@ -2,27 +2,73 @@ package scan
 
 import (
 	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/port21/port21/internal/scan/targets"
 )
 
+// TestProgressLine shows both phases: the sweep while targets are still
+// being tried, then the audits of those that answered.
 func TestProgressLine(t *testing.T) {
-	var st Stats
-	st.Total.Store(200)
-	st.Done.Store(50)
-	st.FTP.Store(3)
-	st.Findings.Store(7)
-	p := &Progress{stats: &st, start: time.Unix(1000, 0)}
-	got := p.Line(time.Unix(1010, 0))
-	for _, want := range []string{"[======                  ] 50/200  25.0%", "5/s", "ftp 3", "findings 7", "ETA 30s"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("Line = %q, want it to contain %q", got, want)
-		}
+	for _, tc := range []struct {
+		name                                string
+		total, swept, open, audited, ftp, f uint64
+		want                                []string
+		prefix                              string
+	}{
+		{"discovery", 200, 50, 4, 1, 1, 7, []string{"[======                  ] 50/200  25.0%", "5/s", "open 4", "audits 1/4", "ftp 1", "findings 7", "ETA 30s"}, "discovery "},
+		{"audits", 200, 200, 4, 3, 3, 9, []string{"[==================      ] 3/4  75.0%", "ftp 3", "findings 9"}, "audits "},
+		{"audits, none open", 200, 200, 0, 0, 0, 0, []string{"0/0 100.0%"}, "audits "},
+		{"no total", 0, 50, 2, 1, 1, 0, []string{"50 swept, 2 open", "audits 1/2"}, "discovery "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var st Stats
+			st.Total.Store(tc.total)
+			st.Swept.Store(tc.swept)
+			st.Open.Store(tc.open)
+			st.Audited.Store(tc.audited)
+			st.FTP.Store(tc.ftp)
+			st.Findings.Store(tc.f)
+			p := &Progress{stats: &st, start: time.Unix(1000, 0)}
+			got := p.Line(time.Unix(1010, 0))
+			if !strings.HasPrefix(got, tc.prefix) {
+				t.Errorf("Line = %q, want prefix %q", got, tc.prefix)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Line = %q, want it to contain %q", got, w)
+				}
+			}
+		})
 	}
-	st.Total.Store(0)
-	if got := p.Line(time.Unix(1010, 0)); !strings.HasPrefix(got, "50 done") {
-		t.Errorf("Line without a total = %q", got)
+}
+
+// TestRunCountsPhases checks that Run fills the counters the two phases
+// read: one target that answers, one closed port.
+func TestRunCountsPhases(t *testing.T) {
+	ap := startFake(t, &fake{banner: "220 Welcome\r\n", replies: vsftpdPlain})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := netip.MustParseAddrPort(ln.Addr().String())
+	ln.Close()
+	var st Stats
+	ts := []targets.Target{{Addr: ap.Addr(), Port: ap.Port()}, {Addr: closed.Addr(), Port: closed.Port()}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = newTestScanner(t, nil).Run(ctx, slices.Values(ts), &st, func(Result) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Swept.Load() != 2 || st.Open.Load() != 1 || st.Audited.Load() != 1 || st.Done.Load() != 2 {
+		t.Errorf("swept %d open %d audited %d done %d, want 2 1 1 2", st.Swept.Load(), st.Open.Load(), st.Audited.Load(), st.Done.Load())
 	}
 }
 

@@ -88,9 +88,14 @@ type Result = finding.Result
 // Stats counts a scan's progress. Its fields are read and written
 // atomically, so a progress display may read them while the scan runs.
 type Stats struct {
-	Total    atomic.Uint64 // targets to scan, when known
-	Done     atomic.Uint64 // targets finished
-	Open     atomic.Uint64 // targets that accepted a connection
+	Total atomic.Uint64 // targets to scan, when known
+	Done  atomic.Uint64 // targets finished
+	// Swept counts targets whose first connection was answered or failed:
+	// the discovery phase. Open counts those that accepted it, Audited
+	// those whose audit then ended: the audit phase.
+	Swept    atomic.Uint64
+	Open     atomic.Uint64
+	Audited  atomic.Uint64
 	FTP      atomic.Uint64 // targets recognised as FTP or FTPS
 	Findings atomic.Uint64
 }
@@ -166,12 +171,18 @@ func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *S
 	for range s.opts.Concurrency {
 		wg.Go(func() {
 			for t := range work {
-				r, ok := s.Audit(ctx, t)
+				opened := false
+				r, ok := s.audit(ctx, t, func(open bool) {
+					stats.Swept.Add(1)
+					if opened = open; open {
+						stats.Open.Add(1)
+					}
+				})
 				if r.Service != nil {
 					stats.FTP.Add(1)
 				}
-				if ok {
-					stats.Open.Add(1)
+				if opened {
+					stats.Audited.Add(1)
 				}
 				stats.Findings.Add(uint64(len(r.Findings)))
 				stats.Done.Add(1)

@@ -86,7 +86,7 @@ func TestScriptedServers(t *testing.T) {
 		MaxVersion:   tls.VersionTLS12,
 		CipherSuites: suitesFor(0, nil),
 	}
-	goodCert := testCert(t, ecKey(t), now.Add(-time.Hour), now.Add(24*time.Hour))
+	goodCert := testCert(t, ecKey(t), now.Add(-time.Hour), now.Add(90*24*time.Hour)) // beyond tls-cert-expiring's 30 days
 	goodLeaf, _ := x509.ParseCertificate(goodCert.Certificate[0])
 	modernTLS := &tls.Config{Certificates: []tls.Certificate{goodCert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"ftp"}}
 	roots := x509.NewCertPool()
@@ -219,7 +219,7 @@ func TestScriptedServers(t *testing.T) {
 				"USER": "331 Password required\r\n", "PASS": "530 no\r\n",
 			}},
 			want: []string{finding.IDCleartextLogin, IDALPACA, IDTLSCertExpired, IDTLSCertName, IDTLSCertUntrusted,
-				finding.IDTLSLegacyProtocol, finding.IDTLSWeakCipher, IDTLSWeakKey},
+				finding.IDTLSLegacyProtocol, finding.IDTLSNoFS, finding.IDTLSWeakCipher, IDTLSWeakKey},
 			tlsMode: "explicit",
 		},
 		{

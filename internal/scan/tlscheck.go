@@ -1,6 +1,10 @@
 package scan
 
 import (
+	"crypto/dsa" //nolint:staticcheck // only to read the size of a DSA key a server presents
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -138,6 +142,18 @@ func (a *audit) tlsProtocolChecks() error {
 		ev.Note = strings.TrimSpace(ev.Note + " handshake completed with " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite) + " (only RC4 and 3DES suites were offered)")
 		weakEv = append(weakEv, ev)
 	}
+	// Forward secrecy: one handshake offering only static RSA key exchange.
+	cfg = a.inspectConfig(tls.VersionTLS10, tls.VersionTLS12, nil)
+	cfg.CipherSuites = suitesFor(0, func(s *tls.CipherSuite) bool { return staticRSA(s.Name) })
+	st, ev, err = a.handshake(cfg)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		ev.Note = strings.TrimSpace(ev.Note + " handshake completed with " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite) + " (only static RSA key exchange suites were offered)")
+		a.o.StaticRSA = &ev
+	}
+
 	broken := slices.Sorted(maps.Keys(brokenSuites))
 	_, suite, ok, ev, err := a.rawHandshake(tls.VersionTLS12, broken)
 	if err != nil {
@@ -173,6 +189,30 @@ func suitesFor(v uint16, keep func(*tls.CipherSuite) bool) []uint16 {
 // certChecks records the chain the service presented, for the checks.
 func (a *audit) certChecks(st *tls.ConnectionState) {
 	a.o.Chain = st.PeerCertificates
+}
+
+// certInfo describes leaf, one of n certificates served, for the report.
+func certInfo(leaf *x509.Certificate, n int) *finding.Certificate {
+	ci := &finding.Certificate{
+		Subject:            clean(leaf.Subject.String(), 512),
+		Issuer:             clean(leaf.Issuer.String(), 512),
+		KeyType:            leaf.PublicKeyAlgorithm.String(),
+		SignatureAlgorithm: leaf.SignatureAlgorithm.String(),
+		NotBefore:          leaf.NotBefore.UTC().Format(time.RFC3339),
+		NotAfter:           leaf.NotAfter.UTC().Format(time.RFC3339),
+		Chain:              n,
+	}
+	switch k := leaf.PublicKey.(type) {
+	case *rsa.PublicKey:
+		ci.KeyBits = k.N.BitLen()
+	case *ecdsa.PublicKey:
+		ci.KeyBits = k.Curve.Params().BitSize
+	case ed25519.PublicKey:
+		ci.KeyBits = 256
+	case *dsa.PublicKey:
+		ci.KeyBits = k.P.BitLen()
+	}
+	return ci
 }
 
 // describeCert summarises a certificate for evidence.

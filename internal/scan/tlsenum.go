@@ -64,6 +64,9 @@ func (a *audit) enumerateSuites() error {
 			a.o.Suites = append(a.o.Suites, SuiteList{Version: tls.VersionName(v), Suites: got})
 		}
 	}
+	if err := a.enumerateGroups(); err != nil {
+		return err
+	}
 	cfg := a.inspectConfig(tls.VersionTLS13, tls.VersionTLS13, nil)
 	st, _, err := a.handshake(cfg)
 	if err != nil {
@@ -83,4 +86,34 @@ func weakSuite(name string) bool {
 		}
 	}
 	return false
+}
+
+// kxGroups are the key-exchange groups crypto/tls can offer, by the names
+// testssl.sh uses. FFDHE groups are not among them: crypto/tls has none.
+var kxGroups = []struct {
+	id   tls.CurveID
+	name string
+}{
+	{tls.X25519, "X25519"}, {tls.CurveP256, "P-256"}, {tls.CurveP384, "P-384"}, {tls.CurveP521, "P-521"},
+	{tls.X25519MLKEM768, "X25519MLKEM768"},
+}
+
+// enumerateGroups offers each group alone, with ECDHE suites for TLS 1.2,
+// and keeps those the handshake used: a static RSA handshake uses none, so
+// CurveID, not success, decides.
+func (a *audit) enumerateGroups() error {
+	ecdhe := suitesFor(tls.VersionTLS12, func(s *tls.CipherSuite) bool { return strings.HasPrefix(s.Name, "TLS_ECDHE_") })
+	for _, g := range kxGroups {
+		cfg := a.inspectConfig(tls.VersionTLS12, 0, nil)
+		cfg.CurvePreferences = []tls.CurveID{g.id}
+		cfg.CipherSuites = ecdhe
+		st, _, err := a.handshake(cfg)
+		if err != nil {
+			return fmt.Errorf("key-exchange groups: %w", err)
+		}
+		if st != nil && st.CurveID == g.id {
+			a.o.Groups = append(a.o.Groups, g.name)
+		}
+	}
+	return nil
 }

@@ -24,7 +24,8 @@ type certFiles struct {
 }
 
 // writeCert makes a self-signed ECDSA P-256 certificate for 127.0.0.1, ::1
-// and localhost, valid for a day, and writes it into dir. A new one per run
+// and localhost, valid for 90 days (beyond tls-cert-expiring's 30), and
+// writes it into dir. A new one per run
 // keeps private keys out of the repository; being self-signed, it is the
 // reason a hardened peer still has the finding tls-cert-untrusted. Tests
 // that want to verify it trust the certificate itself (Peer.CertFile).
@@ -41,7 +42,7 @@ func writeCert(dir string, now time.Time) (certFiles, error) {
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"port21 test peer"}},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotAfter:              now.Add(90 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,

@@ -109,6 +109,14 @@ type jsonService struct {
 	TLS     string `json:"tls"`
 	// TLSSuites is filled by --tls-ciphers.
 	TLSSuites map[string][]string `json:"tls_suites"`
+	TLSGroups []string            `json:"tls_groups"`
+	// Certificate describes the leaf the service presented.
+	Certificate *struct {
+		KeyType            string `json:"key_type"`
+		KeyBits            int    `json:"key_bits"`
+		SignatureAlgorithm string `json:"signature_algorithm"`
+		Chain              int    `json:"chain"`
+	} `json:"certificate"`
 }
 
 type jsonFinding struct {

@@ -125,4 +125,11 @@ func TestScanTLSCiphers(t *testing.T) {
 	if slices.ContainsFunc(suites["TLS 1.0"], func(s string) bool { return strings.Contains(s, "GCM") }) {
 		t.Errorf("TLS 1.0 list has a GCM suite, which TLS 1.0 cannot negotiate: %q", suites["TLS 1.0"])
 	}
+	// OpenSSL's default groups include these whatever its version.
+	t.Logf("accepted groups: %q", res.Service.TLSGroups)
+	for _, g := range []string{"X25519", "P-256", "P-384"} {
+		if !slices.Contains(res.Service.TLSGroups, g) {
+			t.Errorf("groups %q lack %s", res.Service.TLSGroups, g)
+		}
+	}
 }

@@ -156,6 +156,13 @@ func TestScanPeers(t *testing.T) {
 				if !intrusive && res.Error == "" && (res.Service == nil || !sameProduct(res.Service.Product, tc.fingerprint)) {
 					t.Errorf("fingerprint %+v, want product %s", res.Service, tc.fingerprint)
 				}
+				// Every TLS peer serves the per-run certificate: ECDSA P-256,
+				// self-signed with SHA-256, alone.
+				if slices.Contains(tc.ids, "tls-cert-untrusted") && res.Service != nil {
+					if c := res.Service.Certificate; c == nil || c.KeyType != "ECDSA" || c.KeyBits != 256 || c.SignatureAlgorithm != "ECDSA-SHA256" || c.Chain != 1 {
+						t.Errorf("intrusive=%v: service.certificate %+v, want ECDSA 256 bits, ECDSA-SHA256, chain 1", intrusive, c)
+					}
+				}
 			}
 		})
 	}

@@ -125,6 +125,13 @@ var rules = []rule{
 		c("banner", `^Microsoft FTP Service`, 90),
 		c("syst", `^Windows_NT`, 30),
 		c("unknown", `^'.*': command not (?:understood|implemented)`, 15),
+		// IIS 7 and later: RFC 4217's AUTH and PROT values in IIS's own
+		// spelling, which no other server here uses.
+		c("feat", `^Extended features supported:`, 10),
+		c("feat", `(?m)^ ?AUTH TLS;TLS-C;SSL;TLS-P;$`, 50),
+		c("feat", `(?m)^ ?PROT C;P;$`, 15),
+		// IIS 6: the verb as the heading, "END" in capitals.
+		c("feat", `^FEAT\n(?:.*\n)*END$`, 30),
 	}},
 	{ServU, []clue{
 		c("banner", `Serv-U FTP Server v(?P<v>\d+(?:\.\d+)+)`, 100),
