@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,22 +39,38 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 ./port21-data. Every flag is also a key of the TOML file given with --config; flags win.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := config.Default()
-			if configFile != "" {
-				var err error
-				if cfg, err = config.Load(configFile, cfg); err != nil {
-					return err
+			// First of all: SIGHUP's default action ends the process.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
+			defer signal.Stop(sigs)
+			var set []string
+			cmd.Flags().Visit(func(f *pflag.Flag) { set = append(set, f.Name) })
+			// load reads the file again on every SIGHUP; flags still win.
+			load := func(ctx context.Context) (config.Validated, error) {
+				cfg := config.Default()
+				if configFile != "" {
+					var err error
+					if cfg, err = config.Load(configFile, cfg); err != nil {
+						return config.Validated{}, err
+					}
 				}
+				for _, name := range set {
+					copyKey(&cfg, &flags, name)
+				}
+				v, err := cfg.Validate()
+				if err != nil {
+					return config.Validated{}, err
+				}
+				if err := v.ResolvePublic(ctx, net.DefaultResolver.LookupNetIP); err != nil {
+					return config.Validated{}, err
+				}
+				return v, nil
 			}
-			cmd.Flags().Visit(func(f *pflag.Flag) { copyKey(&cfg, &flags, f.Name) })
-			v, err := cfg.Validate()
+			v, err := load(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := v.ResolvePublic(cmd.Context(), net.DefaultResolver.LookupNetIP); err != nil {
-				return err
-			}
-			return serve(cmd.Context(), v, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return serve(cmd.Context(), v, runtimeOps{load: load, signals: sigs}, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -72,6 +90,7 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.DurationVar(&flags.IdleTimeout.Duration, "idle-timeout", flags.IdleTimeout.Duration, "close sessions idle this long")
 	f.DurationVar(&flags.LoginTimeout.Duration, "login-timeout", flags.LoginTimeout.Duration, "close connections not logged in after this long")
 	f.DurationVar(&flags.DataTimeout.Duration, "data-timeout", flags.DataTimeout.Duration, "data connection setup and stall time-out")
+	f.DurationVar(&flags.ShutdownTimeout.Duration, "shutdown-timeout", flags.ShutdownTimeout.Duration, "on SIGTERM, how long running transfers may go on before their sessions close")
 	f.IntVar(&flags.MaxLoginFailures, "max-login-failures", flags.MaxLoginFailures, "defender threshold: a ban after this many failed logins' worth of score within --ban-window (0: defender off)")
 	f.DurationVar(&flags.BanWindow.Duration, "ban-window", flags.BanWindow.Duration, "window in which an address's score is counted")
 	f.DurationVar(&flags.BanDuration.Duration, "ban-duration", flags.BanDuration.Duration, "how long a first ban lasts; each repeat offence doubles it")
@@ -99,7 +118,14 @@ func copyKey(dst, src *config.Config, name string) {
 	}
 }
 
-func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) error {
+// runtimeOps is what serve needs to act on signals: how to load the
+// configuration again, and the SIGHUP and SIGUSR1 it receives.
+type runtimeOps struct {
+	load    func(context.Context) (config.Validated, error)
+	signals <-chan os.Signal
+}
+
+func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, stderr io.Writer) error {
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
@@ -112,13 +138,7 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data-dir: %w", err)
 	}
-	var cert certs.Cert
-	var err error
-	if cfg.Cert != "" {
-		cert, err = certs.Load(cfg.Cert, cfg.Key)
-	} else {
-		cert, err = certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"), time.Now())
-	}
+	cert, err := loadCert(cfg, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -163,6 +183,7 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	go handleSignals(ctx, ops, srv, cfg.DataDir, log)
 	return srv.ListenAndServe(ctx, func(control, implicit net.Addr) {
 		fmt.Fprintf(stdout, "port21: listening on %s (explicit FTPS)", control)
 		if implicit != nil {
@@ -173,6 +194,58 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 			printFirstUser(stdout, firstUser, firstPassword, cert, control)
 		}
 	})
+}
+
+// loadCert loads the configured certificate and key, or the generated
+// ones in dataDir/tls (created on first use).
+func loadCert(cfg config.Validated, dataDir string) (certs.Cert, error) {
+	if cfg.Cert != "" {
+		return certs.Load(cfg.Cert, cfg.Key)
+	}
+	return certs.LoadOrCreate(filepath.Join(dataDir, "tls"), time.Now())
+}
+
+// handleSignals serves SIGHUP (reload) and SIGUSR1 (reopen the log files)
+// until ctx is done.
+func handleSignals(ctx context.Context, ops runtimeOps, srv *server.Server, dataDir string, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-ops.signals:
+			if sig == syscall.SIGHUP {
+				reload(ctx, ops, srv, dataDir, log)
+			}
+		}
+	}
+}
+
+// reload reads the configuration and the certificate again and puts them
+// in force; on any error the running ones stay, and the log says why.
+func reload(ctx context.Context, ops runtimeOps, srv *server.Server, dataDir string, log *slog.Logger) {
+	v, err := ops.load(ctx)
+	if err == nil && v.AnonymousRoot != "" {
+		if err = users.CheckHome(v.AnonymousRoot, dataDir, "anonymous"); err != nil {
+			err = fmt.Errorf("config: anonymous-root: %w", err)
+		}
+	}
+	var cert certs.Cert
+	if err == nil {
+		// dataDir is the running one: data-dir needs a restart.
+		cert, err = loadCert(v, dataDir)
+	}
+	var restart []string
+	if err == nil {
+		restart, err = srv.Reload(v, cert.TLS)
+	}
+	if err != nil {
+		log.Error("reload refused; the running configuration stays", "err", err)
+		return
+	}
+	for _, key := range restart {
+		log.Warn("reload: this key needs a restart to change; it keeps its running value", "key", key)
+	}
+	log.Info("reloaded", "tls_fingerprint", cert.Fingerprint)
 }
 
 // serveMetrics serves /metrics until ctx is done.

@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,9 @@ type Config struct {
 	IdleTimeout     Duration `toml:"idle-timeout"`
 	LoginTimeout    Duration `toml:"login-timeout"`
 	DataTimeout     Duration `toml:"data-timeout"`
+	// ShutdownTimeout is how long SIGTERM lets running transfers finish
+	// before their sessions are closed.
+	ShutdownTimeout Duration `toml:"shutdown-timeout"`
 
 	// MaxLoginFailures failed logins from one address within BanWindow ban
 	// that address for BanDuration. 0 turns banning off.
@@ -100,6 +105,7 @@ func Default() Config {
 		IdleTimeout:        Duration{5 * time.Minute},
 		LoginTimeout:       Duration{60 * time.Second},
 		DataTimeout:        Duration{60 * time.Second},
+		ShutdownTimeout:    Duration{30 * time.Second},
 		MaxLoginFailures:   5,
 		BanWindow:          Duration{10 * time.Minute},
 		BanDuration:        Duration{30 * time.Minute},
@@ -309,6 +315,9 @@ func (c Config) Validate() (Validated, error) {
 			return bad(kd.key, "must be at least 1s, got %s", kd.d)
 		}
 	}
+	if c.ShutdownTimeout.Duration < 0 {
+		return bad("shutdown-timeout", "must be 0 (close at once) or more, got %s", c.ShutdownTimeout)
+	}
 	if c.MaxLoginFailures < 0 {
 		return bad("max-login-failures", "must be 0 (off) or more, got %d", c.MaxLoginFailures)
 	}
@@ -420,4 +429,28 @@ func hostName(s string) bool {
 		}
 	}
 	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
+
+// StartupKeys are the keys a running server cannot change: the sockets it
+// listens on, where its state lives, the TLS versions its base config was
+// built with, and where and how it logs. A reload keeps their old values
+// (see KeepStartupKeys).
+var StartupKeys = []string{"listen", "implicit-tls-listen", "data-dir", "tls-min-version", "tls-max-version",
+	"log-format", "log-file", "xferlog-file", "metrics-listen"}
+
+// KeepStartupKeys returns next with the StartupKeys (and the values parsed
+// from them) of running, and the names of those next would have changed.
+func KeepStartupKeys(running, next Validated) (Validated, []string) {
+	var changed []string
+	r, n := reflect.ValueOf(&running.Config).Elem(), reflect.ValueOf(&next.Config).Elem()
+	for i := 0; i < r.NumField(); i++ {
+		key := r.Type().Field(i).Tag.Get("toml")
+		if !slices.Contains(StartupKeys, key) || reflect.DeepEqual(r.Field(i).Interface(), n.Field(i).Interface()) {
+			continue
+		}
+		changed = append(changed, key)
+		n.Field(i).Set(r.Field(i))
+	}
+	next.TLSMin, next.TLSMax = running.TLSMin, running.TLSMax
+	return next, changed
 }

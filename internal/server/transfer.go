@@ -76,8 +76,10 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 	t := &transfer{cancel: cancel, done: make(chan struct{})}
 	s.xfer = t
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
+	s.beginBusy()
 	s.srv.wg.Go(func() {
 		defer close(t.done)
+		defer s.endBusy() // after the final reply
 		defer cancel()
 		defer plan.close()
 		start := time.Now()
@@ -120,7 +122,7 @@ func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, e
 		defer s.srv.tlsBuffers.Put(buf)
 		return copyFull(dst, src, *buf)
 	}
-	timeout := s.srv.cfg.DataTimeout.Duration
+	timeout := s.srv.conf().DataTimeout.Duration
 	var total int64
 	for size := int64(minChunk); ; {
 		start := time.Now()
@@ -381,7 +383,7 @@ func (s *session) receive(up *jail.Upload, wrap func(io.Writer) *quotaWriter, re
 				err = fmt.Errorf("%w (hint: %s)", err, hint)
 			}
 			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted. Nothing was stored.", bytes: n, err: err}
-		case cutShort && s.srv.cfg.RequireCloseNotify:
+		case cutShort && s.srv.conf().RequireCloseNotify:
 			up.Abort()
 			return result{code: ftp.CodeTransferAborted, bytes: n, err: errors.New("upload ended without TLS close_notify"),
 				msg: "Upload ended without a TLS close_notify, so it may have been cut short; nothing was stored."}
