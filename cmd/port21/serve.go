@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/certs"
 	"github.com/port21/port21/internal/config"
 	"github.com/port21/port21/internal/metrics"
@@ -102,6 +103,8 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.StringVar(&flags.TLSMinVersion, "tls-min-version", flags.TLSMinVersion, "lowest TLS version offered: 1.2 or 1.3")
 	f.StringVar(&flags.TLSMaxVersion, "tls-max-version", flags.TLSMaxVersion, "highest TLS version offered: 1.2 or 1.3")
 	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
+	f.StringVar(&flags.LogFile, "log-file", "", "write the audit log to this file as JSON lines instead of standard error (reopened on SIGUSR1)")
+	f.StringVar(&flags.XferlogFile, "xferlog-file", "", "write one xferlog line per file transfer to this file, as wu-ftpd and vsftpd do (reopened on SIGUSR1)")
 	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
 	return cmd
 }
@@ -123,12 +126,32 @@ func copyKey(dst, src *config.Config, name string) {
 type runtimeOps struct {
 	load    func(context.Context) (config.Validated, error)
 	signals <-chan os.Signal
+	files   []*audit.File // reopened on SIGUSR1; set by serve
 }
 
 func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, stderr io.Writer) error {
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	if cfg.LogFile != "" {
+		lf, err := audit.OpenFile(cfg.LogFile)
+		if err != nil {
+			return fmt.Errorf("log-file: %w", err)
+		}
+		defer lf.Close()
+		ops.files = append(ops.files, lf)
+		handler = slog.NewJSONHandler(lf, nil)
+	}
+	var xferlog server.TransferLog
+	if cfg.XferlogFile != "" {
+		xf, err := audit.OpenFile(cfg.XferlogFile)
+		if err != nil {
+			return fmt.Errorf("xferlog-file: %w", err)
+		}
+		defer xf.Close()
+		ops.files = append(ops.files, xf)
+		xferlog = &audit.Xferlog{W: xf}
 	}
 	log := slog.New(handler)
 	if os.Geteuid() == 0 {
@@ -165,12 +188,13 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 		fmt.Fprintf(stderr, "port21: WARNING: anonymous access is on: anyone can list and download everything under %s\n", cfg.AnonymousRoot)
 	}
 	opts := server.Options{
-		Config:    cfg,
-		Cert:      cert.TLS,
-		Accounts:  store,
-		Bans:      store,
-		Passwords: hasher,
-		Logger:    log,
+		Config:      cfg,
+		Cert:        cert.TLS,
+		Accounts:    store,
+		Bans:        store,
+		Passwords:   hasher,
+		Logger:      log,
+		TransferLog: xferlog,
 	}
 	if cfg.MetricsListen != "" {
 		m := metrics.New()
@@ -213,8 +237,16 @@ func handleSignals(ctx context.Context, ops runtimeOps, srv *server.Server, data
 		case <-ctx.Done():
 			return
 		case sig := <-ops.signals:
-			if sig == syscall.SIGHUP {
+			switch sig {
+			case syscall.SIGHUP:
 				reload(ctx, ops, srv, dataDir, log)
+			case syscall.SIGUSR1:
+				for _, f := range ops.files {
+					if err := f.Reopen(); err != nil {
+						log.Error("log file not reopened; writing on to the old one", "err", err)
+					}
+				}
+				log.Info("log files reopened")
 			}
 		}
 	}

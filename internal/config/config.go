@@ -85,6 +85,11 @@ type Config struct {
 
 	// LogFormat is "text" or "json"; the audit log goes to standard error.
 	LogFormat string `toml:"log-format"`
+	// LogFile, when set, takes the audit log instead of standard error,
+	// as JSON lines; XferlogFile, when set, gets one xferlog(5) line per
+	// file transfer. SIGUSR1 reopens both (logrotate).
+	LogFile     string `toml:"log-file"`
+	XferlogFile string `toml:"xferlog-file"`
 	// MetricsListen, when set, serves Prometheus metrics at /metrics on
 	// this address (keep it on loopback or a management network).
 	MetricsListen string `toml:"metrics-listen"`

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/config"
 	"github.com/port21/port21/internal/policy"
 	"github.com/port21/port21/internal/users"
@@ -62,6 +63,12 @@ func (noMetrics) Login(bool)                         {}
 func (noMetrics) Banned()                            {}
 func (noMetrics) Transfer(string, bool, int64, bool) {}
 
+// TransferLog receives one record per finished file transfer (package
+// audit writes them as an xferlog). Called from many goroutines.
+type TransferLog interface {
+	Transfer(audit.Transfer)
+}
+
 // Options are everything a Server needs; Config must come from
 // config.Config.Validate.
 type Options struct {
@@ -72,6 +79,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// Metrics, if not nil, receives counters.
 	Metrics Metrics
+	// TransferLog, if not nil, receives every file transfer.
+	TransferLog TransferLog
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Bans, if not nil, persists the defender's bans and brings in those
@@ -98,6 +107,7 @@ type Server struct {
 	passwords Passwords
 	log       *slog.Logger
 	metrics   Metrics
+	xferlog   TransferLog // nil: none
 	now       func() time.Time
 	failDelay time.Duration
 	tlsBase   *tls.Config
@@ -142,6 +152,7 @@ func New(opts Options) (*Server, error) {
 		passwords:    opts.Passwords,
 		log:          opts.Logger,
 		metrics:      opts.Metrics,
+		xferlog:      opts.TransferLog,
 		now:          opts.Now,
 		failDelay:    opts.FailDelay,
 		limiter:      policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
 	"github.com/port21/port21/internal/users"
@@ -75,6 +76,11 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 	ctx, cancel := context.WithCancel(s.ctx)
 	t := &transfer{cancel: cancel, done: make(chan struct{})}
 	s.xfer = t
+	rec := audit.Transfer{Remote: s.remote.Addr(), Path: vpath, ASCII: s.typ == 'A', Anonymous: s.anonymous.Load(),
+		Upload: op == "STOR" || op == "APPE" || op == "STOU"}
+	if s.user != nil {
+		rec.User = s.user.Name
+	}
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
 	s.beginBusy()
 	s.srv.wg.Go(func() {
@@ -101,10 +107,15 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 		if t.aborted.Load() && !errors.Is(err, errNoReuse) {
 			res.code, res.msg = ftp.CodeTransferAborted, "Connection closed; transfer aborted."
 		}
-		upload := op == "STOR" || op == "APPE" || op == "STOU"
-		s.srv.metrics.Transfer(op, upload, res.bytes, res.code == ftp.CodeTransferComplete)
+		took := time.Since(start)
+		s.srv.metrics.Transfer(op, rec.Upload, res.bytes, res.code == ftp.CodeTransferComplete)
 		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
-			"ms", time.Since(start).Milliseconds(), "code", res.code, "err", res.err)
+			"ms", took.Milliseconds(), "code", res.code, "err", res.err)
+		if s.srv.xferlog != nil && (op == "RETR" || rec.Upload) {
+			rec.Start, rec.Duration, rec.Bytes = start, took, res.bytes
+			rec.Complete = res.code == ftp.CodeTransferComplete
+			s.srv.xferlog.Transfer(rec)
+		}
 		s.reply(res.code, "%s", res.msg)
 	})
 }
