@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -105,7 +106,7 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
 	f.StringVar(&flags.LogFile, "log-file", "", "write the audit log to this file as JSON lines instead of standard error (reopened on SIGUSR1)")
 	f.StringVar(&flags.XferlogFile, "xferlog-file", "", "write one xferlog line per file transfer to this file, as wu-ftpd and vsftpd do (reopened on SIGUSR1)")
-	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
+	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics and a health check at /healthz (e.g. 127.0.0.1:9121)")
 	return cmd
 }
 
@@ -120,6 +121,12 @@ func copyKey(dst, src *config.Config, name string) {
 		}
 	}
 }
+
+var (
+	_ server.Metrics       = (*metrics.Metrics)(nil)
+	_ server.TransferTimer = (*metrics.Metrics)(nil)
+	_ server.TransferLog   = (*audit.Xferlog)(nil)
+)
 
 // runtimeOps is what serve needs to act on signals: how to load the
 // configuration again, and the SIGHUP and SIGUSR1 it receives.
@@ -196,10 +203,13 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 		Logger:      log,
 		TransferLog: xferlog,
 	}
+	// serving is what /healthz reports: from listening until SIGTERM.
+	var serving atomic.Bool
+	context.AfterFunc(ctx, func() { serving.Store(false) })
 	if cfg.MetricsListen != "" {
 		m := metrics.New()
 		opts.Metrics = m
-		if err := serveMetrics(ctx, cfg.MetricsListen, m.Handler(), log); err != nil {
+		if err := serveMetrics(ctx, cfg.MetricsListen, m.Handler(), metrics.Health(serving.Load), log); err != nil {
 			return err
 		}
 	}
@@ -209,6 +219,7 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 	}
 	go handleSignals(ctx, ops, srv, cfg.DataDir, log)
 	return srv.ListenAndServe(ctx, func(control, implicit net.Addr) {
+		serving.Store(ctx.Err() == nil)
 		fmt.Fprintf(stdout, "port21: listening on %s (explicit FTPS)", control)
 		if implicit != nil {
 			fmt.Fprintf(stdout, " and %s (implicit FTPS)", implicit)
@@ -280,14 +291,15 @@ func reload(ctx context.Context, ops runtimeOps, srv *server.Server, dataDir str
 	log.Info("reloaded", "tls_fingerprint", cert.Fingerprint)
 }
 
-// serveMetrics serves /metrics until ctx is done.
-func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// serveMetrics serves /metrics and /healthz until ctx is done.
+func serveMetrics(ctx context.Context, addr string, h, health http.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics-listen: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
+	mux.Handle("GET /healthz", health)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

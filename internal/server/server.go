@@ -55,6 +55,12 @@ type Metrics interface {
 	Transfer(op string, upload bool, bytes int64, ok bool)
 }
 
+// TransferTimer is optional for a Metrics: it also receives how long each
+// transfer took.
+type TransferTimer interface {
+	TransferDuration(op string, d time.Duration)
+}
+
 type noMetrics struct{}
 
 func (noMetrics) SessionStarted()                    {}

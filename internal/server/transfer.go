@@ -109,6 +109,9 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 		}
 		took := time.Since(start)
 		s.srv.metrics.Transfer(op, rec.Upload, res.bytes, res.code == ftp.CodeTransferComplete)
+		if tt, ok := s.srv.metrics.(TransferTimer); ok {
+			tt.TransferDuration(op, took)
+		}
 		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
 			"ms", took.Milliseconds(), "code", res.code, "err", res.err)
 		if s.srv.xferlog != nil && (op == "RETR" || rec.Upload) {
