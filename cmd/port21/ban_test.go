@@ -134,7 +134,7 @@ func startServe(t *testing.T, dir string, mod func(*config.Config)) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, v, &stdout, &stderr) }()
+	go func() { done <- serve(ctx, v, runtimeOps{}, &stdout, &stderr) }()
 	t.Cleanup(func() { cancel(); <-done })
 	re := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
 	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {

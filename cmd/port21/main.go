@@ -41,7 +41,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newUserCmd(), newBanCmd())
+	root.AddCommand(newServeCmd(), newConfigCmd(), newUserCmd(), newBanCmd())
 	root.AddCommand(newLocalCmd(), newFirewallCmd())
 	root.AddCommand(newScanCmd())
 	return root

@@ -11,14 +11,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/certs"
 	"github.com/port21/port21/internal/config"
 	"github.com/port21/port21/internal/metrics"
@@ -37,22 +41,38 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 ./port21-data. Every flag is also a key of the TOML file given with --config; flags win.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := config.Default()
-			if configFile != "" {
-				var err error
-				if cfg, err = config.Load(configFile, cfg); err != nil {
-					return err
+			// First of all: SIGHUP's default action ends the process.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
+			defer signal.Stop(sigs)
+			var set []string
+			cmd.Flags().Visit(func(f *pflag.Flag) { set = append(set, f.Name) })
+			// load reads the file again on every SIGHUP; flags still win.
+			load := func(ctx context.Context) (config.Validated, error) {
+				cfg := config.Default()
+				if configFile != "" {
+					var err error
+					if cfg, err = config.Load(configFile, cfg); err != nil {
+						return config.Validated{}, err
+					}
 				}
+				for _, name := range set {
+					copyKey(&cfg, &flags, name)
+				}
+				v, err := cfg.Validate()
+				if err != nil {
+					return config.Validated{}, err
+				}
+				if err := v.ResolvePublic(ctx, net.DefaultResolver.LookupNetIP); err != nil {
+					return config.Validated{}, err
+				}
+				return v, nil
 			}
-			cmd.Flags().Visit(func(f *pflag.Flag) { copyKey(&cfg, &flags, f.Name) })
-			v, err := cfg.Validate()
+			v, err := load(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := v.ResolvePublic(cmd.Context(), net.DefaultResolver.LookupNetIP); err != nil {
-				return err
-			}
-			return serve(cmd.Context(), v, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return serve(cmd.Context(), v, runtimeOps{load: load, signals: sigs}, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -72,6 +92,7 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.DurationVar(&flags.IdleTimeout.Duration, "idle-timeout", flags.IdleTimeout.Duration, "close sessions idle this long")
 	f.DurationVar(&flags.LoginTimeout.Duration, "login-timeout", flags.LoginTimeout.Duration, "close connections not logged in after this long")
 	f.DurationVar(&flags.DataTimeout.Duration, "data-timeout", flags.DataTimeout.Duration, "data connection setup and stall time-out")
+	f.DurationVar(&flags.ShutdownTimeout.Duration, "shutdown-timeout", flags.ShutdownTimeout.Duration, "on SIGTERM, how long running transfers may go on before their sessions close")
 	f.IntVar(&flags.MaxLoginFailures, "max-login-failures", flags.MaxLoginFailures, "defender threshold: a ban after this many failed logins' worth of score within --ban-window (0: defender off)")
 	f.DurationVar(&flags.BanWindow.Duration, "ban-window", flags.BanWindow.Duration, "window in which an address's score is counted")
 	f.DurationVar(&flags.BanDuration.Duration, "ban-duration", flags.BanDuration.Duration, "how long a first ban lasts; each repeat offence doubles it")
@@ -83,7 +104,9 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.StringVar(&flags.TLSMinVersion, "tls-min-version", flags.TLSMinVersion, "lowest TLS version offered: 1.2 or 1.3")
 	f.StringVar(&flags.TLSMaxVersion, "tls-max-version", flags.TLSMaxVersion, "highest TLS version offered: 1.2 or 1.3")
 	f.StringVar(&flags.LogFormat, "log-format", flags.LogFormat, "audit log format on standard error: text or json")
-	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
+	f.StringVar(&flags.LogFile, "log-file", "", "write the audit log to this file as JSON lines instead of standard error (reopened on SIGUSR1)")
+	f.StringVar(&flags.XferlogFile, "xferlog-file", "", "write one xferlog line per file transfer to this file, as wu-ftpd and vsftpd do (reopened on SIGUSR1)")
+	f.StringVar(&flags.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics and a health check at /healthz (e.g. 127.0.0.1:9121)")
 	return cmd
 }
 
@@ -99,10 +122,43 @@ func copyKey(dst, src *config.Config, name string) {
 	}
 }
 
-func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) error {
+var (
+	_ server.Metrics       = (*metrics.Metrics)(nil)
+	_ server.TransferTimer = (*metrics.Metrics)(nil)
+	_ server.TransferLog   = (*audit.Xferlog)(nil)
+)
+
+// runtimeOps is what serve needs to act on signals: how to load the
+// configuration again, and the SIGHUP and SIGUSR1 it receives.
+type runtimeOps struct {
+	load    func(context.Context) (config.Validated, error)
+	signals <-chan os.Signal
+	files   []*audit.File // reopened on SIGUSR1; set by serve
+}
+
+func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, stderr io.Writer) error {
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	if cfg.LogFile != "" {
+		lf, err := audit.OpenFile(cfg.LogFile)
+		if err != nil {
+			return fmt.Errorf("log-file: %w", err)
+		}
+		defer lf.Close()
+		ops.files = append(ops.files, lf)
+		handler = slog.NewJSONHandler(lf, nil)
+	}
+	var xferlog server.TransferLog
+	if cfg.XferlogFile != "" {
+		xf, err := audit.OpenFile(cfg.XferlogFile)
+		if err != nil {
+			return fmt.Errorf("xferlog-file: %w", err)
+		}
+		defer xf.Close()
+		ops.files = append(ops.files, xf)
+		xferlog = &audit.Xferlog{W: xf}
 	}
 	log := slog.New(handler)
 	if os.Geteuid() == 0 {
@@ -112,13 +168,7 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data-dir: %w", err)
 	}
-	var cert certs.Cert
-	var err error
-	if cfg.Cert != "" {
-		cert, err = certs.Load(cfg.Cert, cfg.Key)
-	} else {
-		cert, err = certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"), time.Now())
-	}
+	cert, err := loadCert(cfg, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -145,17 +195,21 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "port21: WARNING: anonymous access is on: anyone can list and download everything under %s\n", cfg.AnonymousRoot)
 	}
 	opts := server.Options{
-		Config:    cfg,
-		Cert:      cert.TLS,
-		Accounts:  store,
-		Bans:      store,
-		Passwords: hasher,
-		Logger:    log,
+		Config:      cfg,
+		Cert:        cert.TLS,
+		Accounts:    store,
+		Bans:        store,
+		Passwords:   hasher,
+		Logger:      log,
+		TransferLog: xferlog,
 	}
+	// serving is what /healthz reports: from listening until SIGTERM.
+	var serving atomic.Bool
+	context.AfterFunc(ctx, func() { serving.Store(false) })
 	if cfg.MetricsListen != "" {
 		m := metrics.New()
 		opts.Metrics = m
-		if err := serveMetrics(ctx, cfg.MetricsListen, m.Handler(), log); err != nil {
+		if err := serveMetrics(ctx, cfg.MetricsListen, m.Handler(), metrics.Health(serving.Load), log); err != nil {
 			return err
 		}
 	}
@@ -163,7 +217,9 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	go handleSignals(ctx, ops, srv, cfg.DataDir, log)
 	return srv.ListenAndServe(ctx, func(control, implicit net.Addr) {
+		serving.Store(ctx.Err() == nil)
 		fmt.Fprintf(stdout, "port21: listening on %s (explicit FTPS)", control)
 		if implicit != nil {
 			fmt.Fprintf(stdout, " and %s (implicit FTPS)", implicit)
@@ -175,14 +231,75 @@ func serve(ctx context.Context, cfg config.Validated, stdout, stderr io.Writer) 
 	})
 }
 
-// serveMetrics serves /metrics until ctx is done.
-func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// loadCert loads the configured certificate and key, or the generated
+// ones in dataDir/tls (created on first use).
+func loadCert(cfg config.Validated, dataDir string) (certs.Cert, error) {
+	if cfg.Cert != "" {
+		return certs.Load(cfg.Cert, cfg.Key)
+	}
+	return certs.LoadOrCreate(filepath.Join(dataDir, "tls"), time.Now())
+}
+
+// handleSignals serves SIGHUP (reload) and SIGUSR1 (reopen the log files)
+// until ctx is done.
+func handleSignals(ctx context.Context, ops runtimeOps, srv *server.Server, dataDir string, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-ops.signals:
+			switch sig {
+			case syscall.SIGHUP:
+				reload(ctx, ops, srv, dataDir, log)
+			case syscall.SIGUSR1:
+				for _, f := range ops.files {
+					if err := f.Reopen(); err != nil {
+						log.Error("log file not reopened; writing on to the old one", "err", err)
+					}
+				}
+				log.Info("log files reopened")
+			}
+		}
+	}
+}
+
+// reload reads the configuration and the certificate again and puts them
+// in force; on any error the running ones stay, and the log says why.
+func reload(ctx context.Context, ops runtimeOps, srv *server.Server, dataDir string, log *slog.Logger) {
+	v, err := ops.load(ctx)
+	if err == nil && v.AnonymousRoot != "" {
+		if err = users.CheckHome(v.AnonymousRoot, dataDir, "anonymous"); err != nil {
+			err = fmt.Errorf("config: anonymous-root: %w", err)
+		}
+	}
+	var cert certs.Cert
+	if err == nil {
+		// dataDir is the running one: data-dir needs a restart.
+		cert, err = loadCert(v, dataDir)
+	}
+	var restart []string
+	if err == nil {
+		restart, err = srv.Reload(v, cert.TLS)
+	}
+	if err != nil {
+		log.Error("reload refused; the running configuration stays", "err", err)
+		return
+	}
+	for _, key := range restart {
+		log.Warn("reload: this key needs a restart to change; it keeps its running value", "key", key)
+	}
+	log.Info("reloaded", "tls_fingerprint", cert.Fingerprint)
+}
+
+// serveMetrics serves /metrics and /healthz until ctx is done.
+func serveMetrics(ctx context.Context, addr string, h, health http.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics-listen: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
+	mux.Handle("GET /healthz", health)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

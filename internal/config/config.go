@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,9 @@ type Config struct {
 	IdleTimeout     Duration `toml:"idle-timeout"`
 	LoginTimeout    Duration `toml:"login-timeout"`
 	DataTimeout     Duration `toml:"data-timeout"`
+	// ShutdownTimeout is how long SIGTERM lets running transfers finish
+	// before their sessions are closed.
+	ShutdownTimeout Duration `toml:"shutdown-timeout"`
 
 	// MaxLoginFailures failed logins from one address within BanWindow ban
 	// that address for BanDuration. 0 turns banning off.
@@ -80,6 +85,11 @@ type Config struct {
 
 	// LogFormat is "text" or "json"; the audit log goes to standard error.
 	LogFormat string `toml:"log-format"`
+	// LogFile, when set, takes the audit log instead of standard error,
+	// as JSON lines; XferlogFile, when set, gets one xferlog(5) line per
+	// file transfer. SIGUSR1 reopens both (logrotate).
+	LogFile     string `toml:"log-file"`
+	XferlogFile string `toml:"xferlog-file"`
 	// MetricsListen, when set, serves Prometheus metrics at /metrics on
 	// this address (keep it on loopback or a management network).
 	MetricsListen string `toml:"metrics-listen"`
@@ -100,6 +110,7 @@ func Default() Config {
 		IdleTimeout:        Duration{5 * time.Minute},
 		LoginTimeout:       Duration{60 * time.Second},
 		DataTimeout:        Duration{60 * time.Second},
+		ShutdownTimeout:    Duration{30 * time.Second},
 		MaxLoginFailures:   5,
 		BanWindow:          Duration{10 * time.Minute},
 		BanDuration:        Duration{30 * time.Minute},
@@ -244,120 +255,167 @@ func (v *Validated) ResolvePublic(ctx context.Context, lookup func(ctx context.C
 	return fmt.Errorf("config: public-host: %q has no IPv4 address (PASV can only announce IPv4; IPv6 clients use EPSV)", v.PublicName)
 }
 
-// Validate checks every key, in a fixed order so the key an error names is
-// the same on every run, and returns the parsed values. The error names the
-// first key that is wrong and why; the server must not start with it.
+// Validate checks every key, in a fixed order so that errors come in the
+// same order on every run, and returns the parsed values. The error joins
+// one *KeyError per problem (see KeyErrors), each naming its key and why;
+// the server must not start with any.
 // Validate does no I/O: a public-host name is checked for its form only
 // (see ResolvePublic).
 func (c Config) Validate() (Validated, error) {
 	v := Validated{Config: c}
-	bad := func(key, format string, args ...any) (Validated, error) {
-		return Validated{}, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if err := checkListen(c.Listen); err != nil {
-		return bad("listen", "%v", err)
+		bad("listen", "%v", err)
 	}
 	if c.ImplicitTLSListen != "" {
 		if err := checkListen(c.ImplicitTLSListen); err != nil {
-			return bad("implicit-tls-listen", "%v", err)
+			bad("implicit-tls-listen", "%v", err)
 		}
 		// Two ":0" ports are two ports the kernel picks, not one.
 		if c.ImplicitTLSListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
-			return bad("implicit-tls-listen", "must differ from listen (%s)", c.Listen)
+			bad("implicit-tls-listen", "must differ from listen (%s)", c.Listen)
 		}
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
-		return bad("data-dir", "must not be empty")
+		bad("data-dir", "must not be empty")
 	}
 	pr, err := ParsePortRange(c.PassivePorts)
 	if err != nil {
-		return bad("passive-ports", "%v", err)
+		bad("passive-ports", "%v", err)
 	}
 	v.Passive = pr
 	if c.PublicHost != "" {
 		a, err := netip.ParseAddr(c.PublicHost)
 		switch {
 		case err == nil && !a.Unmap().Is4():
-			return bad("public-host", "%q is not IPv4: PASV can only announce IPv4 (IPv6 clients use EPSV, which needs no address)", c.PublicHost)
+			bad("public-host", "%q is not IPv4: PASV can only announce IPv4 (IPv6 clients use EPSV, which needs no address)", c.PublicHost)
 		case err == nil:
 			v.Public = a.Unmap()
 		case !hostName(c.PublicHost):
-			return bad("public-host", "%q is neither an IP address nor a host name", c.PublicHost)
+			bad("public-host", "%q is neither an IP address nor a host name", c.PublicHost)
 		default:
 			v.PublicName = c.PublicHost
 		}
 	}
 	if (c.Cert == "") != (c.Key == "") {
-		return bad("cert", "cert and key must be given together")
+		bad("cert", "cert and key must be given together")
 	}
 	for _, kv := range []struct {
 		key string
 		val int
 	}{{"max-clients", c.MaxClients}, {"max-clients-per-ip", c.MaxClientsPerIP}, {"max-passive-per-ip", c.MaxPassivePerIP}} {
 		if kv.val < 1 {
-			return bad(kv.key, "must be at least 1, got %d", kv.val)
+			bad(kv.key, "must be at least 1, got %d", kv.val)
 		}
 	}
 	if c.MaxClientsPerIP > c.MaxClients {
-		return bad("max-clients-per-ip", "%d is above max-clients (%d)", c.MaxClientsPerIP, c.MaxClients)
+		bad("max-clients-per-ip", "%d is above max-clients (%d)", c.MaxClientsPerIP, c.MaxClients)
 	}
 	for _, kd := range []struct {
 		key string
 		d   Duration
 	}{{"idle-timeout", c.IdleTimeout}, {"login-timeout", c.LoginTimeout}, {"data-timeout", c.DataTimeout}} {
 		if kd.d.Duration < time.Second {
-			return bad(kd.key, "must be at least 1s, got %s", kd.d)
+			bad(kd.key, "must be at least 1s, got %s", kd.d)
 		}
 	}
+	if c.ShutdownTimeout.Duration < 0 {
+		bad("shutdown-timeout", "must be 0 (close at once) or more, got %s", c.ShutdownTimeout)
+	}
 	if c.MaxLoginFailures < 0 {
-		return bad("max-login-failures", "must be 0 (off) or more, got %d", c.MaxLoginFailures)
+		bad("max-login-failures", "must be 0 (off) or more, got %d", c.MaxLoginFailures)
 	}
 	if c.MaxLoginFailures > 0 {
 		if c.BanWindow.Duration <= 0 {
-			return bad("ban-window", "must be positive when max-login-failures is set")
+			bad("ban-window", "must be positive when max-login-failures is set")
 		}
 		if c.BanDuration.Duration <= 0 {
-			return bad("ban-duration", "must be positive when max-login-failures is set")
+			bad("ban-duration", "must be positive when max-login-failures is set")
 		}
 	}
 	if c.MaxLoginFailures > 0 && c.BanMaxDuration.Duration < c.BanDuration.Duration {
-		return bad("ban-max-duration", "%s is below ban-duration (%s)", c.BanMaxDuration, c.BanDuration)
+		bad("ban-max-duration", "%s is below ban-duration (%s)", c.BanMaxDuration, c.BanDuration)
 	}
-	for key, list := range map[string]struct {
+	for _, list := range []struct {
+		key string
 		in  []string
 		out *[]netip.Prefix
-	}{"allow": {c.Allow, &v.AllowNets}, "deny": {c.Deny, &v.DenyNets}, "defender-exempt": {c.DefenderExempt, &v.ExemptNets}} {
+	}{{"allow", c.Allow, &v.AllowNets}, {"deny", c.Deny, &v.DenyNets}, {"defender-exempt", c.DefenderExempt, &v.ExemptNets}} {
 		for _, e := range list.in {
 			p, err := parsePrefix(e)
 			if err != nil {
-				return bad(key, "%v", err)
+				bad(list.key, "%v", err)
+				continue
 			}
 			*list.out = append(*list.out, p)
 		}
 	}
 	if c.AnonymousRoot != "" && !filepath.IsAbs(c.AnonymousRoot) {
-		return bad("anonymous-root", "%q is not an absolute path", c.AnonymousRoot)
+		bad("anonymous-root", "%q is not an absolute path", c.AnonymousRoot)
 	}
 	if c.MetricsListen != "" {
 		if err := checkListen(c.MetricsListen); err != nil {
-			return bad("metrics-listen", "%v", err)
+			bad("metrics-listen", "%v", err)
 		}
 	}
 	if v.TLSMin, err = parseTLSVersion(c.TLSMinVersion); err != nil {
-		return bad("tls-min-version", "%v", err)
+		bad("tls-min-version", "%v", err)
 	}
 	if v.TLSMax, err = parseTLSVersion(c.TLSMaxVersion); err != nil {
-		return bad("tls-max-version", "%v", err)
+		bad("tls-max-version", "%v", err)
 	}
-	if v.TLSMin > v.TLSMax {
-		return bad("tls-min-version", "%s is above tls-max-version (%s)", c.TLSMinVersion, c.TLSMaxVersion)
+	if v.TLSMin != 0 && v.TLSMax != 0 && v.TLSMin > v.TLSMax {
+		bad("tls-min-version", "%s is above tls-max-version (%s)", c.TLSMinVersion, c.TLSMaxVersion)
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
-		return bad("log-format", "%q: want \"text\" or \"json\"", c.LogFormat)
+		bad("log-format", "%q: want \"text\" or \"json\"", c.LogFormat)
+	}
+	if len(errs) > 0 {
+		return Validated{}, errors.Join(errs...)
 	}
 	return v, nil
+}
+
+// KeyError is one problem with one key.
+type KeyError struct {
+	Key string // as in the TOML file and on the command line
+	Msg string
+}
+
+func (e *KeyError) Error() string { return "config: " + e.Key + ": " + e.Msg }
+
+// KeyErrors returns the problems in an error from Validate, one per key
+// at fault (a key may have several).
+func KeyErrors(err error) []*KeyError {
+	var out []*KeyError
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, KeyErrors(e)...)
+		}
+		return out
+	}
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		out = append(out, ke)
+	}
+	return out
+}
+
+// KeyLine returns the line of key in a TOML file's text (1-based), or 0
+// when the file does not set it.
+func KeyLine(text []byte, key string) int {
+	for i, line := range strings.Split(string(text), "\n") {
+		k, _, ok := strings.Cut(line, "=")
+		if ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // parsePrefix parses a CIDR or a bare address (one host).
@@ -420,4 +478,28 @@ func hostName(s string) bool {
 		}
 	}
 	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
+
+// StartupKeys are the keys a running server cannot change: the sockets it
+// listens on, where its state lives, the TLS versions its base config was
+// built with, and where and how it logs. A reload keeps their old values
+// (see KeepStartupKeys).
+var StartupKeys = []string{"listen", "implicit-tls-listen", "data-dir", "tls-min-version", "tls-max-version",
+	"log-format", "log-file", "xferlog-file", "metrics-listen"}
+
+// KeepStartupKeys returns next with the StartupKeys (and the values parsed
+// from them) of running, and the names of those next would have changed.
+func KeepStartupKeys(running, next Validated) (Validated, []string) {
+	var changed []string
+	r, n := reflect.ValueOf(&running.Config).Elem(), reflect.ValueOf(&next.Config).Elem()
+	for i := 0; i < r.NumField(); i++ {
+		key := r.Type().Field(i).Tag.Get("toml")
+		if !slices.Contains(StartupKeys, key) || reflect.DeepEqual(r.Field(i).Interface(), n.Field(i).Interface()) {
+			continue
+		}
+		changed = append(changed, key)
+		n.Field(i).Set(r.Field(i))
+	}
+	next.TLSMin, next.TLSMax = running.TLSMin, running.TLSMax
+	return next, changed
 }

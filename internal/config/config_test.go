@@ -215,3 +215,25 @@ func TestAccessListsValidate(t *testing.T) {
 		}
 	}
 }
+
+// Validate reports every problem, each as a KeyError naming its key, and
+// KeyLine finds where a file sets a key.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := Default()
+	c.MaxClients, c.LogFormat, c.Deny = 0, "xml", []string{"nope", "10.0.0.1", "also bad"}
+	_, err := c.Validate()
+	var keys []string
+	for _, ke := range KeyErrors(err) {
+		keys = append(keys, ke.Key)
+	}
+	want := []string{"max-clients", "max-clients-per-ip", "deny", "deny", "log-format"}
+	if strings.Join(keys, ",") != strings.Join(want, ",") {
+		t.Errorf("problems for keys %v, want %v (err %v)", keys, want, err)
+	}
+	text := []byte("# max-clients = 1\n\n  max-clients=0\n\"deny\" = []\n")
+	for key, line := range map[string]int{"max-clients": 3, "deny": 4, "listen": 0} {
+		if got := KeyLine(text, key); got != line {
+			t.Errorf("KeyLine(%s) = %d, want %d", key, got, line)
+		}
+	}
+}

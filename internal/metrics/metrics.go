@@ -1,11 +1,14 @@
 // Package metrics exposes the server's counters in the Prometheus text
-// format: sessions, logins by result, bans, transfers and bytes. The server
+// format: sessions, logins by result, bans, transfers, bytes and transfer
+// durations, and a health check for load balancers. The server
 // reports through the small server.Metrics interface, so it does not depend
 // on Prometheus; this package is the implementation cmd/port21 wires in.
 package metrics
 
 import (
+	"io"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,6 +25,7 @@ type Metrics struct {
 	bans      prometheus.Counter
 	transfers *prometheus.CounterVec
 	bytes     *prometheus.CounterVec
+	durations *prometheus.HistogramVec
 }
 
 // New returns the collectors, registered with Go runtime and process metrics.
@@ -46,8 +50,13 @@ func New() *Metrics {
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "port21_transfer_bytes_total", Help: "Bytes moved over data connections, by direction (in, out).",
 		}, []string{"direction"}),
+		// From 10ms to about 3h: a listing to a large upload on a slow line.
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "port21_transfer_duration_seconds", Help: "Time data transfers took, from the preliminary reply to the final one, by command.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10),
+		}, []string{"op"}),
 	}
-	m.reg.MustRegister(m.sessions, m.connects, m.logins, m.bans, m.transfers, m.bytes,
+	m.reg.MustRegister(m.sessions, m.connects, m.logins, m.bans, m.transfers, m.bytes, m.durations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -77,6 +86,23 @@ func (m *Metrics) Transfer(op string, upload bool, bytes int64, ok bool) {
 		dir = "in"
 	}
 	m.bytes.WithLabelValues(dir).Add(float64(bytes))
+}
+
+// TransferDuration records how long a transfer took.
+func (m *Metrics) TransferDuration(op string, d time.Duration) {
+	m.durations.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// Health answers load balancers' checks: 200 while serving reports true,
+// else 503 (starting, or draining after SIGTERM).
+func Health(serving func() bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if !serving() {
+			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
 }
 
 func result(ok bool) string {

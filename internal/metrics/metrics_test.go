@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExposition(t *testing.T) {
@@ -18,6 +19,7 @@ func TestExposition(t *testing.T) {
 	m.Banned()
 	m.Transfer("RETR", false, 1000, true)
 	m.Transfer("STOR", true, 10, false)
+	m.TransferDuration("RETR", 3*time.Second)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -31,10 +33,26 @@ func TestExposition(t *testing.T) {
 		`port21_transfers_total{op="STOR",result="failed"} 1`,
 		`port21_transfer_bytes_total{direction="out"} 1000`,
 		`port21_transfer_bytes_total{direction="in"} 10`,
+		`port21_transfer_duration_seconds_bucket{op="RETR",le="2.56"} 0`,
+		`port21_transfer_duration_seconds_bucket{op="RETR",le="10.24"} 1`,
+		`port21_transfer_duration_seconds_count{op="RETR"} 1`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+}
+
+func TestHealth(t *testing.T) {
+	serving := false
+	h := Health(func() bool { return serving })
+	for _, want := range []int{503, 200} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		if rec.Code != want {
+			t.Errorf("serving=%v: /healthz %d, want %d", serving, rec.Code, want)
+		}
+		serving = true
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -80,7 +81,7 @@ type Ban struct {
 // like fail2ban, SFTPGo's defender and ProFTPD's mod_ban, but in process:
 // a banned address is refused at accept, before a byte is sent.
 type Defender struct {
-	cfg DefenderConfig
+	cfg atomic.Pointer[DefenderConfig] // swapped by SetConfig
 	now func() time.Time
 
 	mu     sync.Mutex
@@ -103,11 +104,21 @@ func NewDefender(cfg DefenderConfig, now func() time.Time) *Defender {
 	if now == nil {
 		now = time.Now
 	}
+	d := &Defender{now: now, scores: map[netip.Prefix][]scored{}, bans: map[netip.Prefix]Ban{}}
+	d.SetConfig(cfg)
+	return d
+}
+
+// SetConfig changes the thresholds and exemptions (a configuration reload).
+// Scores and bans already earned are kept.
+func (d *Defender) SetConfig(cfg DefenderConfig) {
 	if cfg.BanMax < cfg.BanBase {
 		cfg.BanMax = cfg.BanBase
 	}
-	return &Defender{cfg: cfg, now: now, scores: map[netip.Prefix][]scored{}, bans: map[netip.Prefix]Ban{}}
+	d.cfg.Store(&cfg)
 }
+
+func (d *Defender) conf() *DefenderConfig { return d.cfg.Load() }
 
 // Key is the unit an address is counted and banned by: the address itself
 // for IPv4, its /64 for IPv6 (one host usually holds a whole /64).
@@ -124,7 +135,7 @@ func Key(a netip.Addr) netip.Prefix {
 // Exempt reports whether addr is in a defender-exempt network.
 func (d *Defender) Exempt(addr netip.Addr) bool {
 	a := addr.Unmap()
-	for _, p := range d.cfg.Exempt {
+	for _, p := range d.conf().Exempt {
 		if p.Contains(a) {
 			return true
 		}
@@ -157,7 +168,7 @@ func (d *Defender) Banned(addr netip.Addr) (bool, Ban) {
 // Record scores ev for addr. It returns the new ban when this event pushed
 // the address past the threshold; the caller persists it.
 func (d *Defender) Record(addr netip.Addr, ev Event) (Ban, bool) {
-	if d.cfg.Threshold <= 0 || d.Exempt(addr) {
+	if d.conf().Threshold <= 0 || d.Exempt(addr) {
 		return Ban{}, false
 	}
 	k := Key(addr)
@@ -173,18 +184,18 @@ func (d *Defender) Record(addr netip.Addr, ev Event) (Ban, bool) {
 	for _, s := range recent {
 		total += s.points
 	}
-	if total < d.cfg.Threshold*failPoints {
+	if total < d.conf().Threshold*failPoints {
 		d.scores[k] = recent
 		d.gcLocked(now)
 		return Ban{}, false
 	}
 	delete(d.scores, k)
 	offences := d.bans[k].Offences + 1
-	dur := d.cfg.BanBase
-	for i := 1; i < offences && dur < d.cfg.BanMax; i++ {
+	dur := d.conf().BanBase
+	for i := 1; i < offences && dur < d.conf().BanMax; i++ {
 		dur *= 2
 	}
-	b := Ban{Prefix: k, Until: now.Add(min(dur, d.cfg.BanMax)), Offences: offences, Reason: ev.String(), Created: now}
+	b := Ban{Prefix: k, Until: now.Add(min(dur, d.conf().BanMax)), Offences: offences, Reason: ev.String(), Created: now}
 	d.bans[k] = b
 	return b, true
 }
@@ -205,7 +216,7 @@ func (d *Defender) Failures(addr netip.Addr) int {
 	defer d.mu.Unlock()
 	total := 0
 	for _, s := range d.scores[k] {
-		if now.Sub(s.at) < d.cfg.Window {
+		if now.Sub(s.at) < d.conf().Window {
 			total += s.points
 		}
 	}
@@ -215,7 +226,7 @@ func (d *Defender) Failures(addr netip.Addr) int {
 func (d *Defender) recentLocked(k netip.Prefix, now time.Time) []scored {
 	recent := d.scores[k][:0]
 	for _, s := range d.scores[k] {
-		if now.Sub(s.at) < d.cfg.Window {
+		if now.Sub(s.at) < d.conf().Window {
 			recent = append(recent, s)
 		}
 	}
@@ -269,7 +280,7 @@ func (d *Defender) gcLocked(now time.Time) {
 		return
 	}
 	for k, ss := range d.scores {
-		if len(ss) == 0 || now.Sub(ss[len(ss)-1].at) >= d.cfg.Window {
+		if len(ss) == 0 || now.Sub(ss[len(ss)-1].at) >= d.conf().Window {
 			delete(d.scores, k)
 		}
 	}

@@ -34,11 +34,18 @@ type Limiter struct {
 // total, and a quarter of perIP per address (at least 2): real clients log
 // in within a second, so they rarely hold more than a couple at once.
 func NewLimiter(total, perIP int) *Limiter {
-	return &Limiter{
-		max: total, perIP: perIP,
-		maxPre: max(1, total/2), perIPPre: min(perIP, max(2, perIP/4)),
-		byIP: map[netip.Prefix]int{}, preByIP: map[netip.Prefix]int{},
-	}
+	l := &Limiter{byIP: map[netip.Prefix]int{}, preByIP: map[netip.Prefix]int{}}
+	l.SetLimits(total, perIP)
+	return l
+}
+
+// SetLimits changes the limits (a configuration reload). Connections over
+// new, lower limits are not closed; new ones wait until there is room.
+func (l *Limiter) SetLimits(total, perIP int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.max, l.perIP = total, perIP
+	l.maxPre, l.perIPPre = max(1, total/2), min(perIP, max(2, perIP/4))
 }
 
 // Acquire takes a slot for addr; it returns a release func, or ok=false with

@@ -208,7 +208,7 @@ func isAnonymousName(name string) bool {
 // anonymous-root. It is not in the store, and no store account named
 // anonymous or ftp can log in while anonymous access is on.
 func (s *Server) anonymousUser() users.User {
-	return users.User{Name: "anonymous", Home: s.cfg.AnonymousRoot, ReadOnly: true, Perms: users.PermReadOnly}
+	return users.User{Name: "anonymous", Home: s.conf().AnonymousRoot, ReadOnly: true, Perms: users.PermReadOnly}
 }
 
 // errQuota is a write past the account's quota.

@@ -139,7 +139,7 @@ func (s *session) cmdPASS(arg string) bool {
 		why string
 		err error
 	)
-	anonymous := s.srv.cfg.AnonymousRoot != "" && isAnonymousName(name)
+	anonymous := s.srv.conf().AnonymousRoot != "" && isAnonymousName(name)
 	if anonymous {
 		// Any password, by convention an e-mail address: never logged.
 		u = s.srv.anonymousUser()
@@ -317,7 +317,7 @@ func (s *session) loginFailed(name, why string, start time.Time) bool {
 func (s *session) openHome(u users.User) error {
 	// port21 user add and mod refuse such homes already; this covers a
 	// store edited by hand or by an older version.
-	if err := users.CheckHome(u.Home, s.srv.cfg.DataDir, u.Name); err != nil {
+	if err := users.CheckHome(u.Home, s.srv.conf().DataDir, u.Name); err != nil {
 		return err
 	}
 	home := u.Home

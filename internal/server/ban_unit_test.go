@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/port21/port21/internal/config"
 )
 
 // fakeConn records what a session writes and whether it was closed.
@@ -24,6 +26,7 @@ func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
 // has only ::1 on loopback, so this runs without sockets).
 func TestBanEndsPreLoginSessionsOfThe64(t *testing.T) {
 	srv := &Server{log: slog.New(slog.DiscardHandler), sessions: map[*session]struct{}{}}
+	srv.cfg.Store(&config.Validated{})
 	add := func(addr string, loggedIn bool) *fakeConn {
 		c := &fakeConn{}
 		sess := &session{srv: srv, raw: c, ctrl: c, log: srv.log, remote: netip.AddrPortFrom(netip.MustParseAddr(addr), 2121)}

@@ -215,7 +215,7 @@ func (s *session) listenPassive() (*dataPlan, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", errPassiveBusy, reason)
 	}
-	pr := s.srv.cfg.Passive
+	pr := s.srv.conf().Passive
 	tries := min(pr.Len(), 100)
 	var lc net.ListenConfig
 	var lastErr error
@@ -279,7 +279,7 @@ const dataRetryGrace = 2 * time.Second
 // telling reason, so a client that cannot resume still learns why.
 func (s *session) acceptData(p *dataPlan) {
 	tl := p.ln.(*net.TCPListener)
-	tl.SetDeadline(time.Now().Add(s.srv.cfg.DataTimeout.Duration))
+	tl.SetDeadline(time.Now().Add(s.srv.conf().DataTimeout.Duration))
 	conns := make(chan *net.TCPConn)
 	acceptErr := make(chan error, 1)
 	stop := make(chan struct{})
@@ -412,12 +412,12 @@ func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 	if !p.protect {
 		return dc, nil
 	}
-	dc.fin = &stallConn{Conn: c, tcp: c, timeout: s.srv.cfg.DataTimeout.Duration, quick: quickReads}
+	dc.fin = &stallConn{Conn: c, tcp: c, timeout: s.srv.conf().DataTimeout.Duration, quick: quickReads}
 	dc.tls = tls.Server(dc.fin, s.dataTLSConfig())
 	// An absolute deadline: the stall timer, which data pushes forward,
 	// starts only after the handshake.
 	dc.fin.freeze()
-	c.SetDeadline(time.Now().Add(min(dataHandshakeTimeout, s.srv.cfg.DataTimeout.Duration)))
+	c.SetDeadline(time.Now().Add(min(dataHandshakeTimeout, s.srv.conf().DataTimeout.Duration)))
 	err := dc.tls.Handshake()
 	if err != nil {
 		dc.abort()
@@ -450,7 +450,7 @@ func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) 
 	}
 	d := net.Dialer{
 		LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.local.Addr(), 0)),
-		Timeout:   s.srv.cfg.DataTimeout.Duration,
+		Timeout:   s.srv.conf().DataTimeout.Duration,
 	}
 	c, err := d.DialContext(ctx, "tcp", p.active.String())
 	if err != nil {
@@ -507,8 +507,8 @@ func (s *session) cmdPASV(string) bool {
 		return true
 	}
 	announce := s.local.Addr()
-	if s.srv.cfg.Public.IsValid() {
-		announce = s.srv.cfg.Public
+	if s.srv.conf().Public.IsValid() {
+		announce = s.srv.conf().Public
 	}
 	if !announce.Is4() {
 		s.reply(ftp.CodeParamSyntaxError, "PASV is IPv4 only; use EPSV.")
@@ -604,7 +604,7 @@ func (s *session) active(ap netip.AddrPort) bool {
 		ap = netip.AddrPortFrom(s.remote.Addr(), ap.Port())
 	}
 	switch {
-	case !s.srv.cfg.ActiveMode:
+	case !s.srv.conf().ActiveMode:
 		s.reply(ftp.CodeNotImplemented, "Active mode (PORT/EPRT) is disabled on this server; use PASV or EPSV.")
 	case s.epsvAll:
 		s.reply(ftp.CodeBadSequence, "EPSV ALL is in effect; use EPSV.")

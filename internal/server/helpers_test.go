@@ -49,6 +49,7 @@ func startServer(t testing.TB, opts ...any) *testServer {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.PassivePorts = "30000-39999"
 	cfg.DataTimeout = config.Duration{Duration: 5 * time.Second}
+	cfg.ShutdownTimeout = config.Duration{Duration: time.Second}
 	var metrics Metrics
 	var mods []func(*Options, *users.Store)
 	for _, o := range opts {

@@ -40,7 +40,7 @@ func (s *session) runHash(arg, algo string, short bool) bool {
 		s.replyErr(err)
 		return true
 	}
-	timeout := s.srv.cfg.IdleTimeout.Duration
+	timeout := s.srv.conf().IdleTimeout.Duration
 	s.runJob(func(ctx context.Context) {
 		defer f.Close()
 		ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -370,7 +370,7 @@ func (s *session) sendListing(op, arg string, format lineFormat) bool {
 // would not stop it.
 func (s *session) streamListing(ctx context.Context, dc *dataConn, src *listSource, format lineFormat) (int64, error) {
 	w := dc.conn()
-	timeout := s.srv.cfg.DataTimeout.Duration
+	timeout := s.srv.conf().DataTimeout.Duration
 	buf := make([]byte, 0, listFlush+4096)
 	var total int64
 	flush := func() error {

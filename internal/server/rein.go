@@ -50,7 +50,7 @@ func (s *session) cmdREIN(string) bool {
 	s.anonymous.Store(false)
 	s.log = s.baseLog
 	s.pendingUser = ""
-	s.loginBy = s.srv.now().Add(s.srv.cfg.LoginTimeout.Duration)
+	s.loginBy = s.srv.now().Add(s.srv.conf().LoginTimeout.Duration)
 	s.cwd = "/"
 	s.typ = 'A'
 	s.rest = 0

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/config"
 	"github.com/port21/port21/internal/policy"
 	"github.com/port21/port21/internal/users"
@@ -54,6 +55,12 @@ type Metrics interface {
 	Transfer(op string, upload bool, bytes int64, ok bool)
 }
 
+// TransferTimer is optional for a Metrics: it also receives how long each
+// transfer took.
+type TransferTimer interface {
+	TransferDuration(op string, d time.Duration)
+}
+
 type noMetrics struct{}
 
 func (noMetrics) SessionStarted()                    {}
@@ -61,6 +68,12 @@ func (noMetrics) SessionEnded()                      {}
 func (noMetrics) Login(bool)                         {}
 func (noMetrics) Banned()                            {}
 func (noMetrics) Transfer(string, bool, int64, bool) {}
+
+// TransferLog receives one record per finished file transfer (package
+// audit writes them as an xferlog). Called from many goroutines.
+type TransferLog interface {
+	Transfer(audit.Transfer)
+}
 
 // Options are everything a Server needs; Config must come from
 // config.Config.Validate.
@@ -72,6 +85,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// Metrics, if not nil, receives counters.
 	Metrics Metrics
+	// TransferLog, if not nil, receives every file transfer.
+	TransferLog TransferLog
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Bans, if not nil, persists the defender's bans and brings in those
@@ -89,12 +104,16 @@ type Options struct {
 
 // Server is an FTP/FTPS server. Create it with New.
 type Server struct {
-	cfg       config.Validated
+	// cfg is swapped whole by Reload; read it through conf, once per use,
+	// never keep a copy across a wait.
+	cfg       atomic.Pointer[config.Validated]
+	cert      atomic.Pointer[tls.Certificate] // served by tlsBase.GetCertificate
 	homeBase  string
 	accounts  Accounts
 	passwords Passwords
 	log       *slog.Logger
 	metrics   Metrics
+	xferlog   TransferLog // nil: none
 	now       func() time.Time
 	failDelay time.Duration
 	tlsBase   *tls.Config
@@ -112,7 +131,6 @@ type Server struct {
 	passiveSlots *policy.Limiter
 	lists        *listLimits
 	tlsBuffers   sync.Pool // *[]byte of tlsCopyBuffer bytes
-	netLists     policy.Lists
 	cmds         map[string]command
 
 	mu       sync.Mutex
@@ -130,24 +148,19 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Cert.Certificate) == 0 {
 		return nil, errors.New("server: a TLS certificate is required")
 	}
-	base, err := newTLSBase(opts.Cert, opts.Config.TLSMin, opts.Config.TLSMax)
-	if err != nil {
-		return nil, err
-	}
 	home, err := filepath.Abs(filepath.Join(opts.Config.DataDir, "home"))
 	if err != nil {
 		return nil, fmt.Errorf("server: data-dir: %w", err)
 	}
 	s := &Server{
-		cfg:          opts.Config,
 		homeBase:     home,
 		accounts:     opts.Accounts,
 		passwords:    opts.Passwords,
 		log:          opts.Logger,
 		metrics:      opts.Metrics,
+		xferlog:      opts.TransferLog,
 		now:          opts.Now,
 		failDelay:    opts.FailDelay,
-		tlsBase:      base,
 		limiter:      policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
 		passiveSlots: policy.NewLimiter(opts.Config.Passive.Len(), opts.Config.MaxPassivePerIP),
 		lists:        newListLimits(maxListings),
@@ -155,11 +168,17 @@ func New(opts Options) (*Server, error) {
 		pollEvery:    opts.PollInterval,
 		quotas:       &quotas{bytes: map[string]int64{}, files: map[string]int64{}},
 		rates:        &rates{m: map[string]*ratePair{}},
-		netLists:     policy.Lists{Allow: opts.Config.AllowNets, Deny: opts.Config.DenyNets},
 		cmds:         commandTable(),
 		sessions:     map[*session]struct{}{},
 		retired:      map[string][]retired{},
 		rehashed:     map[string]string{},
+	}
+	cfg := opts.Config
+	s.cfg.Store(&cfg)
+	cert := opts.Cert
+	s.cert.Store(&cert)
+	if s.tlsBase, err = newTLSBase(&s.cert, cfg.TLSMin, cfg.TLSMax); err != nil {
+		return nil, err
 	}
 	s.tlsBuffers.New = func() any { b := make([]byte, tlsCopyBuffer); return &b }
 	if s.log == nil {
@@ -180,28 +199,35 @@ func New(opts Options) (*Server, error) {
 	if s.pollEvery <= 0 {
 		s.pollEvery = pollInterval
 	}
-	s.defender = policy.NewDefender(policy.DefenderConfig{
-		Threshold: opts.Config.MaxLoginFailures,
-		Window:    opts.Config.BanWindow.Duration,
-		BanBase:   opts.Config.BanDuration.Duration,
-		BanMax:    opts.Config.BanMaxDuration.Duration,
-		Exempt:    opts.Config.ExemptNets,
-	}, s.now)
+	s.defender = policy.NewDefender(defenderConfig(&cfg), s.now)
 	return s, nil
 }
+
+func defenderConfig(c *config.Validated) policy.DefenderConfig {
+	return policy.DefenderConfig{
+		Threshold: c.MaxLoginFailures,
+		Window:    c.BanWindow.Duration,
+		BanBase:   c.BanDuration.Duration,
+		BanMax:    c.BanMaxDuration.Duration,
+		Exempt:    c.ExemptNets,
+	}
+}
+
+// conf is the configuration in force now.
+func (s *Server) conf() *config.Validated { return s.cfg.Load() }
 
 // ListenAndServe listens on the configured addresses and serves until ctx
 // is done. ready, if not nil, is called with the bound listeners' addresses
 // once they accept connections.
 func (s *Server) ListenAndServe(ctx context.Context, ready func(control, implicit net.Addr)) error {
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
+	ln, err := lc.Listen(ctx, "tcp", s.conf().Listen)
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
 	var iln net.Listener
-	if s.cfg.ImplicitTLSListen != "" {
-		if iln, err = lc.Listen(ctx, "tcp", s.cfg.ImplicitTLSListen); err != nil {
+	if s.conf().ImplicitTLSListen != "" {
+		if iln, err = lc.Listen(ctx, "tcp", s.conf().ImplicitTLSListen); err != nil {
 			ln.Close()
 			return fmt.Errorf("server: implicit-tls-listen: %w", err)
 		}
@@ -265,23 +291,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) e
 	}
 }
 
-// shutdown tells every session the server is going away and waits.
-func (s *Server) shutdown() {
-	s.stopMaintain()
-	s.mu.Lock()
-	for sess := range s.sessions {
-		sess.kill(reply421("Server shutting down."))
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
 func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	remote := addrPort(c.RemoteAddr())
 	log := s.log.With("client", remote.String())
 	// Not a byte to addresses outside the lists or banned: the client
 	// learns nothing, not even that this is an FTP server.
-	if ok, why := s.netLists.Permit(remote.Addr()); !ok {
+	cf := s.conf()
+	lists := policy.Lists{Allow: cf.AllowNets, Deny: cf.DenyNets}
+	if ok, why := lists.Permit(remote.Addr()); !ok {
 		log.Warn("connection dropped", "reason", why)
 		c.Close()
 		return

@@ -89,6 +89,12 @@ type session struct {
 
 	data *dataPlan // how the next transfer gets its data connection
 	xfer *transfer // the transfer in progress, if any
+
+	// drainMu guards draining (the server is stopping) and busy (transfers
+	// running), which other goroutines read: see drain.
+	drainMu  sync.Mutex
+	draining bool
+	busy     int
 }
 
 func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
@@ -124,10 +130,11 @@ func (s *session) run(ctx context.Context, implicitTLS bool) {
 	defer s.cleanup()
 	s.srvCtx = ctx
 	defer s.cancel() // before cleanup waits for the transfer
-	// kill cancels s.ctx, so shutdown ends the session's work too.
-	stop := context.AfterFunc(ctx, func() { s.kill(reply421("Server shutting down.")) })
+	// A session at a prompt ends at once; one with a transfer running
+	// ends when it does (see drain).
+	stop := context.AfterFunc(ctx, s.drain)
 	defer stop()
-	s.loginBy = s.srv.now().Add(s.srv.cfg.LoginTimeout.Duration)
+	s.loginBy = s.srv.now().Add(s.srv.conf().LoginTimeout.Duration)
 	s.log.Info("connect", "local", s.local.String(), "implicit_tls", implicitTLS)
 	if implicitTLS {
 		if err := s.startTLS(); err != nil {
@@ -143,7 +150,7 @@ func (s *session) run(ctx context.Context, implicitTLS bool) {
 		s.reply(ftp.CodeServiceReady, "port21 ready. TLS is required: AUTH TLS, then log in.")
 	}
 	for {
-		deadline := s.srv.now().Add(s.srv.cfg.IdleTimeout.Duration)
+		deadline := s.srv.now().Add(s.srv.conf().IdleTimeout.Duration)
 		if s.user == nil && s.loginBy.Before(deadline) {
 			deadline = s.loginBy
 		}
@@ -217,6 +224,10 @@ func (s *session) dispatch(cmd ftp.Command) bool {
 		s.xfer.wait()
 		s.xfer = nil
 	}
+	if c.transfer && s.isDraining() {
+		s.kill(reply421("Server shutting down."))
+		return false
+	}
 	if c.transfer {
 		// A REST offset applies to the next transfer only.
 		defer func() { s.rest = 0 }()
@@ -273,7 +284,7 @@ func (s *session) send(r ftp.Reply) {
 	if s.closed {
 		return
 	}
-	s.ctrl.SetWriteDeadline(time.Now().Add(s.srv.cfg.IdleTimeout.Duration))
+	s.ctrl.SetWriteDeadline(time.Now().Add(s.srv.conf().IdleTimeout.Duration))
 	if _, err := r.WriteTo(s.ctrl); err != nil {
 		s.log.Debug("reply failed", "err", err)
 	}
@@ -336,7 +347,7 @@ func (s *session) startTLS() error {
 	// Before login the login deadline is absolute, through the handshake
 	// too: AUTH TLS just before it and a stalled handshake must not buy a
 	// pre-login connection another DataTimeout (issue 7).
-	deadline := time.Now().Add(s.srv.cfg.DataTimeout.Duration)
+	deadline := time.Now().Add(s.srv.conf().DataTimeout.Duration)
 	if s.user == nil && s.loginBy.Before(deadline) {
 		deadline = s.loginBy
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 // extMasterSecret is the TLS extension id of Extended Master Secret
@@ -27,15 +28,19 @@ const extPreSharedKey = 41
 // own (ticketSealer).
 //
 // minVersion and maxVersion come from tls-min-version and tls-max-version.
-func newTLSBase(cert tls.Certificate, minVersion, maxVersion uint16) (*tls.Config, error) {
+//
+// The certificate is read from cert at every handshake (GetCertificate, not
+// Certificates, which crypto/tls would prefer), so that Reload can swap it
+// for new connections while running ones keep theirs.
+func newTLSBase(cert *atomic.Pointer[tls.Certificate], minVersion, maxVersion uint16) (*tls.Config, error) {
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
 		return nil, fmt.Errorf("server: ticket key: %w", err)
 	}
 	base := &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   max(minVersion, tls.VersionTLS12),
-		MaxVersion:   maxVersion,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return cert.Load(), nil },
+		MinVersion:     max(minVersion, tls.VersionTLS12),
+		MaxVersion:     maxVersion,
 		// TLS 1.3 suites are all AEAD and not configurable; these are the
 		// TLS 1.2 ones that are AEAD with ECDHE.
 		CipherSuites: []uint16{

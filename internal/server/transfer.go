@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
 	"github.com/port21/port21/internal/users"
@@ -75,9 +76,16 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 	ctx, cancel := context.WithCancel(s.ctx)
 	t := &transfer{cancel: cancel, done: make(chan struct{})}
 	s.xfer = t
+	rec := audit.Transfer{Remote: s.remote.Addr(), Path: vpath, ASCII: s.typ == 'A', Anonymous: s.anonymous.Load(),
+		Upload: op == "STOR" || op == "APPE" || op == "STOU"}
+	if s.user != nil {
+		rec.User = s.user.Name
+	}
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
+	s.beginBusy()
 	s.srv.wg.Go(func() {
 		defer close(t.done)
+		defer s.endBusy() // after the final reply
 		defer cancel()
 		defer plan.close()
 		start := time.Now()
@@ -99,10 +107,18 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 		if t.aborted.Load() && !errors.Is(err, errNoReuse) {
 			res.code, res.msg = ftp.CodeTransferAborted, "Connection closed; transfer aborted."
 		}
-		upload := op == "STOR" || op == "APPE" || op == "STOU"
-		s.srv.metrics.Transfer(op, upload, res.bytes, res.code == ftp.CodeTransferComplete)
+		took := time.Since(start)
+		s.srv.metrics.Transfer(op, rec.Upload, res.bytes, res.code == ftp.CodeTransferComplete)
+		if tt, ok := s.srv.metrics.(TransferTimer); ok {
+			tt.TransferDuration(op, took)
+		}
 		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
-			"ms", time.Since(start).Milliseconds(), "code", res.code, "err", res.err)
+			"ms", took.Milliseconds(), "code", res.code, "err", res.err)
+		if s.srv.xferlog != nil && (op == "RETR" || rec.Upload) {
+			rec.Start, rec.Duration, rec.Bytes = start, took, res.bytes
+			rec.Complete = res.code == ftp.CodeTransferComplete
+			s.srv.xferlog.Transfer(rec)
+		}
 		s.reply(res.code, "%s", res.msg)
 	})
 }
@@ -120,7 +136,7 @@ func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, e
 		defer s.srv.tlsBuffers.Put(buf)
 		return copyFull(dst, src, *buf)
 	}
-	timeout := s.srv.cfg.DataTimeout.Duration
+	timeout := s.srv.conf().DataTimeout.Duration
 	var total int64
 	for size := int64(minChunk); ; {
 		start := time.Now()
@@ -381,7 +397,7 @@ func (s *session) receive(up *jail.Upload, wrap func(io.Writer) *quotaWriter, re
 				err = fmt.Errorf("%w (hint: %s)", err, hint)
 			}
 			return result{code: ftp.CodeTransferAborted, msg: "Connection closed; transfer aborted. Nothing was stored.", bytes: n, err: err}
-		case cutShort && s.srv.cfg.RequireCloseNotify:
+		case cutShort && s.srv.conf().RequireCloseNotify:
 			up.Abort()
 			return result{code: ftp.CodeTransferAborted, bytes: n, err: errors.New("upload ended without TLS close_notify"),
 				msg: "Upload ended without a TLS close_notify, so it may have been cut short; nothing was stored."}
