@@ -10,10 +10,12 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/users"
 )
 
 // Attacks on the data channel: each test does what an intruder on the
@@ -468,4 +470,57 @@ func (r *recordAtATime) Read(b []byte) (int, error) {
 	n, err := r.Conn.Read(b[:min(len(b), r.left)])
 	r.left -= n
 	return n, err
+}
+
+// TestRetiredSiblingTicketExpires: the ticket of an ended session of the
+// same account from the same address is honoured for ticketLifetime, then
+// never again: a ticket kept from an old session cannot open a data
+// connection later.
+func TestRetiredSiblingTicketExpires(t *testing.T) {
+	var offset atomic.Int64 // how far the server's clock runs ahead
+	ts := startServer(t, func(o *Options, _ *users.Store) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	ts.addUser(t, "alice", nil)
+	old := clientTLS()
+	first := ts.raw(t)
+	first.login("alice", old)
+	first.cmd(257, "PWD") // the client stores the first session's ticket
+	first.cmd(221, "QUIT")
+	if !settle(5*time.Second, func() bool { return ts.sessionCount() == 0 }) {
+		t.Fatal("the session did not end")
+	}
+
+	try := func() (resumed bool) {
+		rc := ts.raw(t)
+		rc.login("alice", clientTLS())
+		addr := rc.epsv()
+		rc.send("LIST")
+		dc, err := dialData(t, addr, "", old) // presents the ended session's ticket
+		if err == nil {
+			resumed = dc.(*tls.Conn).ConnectionState().DidResume
+			io.Copy(io.Discard, dc)
+			dc.Close()
+		}
+		rc.expect(150)
+		if resumed {
+			rc.expect(226)
+		} else {
+			rc.expect(522)
+		}
+		// Ended too: the ticket its data connection handed out counts as
+		// a retired sibling's from now on.
+		rc.cmd(221, "QUIT")
+		if !settle(5*time.Second, func() bool { return ts.sessionCount() == 0 }) {
+			t.Fatal("the session did not end")
+		}
+		return resumed
+	}
+	if !try() {
+		t.Fatal("a recently ended sibling's ticket was refused")
+	}
+	offset.Store(int64(ticketLifetime + time.Minute))
+	if try() {
+		t.Error("the ticket of a session that ended more than ticketLifetime ago was resumed")
+	}
 }
