@@ -14,7 +14,7 @@ import (
 
 	"github.com/port21/port21/internal/report"
 	"github.com/port21/port21/internal/scan/targets"
-	"github.com/port21/port21/internal/survey"
+	"github.com/port21/port21/internal/local"
 )
 
 type localFlags struct {
@@ -42,7 +42,7 @@ Exit status: 0, or 1 on error, or 2 when --fail-on is given and a finding at or 
 severity was found.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			err := runLocal(cmd.Context(), survey.System(), lf, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			err := runLocal(cmd.Context(), local.System(), lf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if errors.Is(err, errFailOn) {
 				return exitCode(2)
 			}
@@ -52,12 +52,12 @@ severity was found.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&lf.configPaths, "config-path", nil, "also audit this configuration file or Pure-FTPd conf directory; repeatable")
 	lf.reportFlags.register(f)
-	f.DurationVar(&lf.probeTimeout, "probe-timeout", survey.DefaultProbeTimeout, "how long to wait for a local listener's greeting")
+	f.DurationVar(&lf.probeTimeout, "probe-timeout", local.DefaultProbeTimeout, "how long to wait for a local listener's greeting")
 	f.StringVar(&lf.probePorts, "probe-ports", "all", "which listening ports may be probed for an FTP greeting: all, none, or a list (21,990,2100-2200)")
 	return cmd
 }
 
-func runLocal(ctx context.Context, env survey.Env, lf localFlags, stdout, stderr io.Writer) error {
+func runLocal(ctx context.Context, env local.Env, lf localFlags, stdout, stderr io.Writer) error {
 	g, err := lf.reportFlags.parse()
 	if err != nil {
 		return err
@@ -70,7 +70,7 @@ func runLocal(ctx context.Context, env survey.Env, lf localFlags, stdout, stderr
 	if err != nil {
 		return fmt.Errorf("--probe-ports: %w", err)
 	}
-	rep, listeners, notes := survey.Run(ctx, env, survey.Options{ConfigPaths: lf.configPaths, ProbeTimeout: lf.probeTimeout, ProbePorts: probePorts})
+	rep, listeners, notes := local.Run(ctx, env, local.Options{ConfigPaths: lf.configPaths, ProbeTimeout: lf.probeTimeout, ProbePorts: probePorts})
 	out := stdout
 	var file *os.File
 	if lf.output != "" {
@@ -80,7 +80,7 @@ func runLocal(ctx context.Context, env survey.Env, lf localFlags, stdout, stderr
 		out = file
 	}
 	if format == report.Table {
-		survey.WriteTable(out, listeners, env.Now())
+		local.WriteTable(out, listeners, env.Now())
 		fmt.Fprintln(out)
 	}
 	opts := report.Options{Color: file == nil && format == report.Table && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""}

@@ -13,7 +13,7 @@ import (
 	"github.com/port21/port21/internal/firewall"
 	"github.com/port21/port21/internal/report"
 	"github.com/port21/port21/internal/sockets"
-	"github.com/port21/port21/internal/survey"
+	"github.com/port21/port21/internal/local"
 )
 
 // TestLocalFixture runs port21 local on a /proc snapshot and a configuration
@@ -21,7 +21,7 @@ import (
 func TestLocalFixture(t *testing.T) {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	var asked []uint16 // ports the probe was asked to connect to
-	env := survey.Env{
+	env := local.Env{
 		ProcRoot: "testdata/local/proc",
 		ConfRoot: "testdata/local",
 		Status: func(_ context.Context, ports []firewall.PortRange) (*firewall.Status, error) {

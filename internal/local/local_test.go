@@ -1,4 +1,4 @@
-package survey
+package local
 
 import (
 	"net/netip"

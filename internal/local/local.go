@@ -1,9 +1,9 @@
-// Package survey is port21 local's work: which TCP listeners on this machine
+// Package local is port21 local's work: which TCP listeners on this machine
 // are FTP (by port, by owner, or by greeting), which process owns each, what
 // the firewall does with them from outside, and what the FTP server
 // configurations found on the machine get wrong, as one report in the
 // shared finding model.
-package survey
+package local
 
 import (
 	"context"
@@ -25,7 +25,7 @@ import (
 	"github.com/port21/port21/internal/sockets"
 )
 
-// Env is where the survey looks; tests point it at fixtures.
+// Env is where the local audit looks; tests point it at fixtures.
 type Env struct {
 	ProcRoot string // "/proc"
 	ConfRoot string // "/"
