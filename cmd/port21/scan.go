@@ -84,7 +84,7 @@ audit is incomplete or the run was interrupted.`,
 	f.BoolVarP(&sf.nmapI, "nmap-i", "i", false, "with L, spells nmap's -iL")
 	_ = f.MarkHidden("nmap-i")
 	f.StringVar(&sf.ports, "ports", "21,990,2121", "ports to probe: list and ranges (21,990,2100-2200) or all")
-	f.Float64Var(&sf.rate, "rate", scan.DefaultRate, "new connections per second, all probes included (0: no limit)")
+	f.Float64Var(&sf.rate, "rate", 0, "cap on new connections per second, all probes included (0: no cap; the sweep adapts to the answers)")
 	f.IntVar(&sf.concurrency, "concurrency", scan.DefaultConcurrency, "targets audited at once")
 	f.DurationVar(&sf.timeout, "timeout", scan.DefaultTimeout, "time limit for the whole audit of one target")
 	f.DurationVar(&sf.connTimeout, "connect-timeout", scan.DefaultConnectTimeout, "time limit for each TCP connection attempt (a filtered port costs this)")
@@ -117,7 +117,7 @@ func runScan(ctx context.Context, sf scanFlags, args []string, stdin io.Reader, 
 	}
 	switch {
 	case sf.rate < 0:
-		return errors.New("--rate must be 0 (no limit) or more")
+		return errors.New("--rate must be 0 (no cap) or more")
 	case sf.concurrency < 1 || sf.concurrency > 100000:
 		return errors.New("--concurrency must be from 1 to 100000")
 	case sf.timeout <= 0:
@@ -135,13 +135,9 @@ func runScan(ctx context.Context, sf scanFlags, args []string, stdin io.Reader, 
 	if err := list.Check(sf.force); err != nil {
 		return err
 	}
-	rate := sf.rate
-	if rate == 0 {
-		rate = -1 // scan.Options: negative is no limit, zero the default
-	}
 	scanner, err := scan.New(scan.Options{
 		Concurrency:    sf.concurrency,
-		Rate:           rate,
+		Rate:           sf.rate,
 		Timeout:        sf.timeout,
 		ConnectTimeout: sf.connTimeout,
 		Intrusive:      sf.intrusive,

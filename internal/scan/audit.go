@@ -69,8 +69,6 @@ type audit struct {
 	failed []error
 	// o is what the probes saw, for the checks.
 	o Observation
-	// swept reports the first connection's outcome to the progress line.
-	swept func(open bool)
 }
 
 // Audit probes one target. The bool is false when the port did not accept
@@ -79,46 +77,21 @@ type audit struct {
 // whose audit the scan's ctx interrupted is reported, with
 // StatusInterrupted and the findings made so far.
 func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
-	return s.audit(ctx, t, nil)
-}
-
-// audit is Audit, calling swept (when not nil) once, as soon as the first
-// connection is made or has failed, for the discovery count of the progress
-// line.
-func (s *Scanner) audit(ctx context.Context, t targets.Target, swept func(open bool)) (Result, bool) {
-	once := func(open bool) {
-		if swept != nil {
-			swept(open)
-			swept = nil
-		}
-	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	res := Result{Target: finding.Target{Host: t.Host, Port: int(t.Port)}, Status: finding.StatusSuccess}
-	addr := t.Addr
-	if !addr.IsValid() {
-		addrs, err := s.lookup(ctx, "ip", t.Host)
-		if err == nil && len(addrs) == 0 {
-			err = errors.New("no addresses")
+	t, res, err := s.resolve(ctx, t)
+	if err != nil {
+		if parent.Err() != nil {
+			res.Status = finding.StatusInterrupted
 		}
-		if err != nil {
-			err = fmt.Errorf("%w %s: %w", errResolve, t.Host, err)
-			res.Status, res.Error = statusOf(parent, err), err.Error()
-			if res.Status == finding.StatusTimeout {
-				res.Status = finding.StatusResolveError
-			}
-			once(false)
-			return res, true
-		}
-		addr = addrs[0]
+		return res, true
 	}
-	addr = addr.Unmap()
+	addr := t.Addr.Unmap()
 	res.Target.Address = addr.String()
-	a := &audit{s: s, ctx: ctx, host: t.Host, addr: netip.AddrPortFrom(addr, t.Port), target: res.Target, res: &res, swept: once}
+	a := &audit{s: s, ctx: ctx, host: t.Host, addr: netip.AddrPortFrom(addr, t.Port), target: res.Target, res: &res}
 	a.o = Observation{Host: t.Host, Addr: a.addr, Now: s.now(), Roots: s.opts.Roots}
 	open, err := a.run()
-	once(open) // when run ended before the first connection did
 	a.dropCtl()
 	// Observe, then judge: the probes above only recorded what they saw;
 	// the checks decide what it means, with the product finally found.
@@ -156,6 +129,27 @@ func (s *Scanner) audit(ctx context.Context, t targets.Target, swept func(open b
 		return 0
 	})
 	return res, open
+}
+
+// resolve returns t with its address, looking its host name up when it
+// has none. On failure it returns the target's Result with
+// StatusResolveError and the error.
+func (s *Scanner) resolve(ctx context.Context, t targets.Target) (targets.Target, Result, error) {
+	res := Result{Target: finding.Target{Host: t.Host, Port: int(t.Port)}, Status: finding.StatusSuccess}
+	if t.Addr.IsValid() {
+		return t, res, nil
+	}
+	addrs, err := s.lookup(ctx, "ip", t.Host)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no addresses")
+	}
+	if err != nil {
+		err = fmt.Errorf("%w %s: %w", errResolve, t.Host, err)
+		res.Status, res.Error = finding.StatusResolveError, err.Error()
+		return t, res, err
+	}
+	t.Addr = addrs[0].Unmap()
+	return t, res, nil
 }
 
 // dial opens a TCP connection to the target, after waiting for the rate
@@ -229,7 +223,6 @@ func (a *audit) openCtx(ctx context.Context, implicit bool, cfg *tls.Config) (*c
 // plain FTP, implicit FTPS or neither, and returns the open connection.
 func (a *audit) greet() (c *conn, open bool, err error) {
 	raw, err := a.dial()
-	a.swept(err == nil)
 	if err != nil {
 		// Closed, filtered or unreachable: the status says which, and Run
 		// reports nothing for it.

@@ -37,9 +37,6 @@ const (
 	// DefaultConnectTimeout is long enough for a TCP handshake across the
 	// world several times over.
 	DefaultConnectTimeout = 5 * time.Second
-	// DefaultRate is new connections per second: enough for a /16 in
-	// minutes, little enough not to look like a flood to most IDSs.
-	DefaultRate = 200
 )
 
 // Options configures a Scanner. The zero value of each field is a usable
@@ -47,9 +44,9 @@ const (
 type Options struct {
 	// Concurrency is how many targets are audited at once.
 	Concurrency int
-	// Rate is how many new TCP connections per second the scanner opens, all
-	// targets and probes together; 0 means DefaultRate, a negative value no
-	// limit.
+	// Rate caps how many new TCP connections per second the scanner opens,
+	// sweep and audits together; 0 or less means no cap: the sweep's pace
+	// is then set by how fast answers come back (see window).
 	Rate float64
 	// Timeout bounds the whole audit of one target, every connection and
 	// probe included.
@@ -124,12 +121,9 @@ func New(opts Options) (*Scanner, error) {
 	}
 	opts.ConnectTimeout = min(opts.ConnectTimeout, opts.Timeout)
 	s := &Scanner{opts: opts, dial: opts.DialContext, lookup: opts.LookupNetIP, now: opts.Now, db: opts.CVE}
-	switch {
-	case opts.Rate == 0:
-		s.limiter = rate.NewLimiter(DefaultRate, 1)
-	case opts.Rate > 0:
+	if opts.Rate > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate/10)))
-	default:
+	} else {
 		s.limiter = rate.NewLimiter(rate.Inf, 0)
 	}
 	if s.dial == nil {
@@ -152,12 +146,14 @@ func New(opts Options) (*Scanner, error) {
 	return s, nil
 }
 
-// Run audits every target from ts, at most Concurrency at once, and calls
-// emit for each target that accepted a connection or could not be resolved,
-// as it finishes. Closed and unreachable ports produce no Result; stats
-// counts them. emit is called from one goroutine at a time; an error from it
-// stops the scan and is returned. Run returns ctx.Err() if ctx is cancelled,
-// after the targets in flight have been emitted with StatusInterrupted.
+// Run sweeps every target from ts with one TCP connection each, at the pace
+// the answers set (see window), and audits those that accepted it, at most
+// Concurrency at once, calling emit for each audited target and each that
+// could not be resolved, as it finishes. Closed and unreachable ports
+// produce no Result; stats counts them. emit is called from one goroutine
+// at a time; an error from it stops the scan and is returned. Run returns
+// ctx.Err() if ctx is cancelled, after the targets in flight have been
+// emitted with StatusInterrupted.
 func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *Stats, emit func(Result) error) error {
 	if stats == nil {
 		stats = &Stats{}
@@ -165,25 +161,56 @@ func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *S
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	work := make(chan targets.Target)
+	// Open targets wait here for an audit slot; the sweep blocks when it
+	// is full, so memory stays bounded whatever the number of targets.
+	open := make(chan targets.Target, max(4*s.opts.Concurrency, 1024))
 	results := make(chan Result)
+	w := newWindow(s.sweepMax(), s.opts.ConnectTimeout)
+	var sweeps sync.WaitGroup
+	go func() {
+		defer close(open)
+		defer sweeps.Wait()
+		for t := range ts {
+			if w.acquire(ctx) != nil {
+				return
+			}
+			sweeps.Go(func() {
+				rctx, rcancel := context.WithTimeout(ctx, s.opts.Timeout)
+				t, r, err := s.resolve(rctx, t)
+				rcancel()
+				if err != nil {
+					w.release(unknown, 0)
+					stats.Swept.Add(1)
+					stats.Done.Add(1)
+					if ctx.Err() == nil {
+						results <- r
+					}
+					return
+				}
+				err = s.probe(ctx, w, netip.AddrPortFrom(t.Addr.Unmap(), t.Port).String())
+				stats.Swept.Add(1)
+				if err != nil {
+					stats.Done.Add(1)
+					return
+				}
+				stats.Open.Add(1)
+				select {
+				case open <- t:
+				case <-ctx.Done():
+					stats.Done.Add(1)
+				}
+			})
+		}
+	}()
 	var wg sync.WaitGroup
 	for range s.opts.Concurrency {
 		wg.Go(func() {
-			for t := range work {
-				opened := false
-				r, ok := s.audit(ctx, t, func(open bool) {
-					stats.Swept.Add(1)
-					if opened = open; open {
-						stats.Open.Add(1)
-					}
-				})
+			for t := range open {
+				r, ok := s.Audit(ctx, t)
 				if r.Service != nil {
 					stats.FTP.Add(1)
 				}
-				if opened {
-					stats.Audited.Add(1)
-				}
+				stats.Audited.Add(1)
 				stats.Findings.Add(uint64(len(r.Findings)))
 				stats.Done.Add(1)
 				if !ok {
@@ -197,17 +224,8 @@ func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *S
 		})
 	}
 	go func() {
-		defer close(work)
-		for t := range ts {
-			select {
-			case work <- t:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
 		wg.Wait()
+		sweeps.Wait()
 		close(results)
 	}()
 	var emitErr error
@@ -224,4 +242,11 @@ func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *S
 		return emitErr
 	}
 	return ctx.Err()
+}
+
+// sweepMax is the most connection attempts the sweep keeps in flight: what
+// the file descriptor limit leaves after every audit's connections.
+func (s *Scanner) sweepMax() int {
+	free := fdLimit() - 64 - 4*s.opts.Concurrency
+	return max(sweepMin, min(sweepMax, free/2))
 }
