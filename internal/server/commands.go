@@ -172,7 +172,7 @@ func (s *session) cmdFEAT(string) bool {
 }
 
 func (s *session) cmdOPTS(arg string) bool {
-	name, rest, _ := strings.Cut(arg, " ")
+	name, rest := subcommand(arg)
 	switch strings.ToUpper(name) {
 	case "UTF8", "UTF-8":
 		// Names are always UTF-8 (RFC 2640); OFF changes nothing we send.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -175,13 +176,12 @@ func (s *session) exists(arg string) bool {
 }
 
 func (s *session) cmdMFMT(arg string) bool {
-	stamp, name, ok := strings.Cut(arg, " ")
-	if !ok || name == "" {
+	t, name, err := parseMFMT(arg)
+	switch {
+	case errors.Is(err, errArgSyntax):
 		s.reply(ftp.CodeParamSyntaxError, "Syntax: MFMT YYYYMMDDHHMMSS path")
 		return true
-	}
-	t, err := ftp.ParseTime(stamp)
-	if err != nil {
+	case err != nil:
 		s.reply(ftp.CodeParamSyntaxError, "Bad time: want YYYYMMDDHHMMSS in UTC.")
 		return true
 	}

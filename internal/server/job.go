@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path"
-	"strings"
 
 	"github.com/port21/port21/internal/ftp"
 )
@@ -29,13 +28,7 @@ func (s *session) runJob(fn func(ctx context.Context)) {
 // their own (short is true): those answer "213 <hex>" alone, as ProFTPD's
 // mod_digest does since 1.3.9 and as FluentFTP and FileZilla parse it.
 func (s *session) runHash(arg, algo string, short bool) bool {
-	if short {
-		// mod_digest and Serv-U accept the path in double quotes.
-		if len(arg) >= 2 && strings.HasPrefix(arg, `"`) && strings.HasSuffix(arg, `"`) {
-			arg = arg[1 : len(arg)-1]
-		}
-	}
-	vpath, f, err := s.openForRead(arg)
+	vpath, f, err := s.openForRead(hashPath(arg, short))
 	if err != nil {
 		s.replyErr(err)
 		return true

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ var siteCommands = []string{
 }
 
 func (s *session) cmdSITE(arg string) bool {
-	name, rest, _ := strings.Cut(arg, " ")
+	name, rest := subcommand(arg)
 	switch strings.ToUpper(name) {
 	case "HELP":
 		lines := append([]string{"SITE commands:"}, siteCommands...)
@@ -39,21 +40,18 @@ func (s *session) siteChmod(arg string) {
 	if s.refused(true, users.PermOverwrite) {
 		return
 	}
-	modeText, name, ok := strings.Cut(strings.TrimLeft(arg, " "), " ")
-	if !ok || name == "" {
+	mode, modeText, name, err := parseChmod(arg)
+	switch {
+	case errors.Is(err, errArgSyntax):
 		s.reply(ftp.CodeParamSyntaxError, "Syntax: SITE CHMOD <mode> <path>")
 		return
-	}
-	m, err := strconv.ParseUint(modeText, 8, 32)
-	if err != nil || m > 0o7777 {
+	case errors.Is(err, errArgSpecials):
+		s.reply(ftp.CodeFileUnavailable, "Setuid, setgid and sticky bits are not allowed.")
+		return
+	case err != nil:
 		s.reply(ftp.CodeParamSyntaxError, "Bad mode: want octal permission bits, e.g. 644.")
 		return
 	}
-	if m&0o7000 != 0 {
-		s.reply(ftp.CodeFileUnavailable, "Setuid, setgid and sticky bits are not allowed.")
-		return
-	}
-	mode := chmodPolicy(fs.FileMode(m))
 	vpath, ok := s.resolve(name)
 	if !ok {
 		return

@@ -10,8 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -186,8 +184,8 @@ func copyFull(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
 }
 
 func (s *session) cmdREST(arg string) bool {
-	n, err := strconv.ParseInt(strings.TrimSpace(arg), 10, 64)
-	if err != nil || n < 0 {
+	n, err := parseREST(arg)
+	if err != nil {
 		s.reply(ftp.CodeParamSyntaxError, "REST needs a non-negative byte offset.")
 		return true
 	}
