@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -304,6 +305,171 @@ func FuzzUnquotePath(f *testing.F) {
 		}
 		if got := QuotePath(path) + rest; got != text {
 			t.Fatalf("UnquotePath(%q) = %q, %q, which quotes back as %q", text, path, rest, got)
+		}
+	})
+}
+
+// FuzzParseListLine feeds arbitrary LIST lines, as a hostile server sends
+// them, to the client-side parser. A name it accepts is what a client sends
+// back in RETR, STOR or DELE, so it must hold no CR, LF or NUL (which would
+// end the command early or inject another); it is the tail of the line, so
+// nothing is invented.
+func FuzzParseListLine(f *testing.F) {
+	// GNU ls / vsftpd, ProFTPD, Pure-FTPd (with its own column widths),
+	// busybox, a symlink, a DOS listing (IIS), a total line, an injection.
+	for _, s := range []string{
+		"drwxr-xr-x    2 0        0            4096 Nov 24 16:47 pub",
+		"-rw-r--r--   1 ftp      ftp       1048576 Jan  1  2020 big file.bin\r\n",
+		"drwxrwxrwx   2 ftp      ftp          4096 Nov 24 16:47 incoming",
+		"-rw-r--r--    1 1000       1000              17 Nov 24 16:47 readme",
+		"lrwxrwxrwx    1 0        0               4 Nov 24 16:47 up -> upload",
+		"crw-rw-rw-   1 root     root       1,   3 Nov 24 16:47 null",
+		"-rwsr-xr-T 1 0 0 0 Nov 24 16:47 odd",
+		"11-24-26  04:47PM       <DIR>          upload", "total 8", "",
+		"-rw-r--r-- 1 0 0 1 Nov 24 16:47 x\rDELE y",
+		"-rw-r--r-- 1 0 0 1 Nov 24 16:47 x\x00y",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		l, ok := ParseListLine(line)
+		if !ok {
+			if l != (ListedLine{}) {
+				t.Fatalf("refused %q but returned %+v", line, l)
+			}
+			return
+		}
+		if len(l.Mode) != 10 || !strings.HasPrefix(strings.TrimLeft(line, " \t"), l.Mode) {
+			t.Fatalf("ParseListLine(%q) gave mode %q", line, l.Mode)
+		}
+		if l.Name == "" || strings.ContainsAny(l.Name, "\r\n\x00") || strings.TrimLeft(l.Name, " \t") != l.Name {
+			t.Fatalf("ParseListLine(%q) gave name %q", line, l.Name)
+		}
+		if !strings.Contains(line, l.Name) || (l.Mode[0] != 'l' && !strings.HasSuffix(strings.TrimRight(line, "\r\n"), l.Name)) {
+			t.Fatalf("ParseListLine(%q) gave name %q, not the line's tail", line, l.Name)
+		}
+	})
+}
+
+// FuzzListLineRoundTrip formats an entry as the server's LIST does and
+// parses it as the scanner does: every entry port21 lists is read back with
+// its mode and with its name as listed (control characters shown as '?').
+func FuzzListLineRoundTrip(f *testing.F) {
+	f.Add("upload", uint32(fs.ModeDir|0o777), int64(4096), int64(1795531620), "")
+	f.Add("a name with spaces.txt", uint32(0o644), int64(17), int64(0), "")
+	f.Add("link", uint32(fs.ModeSymlink|0o777), int64(4), int64(1795531620), "target dir")
+	f.Add("x\r\nDELE y", uint32(0o600), int64(-1), int64(-62135596800), "")
+	f.Add("  lead", uint32(fs.ModeSetuid|fs.ModeSticky|0o755), int64(1<<62), int64(253402300799), "")
+	f.Add("\u0085\u009b31m", uint32(fs.ModeNamedPipe|0o600), int64(0), int64(1), "")
+	now := time.Date(2026, 11, 24, 17, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, name string, mode uint32, size, mtime int64, target string) {
+		e := ListEntry{Name: name, Mode: fs.FileMode(mode), Size: size, ModTime: time.Unix(mtime, 0), LinkTarget: target}
+		line := ListLine(e, now)
+		l, ok := ParseListLine(line)
+		shown := string(AppendName(nil, name))
+		irregular := e.Mode&(fs.ModeDir|fs.ModeSymlink|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeCharDevice|fs.ModeDevice) == 0 && e.Mode&fs.ModeIrregular != 0
+		if year := e.ModTime.UTC().Year(); year < 1 || year > 9999 {
+			return // Go's time formatting leaves the fixed columns
+		}
+		// The ls -l columns cannot show a name's leading blanks: they are
+		// lost, as with every ls -l parser; a name of blanks alone is none.
+		shown = strings.TrimLeft(shown, " ")
+		want := shown != "" && !irregular
+		if ok != want {
+			t.Fatalf("%+v listed as %q parses: %+v, %v", e, line, l, ok)
+		}
+		if !ok {
+			return
+		}
+		if l.Mode != line[:10] {
+			t.Fatalf("%q parsed with mode %q", line, l.Mode)
+		}
+		wantName := shown
+		if e.Mode&fs.ModeSymlink != 0 {
+			wantName, _, _ = strings.Cut(shown+" -> ", " -> ")
+		}
+		if l.Name != wantName {
+			t.Fatalf("%+v listed as %q parses with name %q, want %q", e, line, l.Name, wantName)
+		}
+	})
+}
+
+// FuzzParseMLSxLine: an MLSD/MLST entry's name is sent back like a LIST
+// name, so it holds no CR, LF or NUL; its facts re-format to a line that
+// parses to the same facts and name.
+func FuzzParseMLSxLine(f *testing.F) {
+	// RFC 3659 7.7.4's examples, vsftpd-less servers' real lines (ProFTPD,
+	// Pure-FTPd, IIS), and hostile ones.
+	for _, s := range []string{
+		"Type=cdir;Modify=19981107085215;Perm=el; tmp",
+		"Type=file;Size=25730;Modify=19940728095854;Perm=; capmux.tar.z",
+		"modify=20261124164700;perm=flcdmpe;type=dir;unique=fd00g2;UNIX.group=0;UNIX.mode=0755;UNIX.owner=0; pub",
+		"type=file;size=17;modify=20261124164700.123;perm=adfrw; README",
+		"type=OS.unix=slink:/etc;perm=; etc", " no-facts", "type=dir; a\r\nDELE b", "type=dir;=x; n", "x", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		m, ok := ParseMLSxLine(line)
+		if !ok {
+			return
+		}
+		if m.Name == "" || strings.ContainsAny(m.Name, "\r\n\x00") || !strings.HasSuffix(strings.TrimRight(line, "\r\n"), m.Name) {
+			t.Fatalf("ParseMLSxLine(%q) gave name %q", line, m.Name)
+		}
+		var b strings.Builder
+		for k, v := range m.Facts {
+			if k == "" || strings.ContainsAny(k, ";= ") || strings.ContainsAny(v, "; ") || k != strings.ToLower(k) {
+				t.Fatalf("ParseMLSxLine(%q) gave fact %q=%q", line, k, v)
+			}
+			b.WriteString(k + "=" + v + ";")
+		}
+		again, ok := ParseMLSxLine(b.String() + " " + m.Name)
+		if !ok || again.Name != m.Name || len(again.Facts) != len(m.Facts) {
+			t.Fatalf("ParseMLSxLine(%q) = %+v; re-formatted: %+v, %v", line, m, again, ok)
+		}
+		for k, v := range m.Facts {
+			if again.Facts[k] != v {
+				t.Fatalf("fact %q: %q, re-parsed %q", k, v, again.Facts[k])
+			}
+		}
+		_, _ = m.Dir(), m.CanCreate()
+	})
+}
+
+// FuzzParseFeatures reads a FEAT reply as the scanner does: the features
+// are the reply's inner lines, trimmed, never empty, at most the limit.
+func FuzzParseFeatures(f *testing.F) {
+	// RFC 2389's example and the replies of vsftpd, ProFTPD, Pure-FTPd, IIS.
+	for _, s := range []string{
+		"211-Extensions supported:\r\n MLST size*;create;modify*;perm;media-type\r\n SIZE\r\n COMPRESSION\r\n MDTM\r\n211 END\r\n",
+		"211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n",
+		"211-Features:\r\n AUTH TLS\r\n LANG en-US*\r\n MFF modify;UNIX.group;UNIX.mode;\r\n SITE COPY\r\n211 End\r\n",
+		"211-Extensions supported:\r\n EPRT\r\n IDLE\r\n MDTM\r\n SIZE\r\n MFMT\r\n REST STREAM\r\n MLST type*;size*;sizd*;modify*;UNIX.mode*;UNIX.uid*;UNIX.gid*;unique*;\r\n MLSD\r\n PRET\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n UTF8\r\n TVFS\r\n ESTA\r\n PASV\r\n EPSV\r\n ESTP\r\n211 End.\r\n",
+		"211-FEAT\r\n    LANG EN*\r\n    UTF8\r\n    AUTH TLS;TLS-C;SSL;TLS-P;\r\n211 END\r\n",
+		"211 no-features\r\n", "500 FEAT not understood\r\n", "211-x\r\n\r\n \t \r\n211 y\r\n",
+	} {
+		f.Add([]byte(s), 100)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, limit int) {
+		r, err := ReadReplyLimit(NewReader(bytes.NewReader(data)), 200)
+		if err != nil {
+			return
+		}
+		feats := ParseFeatures(r, limit)
+		if r.Code != 211 && feats != nil {
+			t.Fatalf("features %q from a %d reply", feats, r.Code)
+		}
+		if len(feats) > max(0, limit) || len(feats) > max(0, len(r.Lines)-2) {
+			t.Fatalf("%d features from %d lines, limit %d", len(feats), len(r.Lines), limit)
+		}
+		for _, ft := range feats {
+			if ft == "" || strings.TrimSpace(ft) != ft || strings.ContainsAny(ft, "\r\n") {
+				t.Fatalf("feature %q from %q", ft, data)
+			}
+			if !HasFeature(feats, ft) {
+				t.Fatalf("HasFeature(%q, %q) is false", feats, ft)
+			}
 		}
 	})
 }

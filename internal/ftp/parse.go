@@ -23,7 +23,8 @@ func (l ListedLine) WorldWritable() bool { return len(l.Mode) >= 10 && l.Mode[8]
 // vsftpd, ProFTPD, Pure-FTPd and port21 send for LIST: a mode, a link count,
 // owner, group, size, three date fields and the name, which may hold
 // spaces. ok is false for lines of any other form (totals, DOS listings,
-// garbage).
+// garbage) and for names no command could carry (sendableName). As with
+// every ls -l parser, a name's leading blanks are lost in the columns.
 func ParseListLine(line string) (ListedLine, bool) {
 	line = strings.TrimRight(line, "\r\n")
 	rest := line
@@ -49,10 +50,19 @@ func ParseListLine(line string) (ListedLine, bool) {
 	if mode[0] == 'l' {
 		name, _, _ = strings.Cut(name, " -> ")
 	}
-	if name == "" {
+	if !sendableName(name) {
 		return ListedLine{}, false
 	}
 	return ListedLine{Mode: mode[:10], Name: name}, true
+}
+
+// sendableName reports whether a listed name can be sent back in a command
+// at all: not empty, and no CR, LF or NUL, which would end the command line
+// early and let the server's listing inject a command of its choosing
+// ("x\rDELE y") into the client's RETR or DELE. A line reader leaves a CR
+// or NUL inside a line, so the parsers must refuse them themselves.
+func sendableName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, "\r\n\x00")
 }
 
 // MLSxLine is one entry of an MLSD listing or MLST reply (RFC 3659): its
@@ -82,7 +92,7 @@ func (m MLSxLine) CanCreate() bool {
 func ParseMLSxLine(line string) (MLSxLine, bool) {
 	line = strings.TrimRight(line, "\r\n")
 	facts, name, ok := strings.Cut(line, " ")
-	if !ok || name == "" {
+	if !ok || !sendableName(name) {
 		return MLSxLine{}, false
 	}
 	m := MLSxLine{Facts: map[string]string{}, Name: name}
