@@ -104,13 +104,31 @@ func TestParseFile(t *testing.T) {
 
 func FuzzParseFile(f *testing.F) {
 	for _, s := range []string{nmapXML, "192.0.2.1\n", "saddr,sport\n192.0.2.1,21\n", "#masscan\nopen tcp 21 192.0.2.1 1\n",
-		`[{"ip":"192.0.2.1","ports":[{"port":21,"proto":"tcp","status":"open"}]}]`, "<host></host>"} {
+		`[{"ip":"192.0.2.1","ports":[{"port":21,"proto":"tcp","status":"open"}]}]`, "<host></host>",
+		// zmap -O csv with more fields, masscan -oD (one object a line) and
+		// -oJ as masscan 1.3 writes it (a trailing comma object), a plain
+		// file with comments, ranges and CIDRs.
+		"saddr,daddr,sport,dport,classification,success\n192.0.2.7,198.51.100.1,21,40000,synack,1\n",
+		`{"ip": "192.0.2.9", "timestamp": "1700000000", "ports": [ {"port": 21, "proto": "tcp", "status": "open", "reason": "syn-ack", "ttl": 64} ] }` + "\n",
+		"[\n{   \"ip\": \"192.0.2.9\",   \"timestamp\": \"1700000000\", \"ports\": [ {\"port\": 990, \"proto\": \"tcp\", \"status\": \"open\"} ] }\n,\n{\"finished\": 1}\n]\n",
+		"# office\n192.0.2.0/28, 198.51.100.1-9 ftp.example:2121\n[2001:db8::21]:990\n",
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		es, _, err := ParseFile(bytes.NewReader(data))
 		if err != nil {
 			return
+		}
+		// What a file yields is bounded by the file: an entry takes at
+		// least a byte of it, and so does each port an entry carries,
+		// so a small hostile file cannot make the scanner hold a huge list.
+		ports := 0
+		for _, e := range es {
+			ports += len(e.Ports)
+		}
+		if len(es) > len(data) || ports > len(data) {
+			t.Fatalf("%d entries and %d ports from %d bytes", len(es), ports, len(data))
 		}
 		for _, e := range es {
 			if e.Name == "" && (!e.First.IsValid() || e.Last.Less(e.First)) {

@@ -261,6 +261,36 @@ func FuzzParseSpec(f *testing.F) {
 	})
 }
 
+// FuzzParseShard: an accepted --shard is in range, and its numbers
+// re-format to an "I/N" that parses the same; the shards' counts add up.
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"1/1", "2/4", " 3/3 ", "0/4", "5/4", "1/65536", "1/65537", "+1/+2", "01/02", "-1/2", "1/", "/", "1//2", "1/2/3", ""} {
+		f.Add(s, uint64(1000))
+	}
+	f.Fuzz(func(t *testing.T, s string, count uint64) {
+		i, n, err := ParseShard(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadShard) || i != 0 || n != 0 {
+				t.Fatalf("ParseShard(%q) = %d, %d, %v", s, i, n, err)
+			}
+			return
+		}
+		if i < 1 || i > n || n > 65536 {
+			t.Fatalf("ParseShard(%q) = %d, %d", s, i, n)
+		}
+		if i2, n2, err := ParseShard(fmt.Sprintf("%d/%d", i, n)); err != nil || i2 != i || n2 != n {
+			t.Fatalf("ParseShard(%q) = %d/%d, which re-parses as %d/%d, %v", s, i, n, i2, n2, err)
+		}
+		var sum uint64
+		for k := 1; k <= n; k++ {
+			sum += ShardCount(count, k, n)
+		}
+		if c := ShardCount(count, i, n); sum != count || c > count/uint64(n)+1 {
+			t.Fatalf("shard %d/%d of %d holds %d; all shards %d", i, n, count, c, sum)
+		}
+	})
+}
+
 func FuzzParsePorts(f *testing.F) {
 	for _, s := range []string{"21", "21,990,2121", "1-65535", "all", "5-3", ",", "0"} {
 		f.Add(s)
