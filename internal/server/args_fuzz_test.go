@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,6 +189,59 @@ func FuzzParseChmod(f *testing.F) {
 		mode2, _, name2, err := parseChmod(fmt.Sprintf("%o %s", asked, name))
 		if err != nil || mode2 != mode || name2 != name {
 			t.Fatalf("parseChmod(%q) = %o, %q; re-formatted: %o, %q, %v", arg, mode, name, mode2, name2, err)
+		}
+	})
+}
+
+// FuzzListArgs: what LIST and NLST keep of their argument, once the
+// ls-style options are stripped, is the argument's own tail, and starts
+// with no option unless that "option" holds a slash (a path such as
+// "-dir/x" is a name, not an option).
+func FuzzListArgs(f *testing.F) {
+	// What lftp, curl, FileZilla and ncftp send.
+	for _, s := range []string{"", "-la", "-la /pub", "-a -l dir", "-al  a b", "-R", "-/x", "-la -x/y z", "--", "- x", "   -l"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, arg string) {
+		got := listArgs(arg)
+		if !strings.HasSuffix(arg, got) {
+			t.Fatalf("listArgs(%q) = %q, not its tail", arg, got)
+		}
+		if strings.HasPrefix(got, " ") {
+			t.Fatalf("listArgs(%q) = %q", arg, got)
+		}
+		if opt, _, _ := strings.Cut(got, " "); strings.HasPrefix(opt, "-") && !strings.Contains(opt[1:], "/") {
+			t.Fatalf("listArgs(%q) = %q, still an option", arg, got)
+		}
+	})
+}
+
+// FuzzGlob covers the wildcard parsing of LIST, NLST and mdelete: a
+// pattern is matched in one directory only, the directory has no pattern
+// and is clean, matching never fails on a pattern globTarget accepted, and
+// NLST's prefix is the client's own text.
+func FuzzGlob(f *testing.F) {
+	// tnftp's and ncftp's mget and mdelete, and patterns Go's path.Match
+	// refuses or that have made matchers slow elsewhere.
+	for _, s := range []string{"/*.txt", "/dir/file?.bin", "/[ab]*", "/d/[", "/d/[]", "/*/x", "/a/**", "/" + strings.Repeat("*a", 30) + "b", "/[^a-", "/\\", "/x[a-\\]"} {
+		f.Add(s, "file1.bin")
+	}
+	f.Fuzz(func(t *testing.T, vpath, name string) {
+		dir, pattern, ok := globTarget(vpath)
+		if !ok {
+			if dir != "" || pattern != "" {
+				t.Fatalf("globTarget(%q) refused but gave %q, %q", vpath, dir, pattern)
+			}
+			return
+		}
+		if hasMeta(dir) || path.Clean(dir) != dir || strings.Contains(pattern, "/") || !hasMeta(pattern) {
+			t.Fatalf("globTarget(%q) = %q, %q", vpath, dir, pattern)
+		}
+		if _, err := path.Match(pattern, name); err != nil {
+			t.Fatalf("pattern %q from %q fails on %q: %v", pattern, vpath, name, err)
+		}
+		if p := nlstPrefix(vpath); !strings.HasPrefix(vpath, p) || strings.Contains(vpath[len(p):], "/") {
+			t.Fatalf("nlstPrefix(%q) = %q", vpath, p)
 		}
 	})
 }
