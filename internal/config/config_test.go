@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -176,16 +177,48 @@ func TestValidateKeyOrder(t *testing.T) {
 	}
 }
 
+// FuzzDecode decodes and validates arbitrary config files: every problem
+// names the file (decoding) or the key (validation), as port21 config check
+// promises, and a file that is refused leaves the base config as it was.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte("listen = \"127.0.0.1:21\"\n"))
 	f.Add([]byte("idle-timeout = \"5m\"\nmax-clients = 3\n"))
 	f.Add([]byte("[x]\ny = 1\n"))
+	// contrib/port21.toml and the README's example, in part, and mistakes.
+	f.Add([]byte("listen = \"0.0.0.0:21\"\npassive-ports = \"50000-50100\"\nlog-format = \"json\"\n"))
+	f.Add([]byte("implicit-tls-listen = \"0.0.0.0:990\"\npublic-host = \"203.0.113.10\"\nactive-mode = true\nmax-clients-per-ip = 32\n" +
+		"ban-duration = \"30m\"\ndefender-exempt = [\"192.0.2.0/28\"]\nallow = [\"198.51.100.0/24\", \"2001:db8::/32\"]\ndeny = [\"198.51.100.66\"]\n"))
+	f.Add([]byte("passive-ports = \"100-50\"\nmax-clients = 0\nidle-timeout = \"-1s\"\n"))
+	f.Add([]byte("max-clients = \"many\"\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		cfg, err := Decode(b, "fuzz.toml", Default())
+		base := Default()
+		cfg, err := Decode(b, "fuzz.toml", base)
 		if err != nil {
+			if !strings.HasPrefix(err.Error(), "config: fuzz.toml") {
+				t.Fatalf("Decode error %q does not name the file", err)
+			}
+			if !reflect.DeepEqual(cfg, base) {
+				t.Fatalf("a refused file changed the config: %+v", cfg)
+			}
 			return
 		}
-		cfg.Validate() // must not panic
+		v, err := cfg.Validate()
+		if err != nil {
+			joined, ok := err.(interface{ Unwrap() []error })
+			if !ok {
+				t.Fatalf("Validate error %T %v is not a list of key errors", err, err)
+			}
+			for _, e := range joined.Unwrap() {
+				var ke *KeyError
+				if !errors.As(e, &ke) || ke.Key == "" {
+					t.Fatalf("Validate error %q names no key", e)
+				}
+			}
+			return
+		}
+		if v.Passive.Low < 1024 || v.Passive.Low > v.Passive.High {
+			t.Fatalf("valid config with passive ports %v", v.Passive)
+		}
 	})
 }
 
