@@ -48,6 +48,11 @@ func ParseListLine(line string) (ListedLine, bool) {
 		}
 	}
 	if mode[0] == 'l' {
+		// The blank before "->" may be the columns' own, when the link's
+		// name is empty: "14:49  -> target" names nothing, not "-> target".
+		if strings.HasPrefix(name, "-> ") {
+			return ListedLine{}, false
+		}
 		name, _, _ = strings.Cut(name, " -> ")
 	}
 	if !sendableName(name) {
