@@ -61,11 +61,12 @@ func ParseListLine(line string) (ListedLine, bool) {
 	return ListedLine{Mode: mode[:10], Name: name}, true
 }
 
-// sendableName reports whether a listed name can be sent back in a command
-// at all: not empty, and no CR, LF or NUL, which would end the command line
-// early and let the server's listing inject a command of its choosing
-// ("x\rDELE y") into the client's RETR or DELE. A line reader leaves a CR
-// or NUL inside a line, so the parsers must refuse them themselves.
+// sendableName reports whether a listed name, or a feature, can be sent
+// back in a command at all: not empty, and no CR, LF or NUL, which would
+// end the command line early and let the server's listing inject a command
+// of its choosing ("x\rDELE y") into the client's RETR or DELE. A line
+// reader leaves a CR or NUL inside a line, so the parsers must refuse them
+// themselves.
 func sendableName(name string) bool {
 	return name != "" && !strings.ContainsAny(name, "\r\n\x00")
 }
@@ -115,14 +116,17 @@ func ParseMLSxLine(line string) (MLSxLine, bool) {
 }
 
 // ParseFeatures returns the feature lines of a 211 FEAT reply, trimmed, at
-// most max of them; nil when the reply is not a feature list.
+// most max of them; nil when the reply is not a feature list. A line with a
+// CR or NUL inside is no feature: clients send features' words back (OPTS
+// MLST facts, AUTH and LANG arguments), so such a line is skipped, as
+// listing names are (sendableName).
 func ParseFeatures(r Reply, max int) []string {
 	if r.Code != 211 || len(r.Lines) < 3 {
 		return nil
 	}
 	var out []string
 	for _, l := range r.Lines[1 : len(r.Lines)-1] {
-		if l = strings.TrimSpace(l); l != "" && len(out) < max {
+		if l = strings.TrimSpace(l); sendableName(l) && len(out) < max {
 			out = append(out, l)
 		}
 	}
