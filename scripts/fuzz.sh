@@ -38,7 +38,6 @@ logdir=$(mktemp -d)
 trap 'rm -rf "$logdir"' EXIT
 
 failed=()
-summary=()
 for pkg in $(go list "$@"); do
 	# -list compiles the package's tests and prints the matching names,
 	# then an "ok" line, which is not a target.
@@ -62,11 +61,11 @@ for pkg in $(go list "$@"); do
 			# testdata/fuzz/FuzzXxx/..."), and how to re-run it.
 			grep -E -A2 -- '--- FAIL|Failing input written|panic:|fuzz_test.go|_test.go:[0-9]+:' "$log" | head -n 40 >&2 || true
 		fi
-		summary+=("$(printf '%-4s %-45s %-24s %s execs=%-10s new-interesting=%s' "$result" "$pkg" "$target" "$fuzztime" "${execs:-?}" "${newi:-?}")")
+		# One line per target as it finishes, so a long run shows progress.
+		printf '%-4s %-45s %-24s %s execs=%-10s new-interesting=%s\n' "$result" "$pkg" "$target" "$fuzztime" "${execs:-?}" "${newi:-?}"
 	done
 done
 
-printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
 	printf 'fuzz.sh: crashers found by:\n' >&2
 	printf '  %s\n' "${failed[@]}" >&2
