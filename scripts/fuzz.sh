@@ -54,6 +54,11 @@ for pkg in $(go list "$@"); do
 		newi=$(sed -nE 's/.*new interesting: ([0-9]+).*/\1/p' <<<"$last")
 		if [ "$rc" -eq 0 ]; then
 			result=ok
+		elif ! grep -q 'Failing input written' "$log" && grep -q 'context deadline exceeded' "$log"; then
+			# go test sometimes fails a target whose -fuzztime ran out while
+			# it was still at work (minimizing, shutting a worker down) with
+			# "context deadline exceeded" and no input: not a crasher.
+			result=WARN
 		else
 			result=FAIL
 			failed+=("$pkg $target")
