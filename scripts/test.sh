@@ -23,6 +23,7 @@ declare -A need=(
 	[ipset]=ipset
 	[ip]=iproute2
 	[nmap]=nmap                 # scanner parity with nmap's FTP scripts; ftp-brute against the defender
+	[testssl]=testssl.sh          # scanner parity with testssl.sh over STARTTLS FTP
 	[hydra]=hydra               # password guessing against the defender (issue 8)
 	[nsenter]=util-linux        # ufw and firewalld tests (mount namespaces)
 	[dbus-daemon]=dbus-daemon   # firewalld test: a private system bus

@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/port21/port21/internal/local"
 	"github.com/port21/port21/internal/report"
 	"github.com/port21/port21/internal/scan/targets"
-	"github.com/port21/port21/internal/local"
 )
 
 type localFlags struct {

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/port21/port21/internal/firewall"
+	"github.com/port21/port21/internal/local"
 	"github.com/port21/port21/internal/report"
 	"github.com/port21/port21/internal/sockets"
-	"github.com/port21/port21/internal/local"
 )
 
 // TestLocalFixture runs port21 local on a /proc snapshot and a configuration

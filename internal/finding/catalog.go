@@ -40,6 +40,7 @@ const (
 	IDTLSWeakSignature   = "tls-cert-weak-signature"
 	IDTLSChainIncomplete = "tls-cert-chain-incomplete"
 	IDTLSNoFS            = "tls-no-forward-secrecy"
+	IDTLSCBCCipher       = "tls-cbc-cipher"
 	IDPASVLeak           = "pasv-address-leak"
 	IDDefaultCreds       = "default-credentials"
 	IDALPACA             = "tls-alpaca"
@@ -178,10 +179,10 @@ var catalog = map[string]Entry{
 		Fix: Fix{
 			Summary: "Allow only AEAD cipher suites with forward secrecy.",
 			Config: map[string][]string{
-				ProductVsftpd:   {"ssl_ciphers=HIGH:!aNULL:!MD5:!RC4:!3DES"},
-				ProductProFTPD:  {"TLSCipherSuite HIGH:!aNULL:!MD5:!RC4:!3DES"},
-				ProductPureFTPd: {pureConf("TLSCipherSuite", "HIGH:!aNULL:!MD5:!RC4:!3DES")},
-				ProductPort21:   {"# port21 uses Go's default cipher suites"},
+				ProductVsftpd:   {"ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"},
+				ProductProFTPD:  {"TLSCipherSuite ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"},
+				ProductPureFTPd: {pureConf("TLSCipherSuite", "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL")},
+				ProductPort21:   {"# port21 offers only AEAD suites with ECDHE"},
 				ProductIIS:      {"# Schannel: Disable-TlsCipherSuite -Name NAME for each RC4, 3DES and NULL suite (PowerShell, TLS module), then reboot"},
 			},
 		},
@@ -242,6 +243,22 @@ var catalog = map[string]Entry{
 				ProductPureFTPd: {pureConf("TLSCipherSuite", "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL")},
 				ProductPort21:   {"# port21 uses Go's default cipher suites, which prefer ECDHE; set tls-min-version = \"1.3\" to refuse the rest"},
 				ProductIIS:      {"# Schannel: Disable-TlsCipherSuite -Name NAME for each TLS_RSA_WITH_* suite (PowerShell, TLS module), then reboot"},
+			},
+		},
+	},
+	IDTLSCBCCipher: {
+		Severity:    Low,
+		Title:       "TLS CBC-mode cipher suites allowed",
+		Description: "The service agrees to AES or Camellia in CBC mode, whose MAC-then-encrypt construction has a long record of padding-oracle and timing attacks (Lucky Thirteen, POODLE on TLS); AEAD suites have none of them.",
+		References:  []string{"https://www.rfc-editor.org/rfc/rfc7457#section-2.4", "https://www.rfc-editor.org/rfc/rfc9325#section-4.2"},
+		Fix: Fix{
+			Summary: "Allow only AEAD cipher suites (AES-GCM, ChaCha20-Poly1305) with ECDHE, and TLS 1.3.",
+			Config: map[string][]string{
+				ProductVsftpd:   {"ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"},
+				ProductProFTPD:  {"TLSCipherSuite ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"},
+				ProductPureFTPd: {pureConf("TLSCipherSuite", "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL")},
+				ProductPort21:   {"# port21 offers only AEAD suites with ECDHE"},
+				ProductIIS:      {"# Schannel: Disable-TlsCipherSuite -Name NAME for each *_CBC_* suite (PowerShell, TLS module), then reboot"},
 			},
 		},
 	},

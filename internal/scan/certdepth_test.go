@@ -115,13 +115,13 @@ func TestCertificateDepth(t *testing.T) {
 	}{
 		{
 			name: "leaf alone, SHA-1, expiring in 10 days",
-			tls:  &tls.Config{Certificates: []tls.Certificate{served(leafKey, sha1Leaf)}, MinVersion: tls.VersionTLS12},
+			tls:  &tls.Config{Certificates: []tls.Certificate{served(leafKey, sha1Leaf)}, MinVersion: tls.VersionTLS12, CipherSuites: aeadSuites()},
 			want: []string{finding.IDTLSCertExpiring, finding.IDTLSChainIncomplete, IDTLSCertUntrusted, finding.IDTLSWeakSignature},
 			cert: finding.Certificate{KeyType: "ECDSA", KeyBits: 256, SignatureAlgorithm: "SHA1-RSA", Chain: 1},
 		},
 		{
 			name: "complete chain, SHA-256, 90 days",
-			tls:  &tls.Config{Certificates: []tls.Certificate{served(leafKey, goodLeaf, pki.inter)}, MinVersion: tls.VersionTLS12},
+			tls:  &tls.Config{Certificates: []tls.Certificate{served(leafKey, goodLeaf, pki.inter)}, MinVersion: tls.VersionTLS12, CipherSuites: aeadSuites()},
 			cert: finding.Certificate{KeyType: "ECDSA", KeyBits: 256, SignatureAlgorithm: "SHA256-RSA", Chain: 2},
 		},
 		{

@@ -111,6 +111,10 @@ func TestChecks(t *testing.T) {
 		{"no legacy handshake", checkLegacyProtocol, Observation{}, nil, ""},
 		{"ALPN http/1.1 accepted", checkALPACA, Observation{ALPACA: &finding.Evidence{}}, []string{finding.IDALPACA}, ""},
 		{"RC4 accepted", checkWeakCipher, Observation{WeakSuites: []finding.Evidence{{Note: "RC4"}}}, []string{finding.IDTLSWeakCipher}, ""},
+		{"CBC handshake", checkCBCCipher, Observation{CBC: &finding.Evidence{Note: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"}}, []string{finding.IDTLSCBCCipher}, basisConfirmed},
+		{"CBC in the enumeration", checkCBCCipher, Observation{Suites: []SuiteList{{Version: "TLS 1.2", Suites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"}}}}, []string{finding.IDTLSCBCCipher}, ""},
+		{"3DES is not counted as CBC", checkCBCCipher, Observation{Suites: []SuiteList{{Version: "TLS 1.0", Suites: []string{"TLS_RSA_WITH_3DES_EDE_CBC_SHA"}}}}, nil, ""},
+		{"AEAD only", checkCBCCipher, Observation{Suites: []SuiteList{{Version: "TLS 1.2", Suites: []string{"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"}}}}, nil, ""},
 		{"default password", checkDefaultCreds, Observation{DefaultCreds: []finding.Evidence{{Sent: "USER admin"}}}, []string{finding.IDDefaultCreds}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

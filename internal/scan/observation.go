@@ -76,6 +76,9 @@ type Observation struct {
 	// Suites are the accepted cipher suites per version, when enumerated
 	// (Options.TLSSuites).
 	Suites []SuiteList
+	// CBC is the handshake completed offering only CBC-mode suites that
+	// are not weak for another reason.
+	CBC *finding.Evidence
 	// StaticRSA is the handshake completed offering only suites with static
 	// RSA key exchange, which have no forward secrecy.
 	StaticRSA *finding.Evidence
@@ -130,6 +133,7 @@ var checks = []check{
 	checkLegacyProtocol,
 	checkALPACA,
 	checkWeakCipher,
+	checkCBCCipher,
 	checkDefaultCreds,
 }
 

@@ -73,6 +73,14 @@ func with(base map[string]string, kv ...string) map[string]string {
 	return m
 }
 
+// aeadSuites are the TLS 1.2 suites a modern server offers: ECDHE with an
+// AEAD cipher. Go's defaults also have ECDHE with AES-CBC, a finding.
+func aeadSuites() []uint16 {
+	return suitesFor(tls.VersionTLS12, func(s *tls.CipherSuite) bool {
+		return strings.HasPrefix(s.Name, "TLS_ECDHE_") && !strings.Contains(s.Name, "_CBC_") && !weakSuite(s.Name)
+	})
+}
+
 func TestScriptedServers(t *testing.T) {
 	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -88,7 +96,7 @@ func TestScriptedServers(t *testing.T) {
 	}
 	goodCert := testCert(t, ecKey(t), now.Add(-time.Hour), now.Add(90*24*time.Hour)) // beyond tls-cert-expiring's 30 days
 	goodLeaf, _ := x509.ParseCertificate(goodCert.Certificate[0])
-	modernTLS := &tls.Config{Certificates: []tls.Certificate{goodCert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"ftp"}}
+	modernTLS := &tls.Config{Certificates: []tls.Certificate{goodCert}, MinVersion: tls.VersionTLS12, CipherSuites: aeadSuites(), NextProtos: []string{"ftp"}}
 	roots := x509.NewCertPool()
 	roots.AddCert(goodLeaf)
 
@@ -218,7 +226,7 @@ func TestScriptedServers(t *testing.T) {
 			fake: &fake{banner: "220 Welcome\r\n", tls: legacyTLS, replies: map[string]string{
 				"USER": "331 Password required\r\n", "PASS": "530 no\r\n",
 			}},
-			want: []string{finding.IDCleartextLogin, IDALPACA, IDTLSCertExpired, IDTLSCertName, IDTLSCertUntrusted,
+			want: []string{finding.IDCleartextLogin, IDALPACA, finding.IDTLSCBCCipher, IDTLSCertExpired, IDTLSCertName, IDTLSCertUntrusted,
 				finding.IDTLSLegacyProtocol, finding.IDTLSNoFS, finding.IDTLSWeakCipher, IDTLSWeakKey},
 			tlsMode: "explicit",
 		},

@@ -1,7 +1,8 @@
 package scan
 
 import (
-	"crypto/dsa" //nolint:staticcheck // only to read the size of a DSA key a server presents
+	//lint:ignore SA1019 only to read the size of a DSA key a server presents
+	"crypto/dsa"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -125,7 +126,8 @@ func (a *audit) tlsProtocolChecks() error {
 		if st.NegotiatedProtocol != "" {
 			ev.Note += ", negotiated " + clean(st.NegotiatedProtocol, 64)
 		}
-		a.o.ALPACA = &ev
+		kept := ev // ev is reused by the next probe
+		a.o.ALPACA = &kept
 	}
 
 	var weakEv []finding.Evidence
@@ -142,6 +144,21 @@ func (a *audit) tlsProtocolChecks() error {
 		ev.Note = strings.TrimSpace(ev.Note + " handshake completed with " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite) + " (only RC4 and 3DES suites were offered)")
 		weakEv = append(weakEv, ev)
 	}
+	// CBC: one handshake offering only CBC suites that are not already weak
+	// (AES-CBC with any key exchange), so the answer is about CBC alone.
+	cfg = a.inspectConfig(tls.VersionTLS10, tls.VersionTLS12, nil)
+	cfg.CipherSuites = suitesFor(0, func(s *tls.CipherSuite) bool {
+		return strings.Contains(s.Name, "_CBC_") && !weakSuite(s.Name)
+	})
+	st, ev, err = a.handshake(cfg)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		ev.Note = strings.TrimSpace(ev.Note + " handshake completed with " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite) + " (only CBC-mode suites were offered)")
+		kept := ev // ev is reused by the next probe
+		a.o.CBC = &kept
+	}
 	// Forward secrecy: one handshake offering only static RSA key exchange.
 	cfg = a.inspectConfig(tls.VersionTLS10, tls.VersionTLS12, nil)
 	cfg.CipherSuites = suitesFor(0, func(s *tls.CipherSuite) bool { return staticRSA(s.Name) })
@@ -151,7 +168,8 @@ func (a *audit) tlsProtocolChecks() error {
 	}
 	if st != nil {
 		ev.Note = strings.TrimSpace(ev.Note + " handshake completed with " + tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite) + " (only static RSA key exchange suites were offered)")
-		a.o.StaticRSA = &ev
+		kept := ev // ev is reused by the next probe
+		a.o.StaticRSA = &kept
 	}
 
 	broken := slices.Sorted(maps.Keys(brokenSuites))

@@ -50,7 +50,9 @@ const (
 // Profiles returns every profile, in a fixed order for table tests.
 func Profiles() []Profile { return []Profile{ProfileBad, ProfileHardened} }
 
-// servesTLS reports whether the product offers AUTH TLS in the profile.
+// ServesTLS reports whether the product offers AUTH TLS in the profile.
+func ServesTLS(p Product, prof Profile) bool { return servesTLS(p, prof) }
+
 func servesTLS(p Product, prof Profile) bool {
 	return prof == ProfileHardened || p != VSFTPD
 }

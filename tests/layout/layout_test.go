@@ -32,7 +32,7 @@ var forbidden = map[string][]string{
 	"internal/sockets":   {"internal/server", "internal/scan", "internal/firewall"},
 	"internal/confaudit": {"internal/server", "internal/scan", "internal/firewall"},
 	"internal/firewall":  {"internal/server", "internal/scan", "internal/confaudit", "internal/report"},
-	"internal/local":    {"internal/server", "internal/scan", "internal/users", "internal/jail", "internal/policy", "internal/metrics"},
+	"internal/local":     {"internal/server", "internal/scan", "internal/users", "internal/jail", "internal/policy", "internal/metrics"},
 }
 
 func TestLayout(t *testing.T) {

@@ -58,6 +58,8 @@ func TestFixLinesRemoveFindings(t *testing.T) {
 		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDDataCleartext},
 		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSLegacyProtocol},
 		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDFTPBounce},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSCBCCipher},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDTLSCBCCipher},
 	} {
 		t.Run(string(tc.product)+"/"+tc.id, func(t *testing.T) {
 			t.Parallel()

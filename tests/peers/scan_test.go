@@ -65,6 +65,7 @@ var scanCases = []scanCase{
 			"data-cleartext-allowed", // TLSRequired off: PROT C accepted
 			"ftp-bounce",             // AllowForeignAddress on
 			"tls-alpaca",             // mod_tls 2.9.2 goes on when the client offers no "ftp" ALPN
+			"tls-cbc-cipher",         // TLSCipherSuite DEFAULT:@SECLEVEL=0 keeps AES-CBC
 			"tls-cert-untrusted",     // TLSECCertificateFile: the per-run self-signed certificate
 			"tls-legacy-protocol",    // TLSProtocol TLSv1 TLSv1.1 ..., TLSCipherSuite DEFAULT:@SECLEVEL=0
 			"version-disclosed",      // ServerIdent on "ProFTPD 1.3.8 Server ready."
@@ -87,6 +88,7 @@ var scanCases = []scanCase{
 			"data-cleartext-allowed", // TLS 1: PROT C accepted
 			"ftp-bounce",             // AllowAnonymousFXP yes
 			"tls-alpaca",             // Pure-FTPd 1.0.50 has no ALPN check, and no setting adds one
+			"tls-cbc-cipher",         // no TLSCipherSuite: OpenSSL's default list keeps AES-CBC
 			"tls-cert-untrusted",     // CertFile: the per-run self-signed certificate
 		},
 		// --intrusive confirms anonymous-write (AnonymousCantUpload no, upload/ world-writable).
