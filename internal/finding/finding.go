@@ -127,9 +127,12 @@ type Fix struct {
 
 // Service is what a scan learned about an FTP service besides its findings.
 type Service struct {
-	Product    string `json:"product,omitempty"` // "vsftpd", "ProFTPD", ...
-	Version    string `json:"version,omitempty"`
-	Confidence int    `json:"confidence,omitempty"` // 0-100
+	Product string `json:"product,omitempty"` // "vsftpd", "ProFTPD", ...
+	Version string `json:"version,omitempty"`
+	// VersionRange narrows a version the service does not print, from
+	// replies that changed in a known release ("2.0.8 or later").
+	VersionRange string `json:"version_range,omitempty"`
+	Confidence   int    `json:"confidence,omitempty"` // 0-100
 	// Clues say what the product and confidence rest on: which reply
 	// matched what ("banner matches ...", "user matches ..."), and whether
 	// the greeting alone named the product.

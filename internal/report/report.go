@@ -262,6 +262,9 @@ func serviceLabel(s *finding.Service) string {
 	if s == nil {
 		return ""
 	}
+	if s.Version == "" && s.VersionRange != "" && s.Product != "" {
+		return s.Product + " " + s.VersionRange
+	}
 	return strings.TrimSpace(s.Product + " " + s.Version)
 }
 

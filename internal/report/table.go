@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -178,9 +179,25 @@ func tableService(s *finding.Service) string {
 		parts = append(parts, oneLine(s.TLS)+" TLS")
 	}
 	if s.Confidence > 0 && s.Confidence < 100 && len(parts) > 0 {
-		parts[0] += fmt.Sprintf(" (%d%% sure)", s.Confidence)
+		parts[0] += fmt.Sprintf(" (%d%% sure%s)", s.Confidence, cluesFrom(s.Clues))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// cluesFrom names the replies a fingerprint rests on ("from banner,
+// user"), from the clues' leading field names.
+func cluesFrom(clues []string) string {
+	var fields []string
+	for _, c := range clues {
+		f, _, ok := strings.Cut(c, " matches ")
+		if ok && !slices.Contains(fields, f) {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		return ""
+	}
+	return ", from " + strings.Join(fields, ", ")
 }
 
 // tableFixes lists each finding id's fix once, in the order of first

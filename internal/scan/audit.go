@@ -549,6 +549,7 @@ func (a *audit) identify() {
 	a.fp = fingerprint.Identify(a.obs)
 	a.svc.Product = a.fp.Product
 	a.svc.Version = a.fp.Version
+	a.svc.VersionRange = a.fp.VersionRange
 	a.svc.Confidence = a.fp.Confidence
 	a.svc.Clues = nil
 	for _, c := range a.fp.Clues {

@@ -105,8 +105,10 @@ type jsonTarget struct {
 type jsonService struct {
 	Product string `json:"product"`
 	Version string `json:"version"`
-	Banner  string `json:"banner"`
-	TLS     string `json:"tls"`
+	// VersionRange narrows a version the service hides.
+	VersionRange string `json:"version_range"`
+	Banner       string `json:"banner"`
+	TLS          string `json:"tls"`
 	// TLSSuites is filled by --tls-ciphers.
 	TLSSuites map[string][]string `json:"tls_suites"`
 	TLSGroups []string            `json:"tls_groups"`

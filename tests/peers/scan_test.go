@@ -22,8 +22,10 @@ type scanCase struct {
 	// intrusive are the findings --intrusive adds (anonymous-write is
 	// already in ids, on the listing; --intrusive confirms it).
 	intrusive []string
-	// fingerprint is the product the fingerprint must name.
-	fingerprint string
+	// fingerprint is the product the fingerprint must name; version or
+	// versionRange what it must say of the version.
+	fingerprint           string
+	version, versionRange string
 	// writable are the anonymous directories the default scan must name as
 	// world-writable in the anonymous-login evidence, and where --intrusive
 	// must have stored its file.
@@ -32,7 +34,7 @@ type scanCase struct {
 
 var scanCases = []scanCase{
 	{
-		product: testpeers.VSFTPD, profile: testpeers.ProfileBad, fingerprint: "vsftpd", writable: []string{"upload/"},
+		product: testpeers.VSFTPD, profile: testpeers.ProfileBad, fingerprint: "vsftpd", version: "3.0.3", writable: []string{"upload/"},
 		ids: []string{
 			"anonymous-login",   // anonymous_enable=YES
 			"anonymous-write",   // basis listing: upload/ is drwxrwxrwx in the anonymous listing
@@ -45,14 +47,16 @@ var scanCases = []scanCase{
 		// (anon_upload_enable=YES, write_enable=YES, upload/ world-writable).
 	},
 	{
-		product: testpeers.VSFTPD, profile: testpeers.ProfileHardened, fingerprint: "vsftpd",
+		// ftpd_banner hides the version; "530 Please login with USER and
+		// PASS." before login narrows it as nmap -sV does.
+		product: testpeers.VSFTPD, profile: testpeers.ProfileHardened, fingerprint: "vsftpd", versionRange: "2.0.8 or later",
 		ids: []string{
 			"tls-alpaca",         // vsftpd 3.0.3 has no ALPN check, and no setting adds one
 			"tls-cert-untrusted", // rsa_cert_file: the per-run self-signed certificate
 		},
 	},
 	{
-		product: testpeers.ProFTPD, profile: testpeers.ProfileBad, fingerprint: "proftpd", writable: []string{"upload/"},
+		product: testpeers.ProFTPD, profile: testpeers.ProfileBad, fingerprint: "proftpd", version: "1.3.8", writable: []string{"upload/"},
 		ids: []string{
 			// Basis version, from "ProFTPD 1.3.8" in the greeting: Debian's
 			// 1.3.8+dfsg packages may carry the fixes (a backport the
@@ -80,7 +84,8 @@ var scanCases = []scanCase{
 		},
 	},
 	{
-		product: testpeers.PureFTPd, profile: testpeers.ProfileBad, fingerprint: "pure-ftpd", writable: []string{"upload/"},
+		// Pure-FTPd never prints its version; FEAT lists PRET (1.0.48+).
+		product: testpeers.PureFTPd, profile: testpeers.ProfileBad, fingerprint: "pure-ftpd", versionRange: "1.0.48 or later", writable: []string{"upload/"},
 		ids: []string{
 			"anonymous-login",        // NoAnonymous no, and an ftp account
 			"anonymous-write",        // basis listing: upload/ is drwxrwxrwx in the anonymous listing
@@ -94,7 +99,7 @@ var scanCases = []scanCase{
 		// --intrusive confirms anonymous-write (AnonymousCantUpload no, upload/ world-writable).
 	},
 	{
-		product: testpeers.PureFTPd, profile: testpeers.ProfileHardened, fingerprint: "pure-ftpd",
+		product: testpeers.PureFTPd, profile: testpeers.ProfileHardened, fingerprint: "pure-ftpd", versionRange: "1.0.48 or later",
 		ids: []string{
 			"tls-alpaca",         // Pure-FTPd 1.0.50 has no ALPN check, and no setting adds one
 			"tls-cert-untrusted", // CertFile: the per-run self-signed certificate
@@ -157,6 +162,9 @@ func TestScanPeers(t *testing.T) {
 				}
 				if !intrusive && res.Error == "" && (res.Service == nil || !sameProduct(res.Service.Product, tc.fingerprint)) {
 					t.Errorf("fingerprint %+v, want product %s", res.Service, tc.fingerprint)
+				}
+				if !intrusive && res.Service != nil && (res.Service.Version != tc.version || res.Service.VersionRange != tc.versionRange) {
+					t.Errorf("version %q, range %q; want %q, range %q", res.Service.Version, res.Service.VersionRange, tc.version, tc.versionRange)
 				}
 				// Every TLS peer serves the per-run certificate: ECDSA P-256,
 				// self-signed with SHA-256, alone.

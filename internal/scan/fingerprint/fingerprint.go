@@ -12,8 +12,10 @@
 package fingerprint
 
 import (
+	"cmp"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -62,6 +64,11 @@ type Result struct {
 	// reply matched it. Anyone can set a greeting, so a version found this
 	// way is a claim, and findings based on it say so.
 	BannerOnly bool
+	// VersionRange narrows the version when the service does not print
+	// it, from wording and features that arrived or left in a known
+	// release ("2.0.8 or later", "1.0.48 to 1.0.49"); empty when Version
+	// is set or nothing narrows it.
+	VersionRange string
 }
 
 // clue is one piece of evidence for a product.
@@ -69,6 +76,9 @@ type clue struct {
 	field  string         // "banner", "syst", "feat", "help", "unknown", "user"
 	re     *regexp.Regexp // must match; a capture group named "v" is the version
 	weight int
+	// since and until bound the versions whose replies carry the clue,
+	// when it is known (empty: unbounded).
+	since, until string
 }
 
 type rule struct {
@@ -78,6 +88,26 @@ type rule struct {
 
 func c(field string, pattern string, weight int) clue {
 	return clue{field: field, re: regexp.MustCompile(pattern), weight: weight}
+}
+
+// since is a clue first seen in version v.
+func since(v string, cl clue) clue { cl.since = v; return cl }
+
+// until is a clue last seen in version v.
+func until(v string, cl clue) clue { cl.until = v; return cl }
+
+// describe is the clue as the evidence lists it.
+func (cl clue) describe() string {
+	d := cl.field + " matches " + cl.re.String()
+	switch {
+	case cl.since != "" && cl.until != "":
+		d += " (versions " + cl.since + " to " + cl.until + ")"
+	case cl.since != "":
+		d += " (version >= " + cl.since + ")"
+	case cl.until != "":
+		d += " (version <= " + cl.until + ")"
+	}
+	return d
 }
 
 // rules are checked in order; ties go to the first product listed.
@@ -95,6 +125,13 @@ var rules = []rule{
 		c("user", `^Please specify the password\.$`, 30),
 		c("user", `^Non-anonymous sessions must use encryption\.$`, 40),
 		c("syst", `^UNIX Type: L8$`, 5),
+		// vsftpd 2.0.8 and later answer every command but USER, PASS,
+		// FEAT, AUTH and QUIT this way before login (nmap -sV's rule for
+		// "vsftpd 2.0.8 or later"); ProFTPD's wording has no full stop.
+		since("2.0.8", c("help", `^Please login with USER and PASS\.$`, 30)),
+		c("syst", `^Please login with USER and PASS\.$`, 10),
+		// vsftpd's fixed FEAT list, in its alphabetical order.
+		c("feat", `^Features:\n(?: AUTH SSL\n AUTH TLS\n)? EPRT\n EPSV\n MDTM\n PASV\n(?: PBSZ\n PROT\n)? REST STREAM\n SIZE\n TVFS\n(?: UTF8\n)?End$`, 30),
 	}},
 	{ProFTPD, []clue{
 		c("banner", `ProFTPD (?P<v>\d+\.\d+\.\d+[a-z0-9]*) Server`, 100),
@@ -106,6 +143,13 @@ var rules = []rule{
 		c("feat", `(?m)^ ?LANG en-US`, 15),
 		c("feat", `(?m)^ ?MFF modify;UNIX\.group`, 25),
 		c("syst", `^UNIX Type: L8$`, 5),
+		// mod_tls with TLSRequired on, before AUTH TLS.
+		c("user", `^SSL/TLS required on the control channel$`, 40),
+		c("help", `^SSL/TLS required on the control channel$`, 15),
+		// FEAT entries no other server here lists.
+		c("feat", `(?m)^ ?CSID$`, 15),
+		c("feat", `(?m)^ ?SSCN$`, 10),
+		c("feat", `(?m)^ ?RANG STREAM$`, 10),
 	}},
 	{PureFTPd, []clue{
 		c("banner", `Pure-FTPd`, 90),
@@ -114,7 +158,8 @@ var rules = []rule{
 		c("help", `Pure-FTPd - http`, 60),
 		c("unknown", `^Unknown command$`, 15),
 		c("user", `^User \S+ OK\. Password required$`, 40),
-		c("feat", `(?m)^ ?PRET$`, 10),
+		since("1.0.48", c("feat", `(?m)^ ?PRET$`, 10)),
+		until("1.0.49", c("feat", `(?m)^ ?SPSV$`, 5)),
 	}},
 	{FileZilla, []clue{
 		c("banner", `FileZilla Server (?:version )?(?P<v>\d+\.\d+\.\d+[a-z0-9]*)`, 100),
@@ -182,7 +227,7 @@ func Identify(o Observation) Result {
 			if cl.field != "banner" {
 				other[r.product] += cl.weight
 			}
-			res.Clues = append(res.Clues, cl.field+" matches "+cl.re.String())
+			res.Clues = append(res.Clues, cl.describe())
 			if i := cl.re.SubexpIndex("v"); i > 0 && res.Version == "" && m[i] != "" {
 				res.Version = m[i]
 			}
@@ -205,18 +250,71 @@ func Identify(o Observation) Result {
 			best.Clues = append(best.Clues, "the banner claims "+claimed+", but the other replies match "+r.product)
 			for _, cl := range r.clues {
 				if cl.field != "banner" && fields[cl.field] != "" && cl.re.MatchString(fields[cl.field]) {
-					best.Clues = append(best.Clues, cl.field+" matches "+cl.re.String())
+					best.Clues = append(best.Clues, cl.describe())
 				}
 			}
 			break
 		}
 	}
 	best.BannerOnly = other[best.Product] == 0
-	if best.Product == PureFTPd && best.Version == "" {
-		best.Clues = append(best.Clues, pureVersionHint(o.Feat)...)
+	if best.Version == "" {
+		best.VersionRange = versionRange(best.Product, fields)
 	}
 	sort.Strings(best.Clues)
 	return best
+}
+
+// versionRange intersects the version bounds of product's clues that
+// matched: the latest "since" and the earliest "until".
+func versionRange(product string, fields map[string]string) string {
+	var lo, hi string
+	for _, r := range rules {
+		if r.product != product {
+			continue
+		}
+		for _, cl := range r.clues {
+			if (cl.since == "" && cl.until == "") || fields[cl.field] == "" || !cl.re.MatchString(fields[cl.field]) {
+				continue
+			}
+			if cl.since != "" && (lo == "" || compareVersions(cl.since, lo) > 0) {
+				lo = cl.since
+			}
+			if cl.until != "" && (hi == "" || compareVersions(cl.until, hi) < 0) {
+				hi = cl.until
+			}
+		}
+	}
+	switch {
+	case lo != "" && hi != "":
+		if compareVersions(lo, hi) > 0 {
+			return "" // clues that disagree narrow nothing
+		}
+		return lo + " to " + hi
+	case lo != "":
+		return lo + " or later"
+	case hi != "":
+		return hi + " or earlier"
+	}
+	return ""
+}
+
+// compareVersions orders dotted numeric versions ("1.0.48" < "1.0.49" <
+// "2.0.8"); it is only used on the versions written in the rules.
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(as), len(bs)) {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return 0
 }
 
 // minConfidence is the least score that names a product: weak clues alone
@@ -226,22 +324,6 @@ const minConfidence = 25
 // minContradiction is the score of non-banner clues for another product
 // that overrules the banner's claim.
 const minContradiction = 50
-
-// pureVersionHint narrows a Pure-FTPd version from FEAT, since Pure-FTPd
-// never prints its version: PRET arrived in 1.0.48 and SPSV left after
-// 1.0.49.
-func pureVersionHint(feat string) []string {
-	var hints []string
-	for line := range strings.SplitSeq(feat, "\n") {
-		switch strings.TrimSpace(line) {
-		case "PRET":
-			hints = append(hints, "feat lists PRET: version >= 1.0.48")
-		case "SPSV":
-			hints = append(hints, "feat lists SPSV: version <= 1.0.49")
-		}
-	}
-	return hints
-}
 
 // VersionInBanner reports whether the banner itself discloses a version
 // number, which is what the version-disclosed finding is about: a version

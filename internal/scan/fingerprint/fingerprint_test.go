@@ -155,11 +155,38 @@ func TestIdentify(t *testing.T) {
 	}
 }
 
-func TestPureVersionHint(t *testing.T) {
-	r := Identify(Observation{Banner: "Welcome to Pure-FTPd [privsep]", Feat: "Extensions supported:\n PRET\n SPSV\nEnd."})
-	j := strings.Join(r.Clues, ";")
-	if !strings.Contains(j, ">= 1.0.48") || !strings.Contains(j, "<= 1.0.49") {
-		t.Errorf("clues %v lack the FEAT version hints", r.Clues)
+// TestVersionRange narrows versions the service does not print, from the
+// replies of the real peers (recorded from Debian's builds) and nmap -sV's
+// rule for vsftpd.
+func TestVersionRange(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		o       Observation
+		product string
+		want    string
+	}{
+		{"Pure-FTPd with PRET and SPSV", Observation{Banner: "Welcome to Pure-FTPd [privsep]", Feat: "Extensions supported:\n PRET\n SPSV\nEnd."}, PureFTPd, "1.0.48 to 1.0.49"},
+		{"Pure-FTPd with PRET", Observation{Banner: "Welcome to Pure-FTPd [privsep]", Feat: "Extensions supported:\n MLSD\n PRET\nEnd."}, PureFTPd, "1.0.48 or later"},
+		{"vsftpd behind a custom banner", Observation{
+			Banner: "FTP server ready.", Syst: "Please login with USER and PASS.", Help: "Please login with USER and PASS.",
+			Feat: "Features:\n EPRT\n EPSV\n MDTM\n PASV\n PBSZ\n PROT\n REST STREAM\n SIZE\n TVFS\nEnd",
+			User: "Non-anonymous sessions must use encryption."}, VsFTPd, "2.0.8 or later"},
+		{"vsftpd with its version", Observation{Banner: "(vsFTPd 3.0.3)", Help: "Please login with USER and PASS."}, VsFTPd, ""},
+		{"ProFTPD with TLSRequired behind ServerIdent", Observation{
+			Banner: "127.0.0.1 FTP server ready", Syst: "UNIX Type: L8", Help: "SSL/TLS required on the control channel",
+			User: "SSL/TLS required on the control channel",
+			Feat: "Features:\n AUTH TLS\n CCC\n CLNT\n CSID\n EPRT\n EPSV\n HOST\n LANG C.UTF-8*\n MDTM\n MFF modify;UNIX.group;UNIX.mode;\n MFMT\n PBSZ\n PROT\n RANG STREAM\n REST STREAM\n SIZE\n SSCN\n TVFS\n UTF8\nEnd"},
+			ProFTPD, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Identify(tc.o)
+			if r.Product != tc.product || r.VersionRange != tc.want {
+				t.Errorf("got %s range %q (confidence %d, clues %q), want %s range %q", r.Product, r.VersionRange, r.Confidence, r.Clues, tc.product, tc.want)
+			}
+			if r.Confidence < 60 {
+				t.Errorf("confidence %d from %q", r.Confidence, r.Clues)
+			}
+		})
 	}
 }
 
