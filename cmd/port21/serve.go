@@ -122,11 +122,7 @@ func copyKey(dst, src *config.Config, name string) {
 	}
 }
 
-var (
-	_ server.Metrics       = (*metrics.Metrics)(nil)
-	_ server.TransferTimer = (*metrics.Metrics)(nil)
-	_ server.TransferLog   = (*audit.Xferlog)(nil)
-)
+var _ audit.Observer = (*metrics.Metrics)(nil)
 
 // runtimeOps is what serve needs to act on signals: how to load the
 // configuration again, and the SIGHUP and SIGUSR1 it receives.
@@ -150,7 +146,7 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 		ops.files = append(ops.files, lf)
 		handler = slog.NewJSONHandler(lf, nil)
 	}
-	var xferlog server.TransferLog
+	var xferlog *audit.Xferlog
 	if cfg.XferlogFile != "" {
 		xf, err := audit.OpenFile(cfg.XferlogFile)
 		if err != nil {
@@ -195,24 +191,25 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 		fmt.Fprintf(stderr, "port21: WARNING: anonymous access is on: anyone can list and download everything under %s\n", cfg.AnonymousRoot)
 	}
 	opts := server.Options{
-		Config:      cfg,
-		Cert:        cert.TLS,
-		Accounts:    store,
-		Bans:        store,
-		Passwords:   hasher,
-		Logger:      log,
-		TransferLog: xferlog,
+		Config:    cfg,
+		Cert:      cert.TLS,
+		Accounts:  store,
+		Bans:      store,
+		Passwords: hasher,
+		Logger:    log,
 	}
 	// serving is what /healthz reports: from listening until SIGTERM.
 	var serving atomic.Bool
 	context.AfterFunc(ctx, func() { serving.Store(false) })
+	var observers []audit.Observer
 	if cfg.MetricsListen != "" {
 		m := metrics.New()
-		opts.Metrics = m
+		observers = append(observers, m)
 		if err := serveMetrics(ctx, cfg.MetricsListen, m.Handler(), metrics.Health(serving.Load), log); err != nil {
 			return err
 		}
 	}
+	opts.Events = audit.NewSink(xferlog, observers...)
 	srv, err := server.New(opts)
 	if err != nil {
 		return err

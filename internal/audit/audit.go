@@ -1,8 +1,10 @@
-// Package audit writes the server's logs for other tools to read: the
-// classic xferlog (one line per transfer, as wu-ftpd and vsftpd write it)
-// and log files that logrotate can rotate (reopened on SIGUSR1). Every
-// field a client controls is escaped, so that no file or user name can
-// forge or split a line.
+// Package audit is the server's event model and the logs made of it: the
+// server emits typed events (connect, tls, login, refusals, bans,
+// transfers, file operations, disconnect) into one Sink, which writes the
+// audit log, the classic xferlog (one line per file transfer, as wu-ftpd
+// and vsftpd write it) and hands each event to the metrics. Log files can
+// be reopened after logrotate (SIGUSR1). Every field a client controls is
+// escaped, so that no file or user name can forge or split a line.
 package audit
 
 import (
@@ -78,7 +80,16 @@ type Transfer struct {
 	User      string // the account; hostile input too
 	Anonymous bool
 	Complete  bool
+	// Op is the command (RETR, STOR, APPE, STOU, LIST, NLST, MLSD), Code
+	// the final reply's code and Err why it failed, for the audit log.
+	Op   string
+	Code int
+	Err  string
 }
+
+// IsFile reports whether t moved a file (the xferlog's business), not a
+// listing.
+func (t Transfer) IsFile() bool { return t.Upload || t.Op == "RETR" }
 
 // Xferlog writes transfers in the wu-ftpd xferlog format (xferlog(5)), as
 // vsftpd does with xferlog_std_format:

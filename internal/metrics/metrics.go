@@ -1,18 +1,20 @@
-// Package metrics exposes the server's counters in the Prometheus text
-// format: sessions, logins by result, bans, transfers, bytes and transfer
-// durations, and a health check for load balancers. The server
-// reports through the small server.Metrics interface, so it does not depend
-// on Prometheus; this package is the implementation cmd/port21 wires in.
+// Package metrics exposes the server's events as Prometheus counters:
+// sessions, logins by result, bans by reason, refusals by stage and reason
+// (quota refusals among them), TLS handshakes by channel and version,
+// transfers, bytes and transfer durations; and a health check for load
+// balancers. It observes the audit package's events, so the server calls
+// no metrics code of its own and does not depend on Prometheus.
 package metrics
 
 import (
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/port21/port21/internal/audit"
 )
 
 // Metrics holds port21's Prometheus collectors in a registry of its own
@@ -22,7 +24,9 @@ type Metrics struct {
 	sessions  prometheus.Gauge
 	connects  prometheus.Counter
 	logins    *prometheus.CounterVec
-	bans      prometheus.Counter
+	bans      *prometheus.CounterVec
+	refusals  *prometheus.CounterVec
+	handshake *prometheus.CounterVec
 	transfers *prometheus.CounterVec
 	bytes     *prometheus.CounterVec
 	durations *prometheus.HistogramVec
@@ -41,9 +45,15 @@ func New() *Metrics {
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "port21_logins_total", Help: "Login attempts by result (ok, failed).",
 		}, []string{"result"}),
-		bans: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "port21_bans_total", Help: "Addresses banned for guessing passwords.",
-		}),
+		bans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "port21_bans_total", Help: "Addresses banned, by the defender's reason and where the ban came from (defender, store).",
+		}, []string{"reason", "source"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "port21_refusals_total", Help: "Refusals other than wrong passwords, by stage and reason (upload/quota for quota refusals).",
+		}, []string{"stage", "reason"}),
+		handshake: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "port21_tls_handshakes_total", Help: "TLS handshakes completed, by channel (control, data), version and whether the session was resumed.",
+		}, []string{"channel", "version", "resumed"}),
 		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "port21_transfers_total", Help: "Data transfers by command and result (ok, failed).",
 		}, []string{"op", "result"}),
@@ -56,7 +66,7 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10),
 		}, []string{"op"}),
 	}
-	m.reg.MustRegister(m.sessions, m.connects, m.logins, m.bans, m.transfers, m.bytes, m.durations,
+	m.reg.MustRegister(m.sessions, m.connects, m.logins, m.bans, m.refusals, m.handshake, m.transfers, m.bytes, m.durations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -66,31 +76,38 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// SessionStarted counts an accepted control connection.
-func (m *Metrics) SessionStarted() { m.connects.Inc(); m.sessions.Inc() }
-
-// SessionEnded counts a control connection that closed.
-func (m *Metrics) SessionEnded() { m.sessions.Dec() }
-
-// Login counts a login attempt.
-func (m *Metrics) Login(ok bool) { m.logins.WithLabelValues(result(ok)).Inc() }
-
-// Banned counts a ban.
-func (m *Metrics) Banned() { m.bans.Inc() }
-
-// Transfer counts a finished transfer; upload is the direction of its bytes.
-func (m *Metrics) Transfer(op string, upload bool, bytes int64, ok bool) {
-	m.transfers.WithLabelValues(op, result(ok)).Inc()
-	dir := "out"
-	if upload {
-		dir = "in"
+// Observe counts one event (audit.Observer).
+func (m *Metrics) Observe(e audit.Event) {
+	switch e := e.(type) {
+	case audit.Connect:
+		m.connects.Inc()
+		m.sessions.Inc()
+	case audit.Disconnect:
+		m.sessions.Dec()
+	case audit.Login:
+		m.logins.WithLabelValues("ok").Inc()
+	case audit.LoginFailed:
+		m.logins.WithLabelValues("failed").Inc()
+	case audit.Ban:
+		m.bans.WithLabelValues(e.Reason, e.Source).Inc()
+	case audit.Refused:
+		m.refusals.WithLabelValues(e.Stage, e.Reason).Inc()
+	case audit.TLS:
+		resumed := "no"
+		if e.Resumed {
+			resumed = "yes"
+		}
+		m.handshake.WithLabelValues(e.Channel, e.Version, resumed).Inc()
+	case audit.Transfer:
+		ok := e.Complete
+		m.transfers.WithLabelValues(e.Op, result(ok)).Inc()
+		dir := "out"
+		if e.Upload {
+			dir = "in"
+		}
+		m.bytes.WithLabelValues(dir).Add(float64(e.Bytes))
+		m.durations.WithLabelValues(e.Op).Observe(e.Duration.Seconds())
 	}
-	m.bytes.WithLabelValues(dir).Add(float64(bytes))
-}
-
-// TransferDuration records how long a transfer took.
-func (m *Metrics) TransferDuration(op string, d time.Duration) {
-	m.durations.WithLabelValues(op).Observe(d.Seconds())
 }
 
 // Health answers load balancers' checks: 200 while serving reports true,

@@ -6,20 +6,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/port21/port21/internal/audit"
 )
 
 func TestExposition(t *testing.T) {
 	m := New()
-	m.SessionStarted()
-	m.SessionStarted()
-	m.SessionEnded()
-	m.Login(true)
-	m.Login(false)
-	m.Login(false)
-	m.Banned()
-	m.Transfer("RETR", false, 1000, true)
-	m.Transfer("STOR", true, 10, false)
-	m.TransferDuration("RETR", 3*time.Second)
+	for _, e := range []audit.Event{
+		audit.Connect{}, audit.Connect{}, audit.Disconnect{Reason: "closed"},
+		audit.Login{}, audit.LoginFailed{}, audit.LoginFailed{},
+		audit.Ban{Reason: "failed logins", Source: "defender"},
+		audit.Refused{Stage: audit.StageUpload, Reason: "quota"},
+		audit.TLS{Channel: audit.ChannelData, Version: "TLS 1.3", Resumed: true},
+		audit.Transfer{Op: "RETR", Bytes: 1000, Complete: true, Duration: 3 * time.Second},
+		audit.Transfer{Op: "STOR", Upload: true, Bytes: 10},
+	} {
+		m.Observe(e)
+	}
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -28,7 +31,9 @@ func TestExposition(t *testing.T) {
 		"port21_connections_total 2",
 		`port21_logins_total{result="ok"} 1`,
 		`port21_logins_total{result="failed"} 2`,
-		"port21_bans_total 1",
+		`port21_bans_total{reason="failed logins",source="defender"} 1`,
+		`port21_refusals_total{reason="quota",stage="upload"} 1`,
+		`port21_tls_handshakes_total{channel="data",resumed="yes",version="TLS 1.3"} 1`,
 		`port21_transfers_total{op="RETR",result="ok"} 1`,
 		`port21_transfers_total{op="STOR",result="failed"} 1`,
 		`port21_transfer_bytes_total{direction="out"} 1000`,

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
 	"github.com/port21/port21/internal/policy"
@@ -88,7 +89,7 @@ func (s *Server) reloadBans(ctx context.Context, force bool) {
 	s.bansVersion.Store(v)
 	for _, b := range s.defender.Active() {
 		if !before[b.Prefix] {
-			s.log.Warn("ban loaded from the store", "prefix", b.Prefix.String(), "until", b.Until.Format(time.RFC3339), "reason", b.Reason)
+			s.emit(s.log, audit.Ban{Prefix: b.Prefix, Until: b.Until, Offences: b.Offences, Reason: b.Reason, Source: "store"})
 			s.endPreLoginIn(b.Prefix)
 		}
 	}
@@ -106,9 +107,7 @@ func (s *Server) record(addr netip.Addr, ev policy.Event) bool {
 	if !banned {
 		return false
 	}
-	s.metrics.Banned()
-	s.log.Warn("address banned", "prefix", b.Prefix.String(), "until", b.Until.Format(time.RFC3339),
-		"offences", b.Offences, "reason", b.Reason)
+	s.emit(s.log, audit.Ban{Prefix: b.Prefix, Until: b.Until, Offences: b.Offences, Reason: b.Reason, Source: "defender"})
 	if s.banStore != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -132,8 +131,7 @@ func (s *Server) endPreLoginIn(p netip.Prefix) {
 	}
 	s.mu.Unlock()
 	for _, sess := range victims {
-		s.log.Warn("session ended: address banned", "client", sess.remote.String(), "session", sess.id)
-		sess.kill(reply421("Your address is banned; try again later."))
+		sess.kill("banned", p.String(), reply421("Your address is banned; try again later."))
 	}
 }
 
@@ -172,8 +170,7 @@ func (s *Server) sweepAccounts(ctx context.Context) {
 			why[l.name] = reason
 		}
 		if reason != "" {
-			s.log.Warn("session ended", "user", l.name, "client", l.sess.remote.String(), "session", l.sess.id, "reason", reason)
-			l.sess.kill(reply421("Your account is no longer valid (" + reason + "); closing control connection."))
+			l.sess.kill("account-changed", reason, reply421("Your account is no longer valid ("+reason+"); closing control connection."))
 		}
 	}
 }
@@ -303,6 +300,7 @@ func (s *session) checkQuota(vpath string) (wrap func(io.Writer) *quotaWriter, r
 	q := s.srv.quotas
 	inBytes, inFiles := q.inflight(u.Name)
 	if u.QuotaFiles > 0 && !exists && files+inFiles >= u.QuotaFiles {
+		s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", User: u.Name, Detail: fmt.Sprintf("at most %d files", u.QuotaFiles)})
 		s.reply(ftp.CodeExceededStorage, "Quota exceeded: this account may hold at most %d files.", u.QuotaFiles)
 		return nil, nil, false
 	}
@@ -311,6 +309,7 @@ func (s *session) checkQuota(vpath string) (wrap func(io.Writer) *quotaWriter, r
 		credit := max(0, old-min(s.rest, old))
 		limit = u.QuotaBytes - used + credit
 		if inBytes >= limit {
+			s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", User: u.Name, Detail: fmt.Sprintf("at most %d bytes", u.QuotaBytes)})
 			s.reply(ftp.CodeExceededStorage, "Quota exceeded: this account may hold at most %d bytes.", u.QuotaBytes)
 			return nil, nil, false
 		}

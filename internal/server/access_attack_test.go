@@ -138,7 +138,7 @@ func TestExpiringAccountEndsItsSession(t *testing.T) {
 	if _, err := rc.r.ReadLine(); err == nil {
 		t.Fatal("control connection still open after the expiry")
 	}
-	if !strings.Contains(ts.logs.String(), `reason="account expired"`) {
+	if !strings.Contains(ts.logs.String(), `detail="account expired"`) {
 		t.Error("the log does not say why the session ended")
 	}
 	again := ts.raw(t)
@@ -185,7 +185,7 @@ func TestDisabledAccountEndsRunningTransfer(t *testing.T) {
 	if n+16<<10 >= int64(len(big)) {
 		t.Fatal("the whole file arrived: the transfer was not ended")
 	}
-	if !eventually(5*time.Second, func() bool { return strings.Contains(ts.logs.String(), `reason="account disabled"`) }) {
+	if !eventually(5*time.Second, func() bool { return strings.Contains(ts.logs.String(), `detail="account disabled"`) }) {
 		t.Error("the log does not say why the session ended")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
 	"github.com/port21/port21/internal/policy"
@@ -35,7 +36,7 @@ func (s *session) cmdAUTH(arg string) bool {
 	}
 	s.reply(ftp.CodeAuthOK, "AUTH %s ok; start the TLS handshake.", mech)
 	if err := s.startTLS(); err != nil {
-		s.log.Warn("TLS handshake failed", "err", err, "hint", handshakeHint(err))
+		s.emit(audit.TLSFailed{Channel: audit.ChannelControl, Err: err.Error(), Hint: handshakeHint(err)})
 		return false
 	}
 	if mech == "SSL" || mech == "TLS-P" {
@@ -100,7 +101,7 @@ func (s *session) cmdUSER(arg string) bool {
 			if err != nil {
 				s.log.Error("cleartext check failed", "err", err)
 			}
-			s.log.Info("cleartext login refused", "user", name)
+			s.emit(audit.Refused{Stage: audit.StageLogin, Reason: "cleartext", User: name, Detail: "USER before AUTH TLS"})
 			s.reply(ftp.CodeNotLoggedIn, "TLS required: send AUTH TLS before USER. This server does not accept passwords in clear text.")
 			return true
 		}
@@ -150,7 +151,7 @@ func (s *session) cmdPASS(arg string) bool {
 	case err != nil:
 		// Overload says nothing about the password: counting it would let a
 		// flood from elsewhere ban a real user's address (issue 7).
-		s.log.Warn("login not checked: server busy", "user", name, "err", err)
+		s.emit(audit.Refused{Stage: audit.StageLogin, Reason: "busy", User: name, Detail: err.Error()})
 		s.reply(ftp.CodeServiceNotAvailable, "Server busy: too many logins at once; try again in a moment.")
 		return false
 	case why != "":
@@ -160,17 +161,17 @@ func (s *session) cmdPASS(arg string) bool {
 	}
 	s.anonymous.Store(anonymous)
 	if !s.srv.claimSlot(s, u.Name, u.MaxSessions) {
-		s.log.Warn("login refused: too many sessions", "user", u.Name, "max_sessions", u.MaxSessions)
+		s.emit(audit.Refused{Stage: audit.StageLogin, Reason: "max-sessions", User: u.Name, Detail: fmt.Sprintf("at most %d sessions", u.MaxSessions)})
 		s.reply(ftp.CodeServiceNotAvailable, "Too many sessions for this account (at most %d); close one and try again.", u.MaxSessions)
 		return false
 	}
 	if err := s.openHome(u); err != nil {
 		s.account.Store(nil)
-		s.log.Error("login failed: home", "user", name, "err", err)
+		s.log.Error("home directory not available", "user", name, "err", err)
+		s.emit(audit.Refused{Stage: audit.StageLogin, Reason: "home", User: name})
 		s.reply(ftp.CodeNotLoggedIn, "Login failed: your home directory is not available; tell the administrator.")
 		return true
 	}
-	s.srv.metrics.Login(true)
 	s.user = &u
 	// Every later line of the audit log names the account.
 	s.log = s.log.With("user", u.Name)
@@ -185,7 +186,7 @@ func (s *session) cmdPASS(arg string) bool {
 	// A good login does not forget the address's failures: they may have
 	// been guesses against other accounts (issue 7). They expire with the
 	// ban window.
-	s.log.Info("login", "tls", s.tlsOn, "read_only", u.ReadOnly, "perms", u.Effective().String(), "anonymous", anonymous)
+	s.emit(audit.Login{User: u.Name, TLS: s.tlsOn, ReadOnly: u.ReadOnly, Perms: u.Effective().String(), Anonymous: anonymous})
 	s.reply(ftp.CodeLoggedIn, "Login successful.")
 	return true
 }
@@ -196,7 +197,7 @@ func (s *session) refuseBanned() bool {
 	if !banned {
 		return false
 	}
-	s.log.Warn("login refused: address banned", "until", b.Until.Format(time.RFC3339))
+	s.emit(audit.Refused{Stage: audit.StageLogin, Reason: "banned", Detail: b.Prefix.String() + " until " + b.Until.UTC().Format(time.RFC3339)})
 	s.reply(ftp.CodeServiceNotAvailable, "Too many failed logins from your address; try again later.")
 	return true
 }
@@ -283,7 +284,6 @@ func (s *session) rehash(log *slog.Logger, name, old, password string) {
 // (issue 7).
 func (s *session) loginFailed(name, why string, start time.Time) bool {
 	s.failures++
-	s.srv.metrics.Login(false)
 	ev := policy.EventLoginFailed
 	switch {
 	case why == "unknown user" && isAnonymousName(name):
@@ -294,7 +294,7 @@ func (s *session) loginFailed(name, why string, start time.Time) bool {
 		ev = policy.EventUnknownUser
 	}
 	banned := s.srv.record(s.remote.Addr(), ev)
-	s.log.Warn("login failed", "user", name, "reason", why, "banned", banned)
+	s.emit(audit.LoginFailed{User: name, Reason: why, Banned: banned})
 	if banned {
 		s.srv.endPreLogin(s.remote.Addr(), s)
 	}

@@ -100,7 +100,7 @@ func runAttack(t *testing.T, ts *testServer, attacker *exec.Cmd) string {
 	logs := ts.logs.String()
 	// Guesses already being checked when the ban starts still finish:
 	// allow one per parallel task on top of the threshold.
-	if got := strings.Count(logs, `msg="login failed" client=127.0.0.1:`); got > 5+4 {
+	if got := strings.Count(logs, `msg=login-failed client=127.0.0.1:`); got > 5+4 {
 		t.Errorf("%d guesses checked, want the ban to stop them near 5", got)
 	}
 	if strings.Contains(logs, `msg=login client=127.0.0.1:`) {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 )
 
@@ -291,7 +292,7 @@ func (s *session) acceptData(p *dataPlan) {
 				return
 			}
 			if from := addrPort(c.RemoteAddr()); from.Addr() != s.remote.Addr() {
-				s.log.Warn("data connection from a foreign address refused", "from", from.String())
+				s.emit(audit.Refused{Stage: audit.StageData, Reason: "foreign-address", Detail: "from " + from.String()})
 				c.SetLinger(0)
 				c.Close()
 				continue
@@ -348,7 +349,7 @@ func (s *session) acceptData(p *dataPlan) {
 				return
 			}
 			if len(queue) >= maxDataHandshakes {
-				s.log.Warn("data connection handshake pushed out by a newer connection", "from", addrPort(queue[0].RemoteAddr()).String())
+				s.emit(audit.Refused{Stage: audit.StageData, Reason: "superseded", Detail: "handshake from " + addrPort(queue[0].RemoteAddr()).String() + " pushed out by a newer connection"})
 				queue[0].SetLinger(0)
 				queue[0].Close() // its handshake fails and reports below
 				queue = queue[1:]
@@ -370,7 +371,7 @@ func (s *session) acceptData(p *dataPlan) {
 			if errors.Is(r.err, errNoReuse) { // secure logged it
 				p.noReuse.Store(true)
 			} else {
-				s.log.Warn("data connection refused", "err", r.err)
+				s.emit(audit.Refused{Stage: audit.StageData, Reason: "handshake", Detail: r.err.Error()})
 			}
 			if failed == nil || !errors.Is(failed, errNoReuse) || errors.Is(r.err, errNoReuse) {
 				failed = r.err // a completed handshake without reuse says most
@@ -423,11 +424,14 @@ func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 		dc.abort()
 		return nil, fmt.Errorf("%w: %v", errDataTLS, err)
 	}
-	if !dc.tls.ConnectionState().DidResume && !p.reuseOptional {
-		s.log.Warn("data connection refused: TLS session not resumed")
+	st := dc.tls.ConnectionState()
+	if !st.DidResume && !p.reuseOptional {
+		s.emit(audit.Refused{Stage: audit.StageData, Reason: "not-resumed", Detail: "the data connection's TLS session is not the control connection's"})
 		dc.tls.Close()
 		return nil, errNoReuse
 	}
+	s.emit(audit.TLS{Channel: audit.ChannelData, Version: tls.VersionName(st.Version), Cipher: tls.CipherSuiteName(st.CipherSuite),
+		ALPN: st.NegotiatedProtocol, Resumed: st.DidResume})
 	dc.fin.thaw()
 	return dc, nil
 }
@@ -547,7 +551,7 @@ func (s *session) passive() (uint16, bool) {
 	s.setPlan(nil) // the old listener's slot counts against the new one
 	p, err := s.listenPassive()
 	if errors.Is(err, errPassiveBusy) {
-		s.log.Warn("passive port refused", "err", err)
+		s.emit(audit.Refused{Stage: audit.StageData, Reason: "passive-limit", Detail: err.Error()})
 		s.reply(ftp.CodeCantOpenData, "Too many passive ports are open from your address; finish a transfer first.")
 		return 0, false
 	}
@@ -609,10 +613,10 @@ func (s *session) active(ap netip.AddrPort) bool {
 	case s.epsvAll:
 		s.reply(ftp.CodeBadSequence, "EPSV ALL is in effect; use EPSV.")
 	case ap.Addr().Unmap() != s.remote.Addr():
-		s.log.Warn("PORT to a foreign address refused", "target", ap.String())
+		s.emit(audit.Refused{Stage: audit.StageData, Reason: "bounce", Detail: "PORT to " + ap.String()})
 		s.reply(ftp.CodeParamSyntaxError, "PORT refused: the data connection must go to your own address (%s).", s.remote.Addr())
 	case ap.Port() < 1024:
-		s.log.Warn("PORT to a privileged port refused", "target", ap.String())
+		s.emit(audit.Refused{Stage: audit.StageData, Reason: "privileged-port", Detail: "PORT to " + ap.String()})
 		s.reply(ftp.CodeParamSyntaxError, "PORT refused: ports below 1024 are not allowed.")
 	default:
 		p := s.newPlan()

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
 	"github.com/port21/port21/internal/users"
@@ -62,7 +63,7 @@ func (s *session) change(arg, event string, op func(vpath string) error, code in
 		s.replyErr(err)
 		return true
 	}
-	s.log.Info(event, "path", vpath)
+	s.emit(audit.FileOp{Op: event, Path: vpath})
 	s.reply(code, "%s", done(vpath))
 	return true
 }
@@ -115,7 +116,7 @@ func (s *session) cmdRNTO(arg string) bool {
 		s.replyErr(err)
 		return true
 	}
-	s.log.Info("rename", "from", from, "to", to)
+	s.emit(audit.FileOp{Op: "rename", Path: from, To: to})
 	s.reply(ftp.CodeFileActionOK, "Rename successful.")
 	return true
 }

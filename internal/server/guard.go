@@ -31,9 +31,7 @@ func (s *Server) endPreLogin(addr netip.Addr, self *session) {
 	}
 	s.mu.Unlock()
 	for _, sess := range victims {
-		// sess.log is the session's own (it changes at login): log here.
-		s.log.Warn("session ended: address banned", "client", sess.remote.String(), "session", sess.id)
-		sess.kill(reply421("Too many failed logins from your address; try again later."))
+		sess.kill("banned", "failed logins from the address", reply421("Too many failed logins from your address; try again later."))
 	}
 }
 
@@ -86,7 +84,7 @@ func (s *session) recheck() bool {
 		why = u.Blocked(s.srv.now())
 	}
 	if why != "" {
-		s.log.Warn("session ended: account changed", "reason", why)
+		s.endAs("account-changed", why)
 		s.reply(ftp.CodeServiceNotAvailable, "Your account was changed; closing control connection. Log in again.")
 		return false
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/certs"
 	"github.com/port21/port21/internal/config"
 	wire "github.com/port21/port21/internal/ftp"
@@ -38,7 +39,7 @@ type testServer struct {
 }
 
 // startServer takes options of three kinds: func(*config.Config) to change
-// the configuration, a Metrics to receive counters, and
+// the configuration, an audit.Observer to receive the events, and
 // func(*Options, *users.Store) to change the server's Options (another
 // Hasher, wrapped Accounts, a FailDelay) once the store is open.
 func startServer(t testing.TB, opts ...any) *testServer {
@@ -50,14 +51,14 @@ func startServer(t testing.TB, opts ...any) *testServer {
 	cfg.PassivePorts = "30000-39999"
 	cfg.DataTimeout = config.Duration{Duration: 5 * time.Second}
 	cfg.ShutdownTimeout = config.Duration{Duration: time.Second}
-	var metrics Metrics
+	var events *audit.Sink
 	var mods []func(*Options, *users.Store)
 	for _, o := range opts {
 		switch o := o.(type) {
 		case func(*config.Config):
 			o(&cfg)
-		case Metrics:
-			metrics = o
+		case audit.Observer:
+			events = audit.NewSink(nil, o)
 		case func(*Options, *users.Store):
 			mods = append(mods, o)
 		default:
@@ -87,7 +88,7 @@ func startServer(t testing.TB, opts ...any) *testServer {
 		Passwords: users.NewHasher(2),
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		FailDelay: -1,
-		Metrics:   metrics,
+		Events:    events,
 	}
 	for _, mod := range mods {
 		mod(&o, store)

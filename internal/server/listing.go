@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
 )
@@ -300,9 +301,6 @@ func (s *session) dirEntries(vpath string) []entry {
 	return es
 }
 
-// errListingBusy is why a listing was refused: every slot was taken.
-var errListingBusy = errors.New("too many listings in progress")
-
 // sendListing opens the listing before replying 150, so that a bad path
 // gets a plain 550, then streams it over the data connection batch by
 // batch.
@@ -338,7 +336,7 @@ func (s *session) sendListing(op, arg string, format lineFormat) bool {
 		src.close()
 		s.data.close()
 		s.data = nil
-		s.log.Warn("listing refused", "op", op, "path", vpath, "err", errListingBusy)
+		s.emit(audit.Refused{Stage: audit.StageCommand, Reason: "listing-limit", Detail: op + " " + vpath})
 		s.reply(ftp.CodeActionNotTaken, "Too many directory listings in progress; try again later.")
 		return true
 	}

@@ -37,7 +37,7 @@ func (s *session) drain() {
 	idle := s.busy == 0
 	s.drainMu.Unlock()
 	if idle {
-		s.kill(reply421("Server shutting down."))
+		s.kill("shutdown", "", reply421("Server shutting down."))
 	}
 }
 
@@ -54,7 +54,7 @@ func (s *session) endBusy() {
 	last := s.draining && s.busy == 0
 	s.drainMu.Unlock()
 	if last {
-		s.kill(reply421("Server shutting down."))
+		s.kill("shutdown", "", reply421("Server shutting down."))
 	}
 }
 
@@ -72,7 +72,7 @@ func (s *Server) shutdown() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for sess := range s.sessions {
-			sess.kill(reply421("Server shutting down."))
+			sess.kill("shutdown", "", reply421("Server shutting down."))
 		}
 	})
 	defer hard.Stop()

@@ -45,36 +45,6 @@ type Passwords interface {
 	Hash(ctx context.Context, password string) (string, error)
 }
 
-// Metrics receives the server's counters (package metrics implements it
-// for Prometheus). Methods are called from many goroutines.
-type Metrics interface {
-	SessionStarted()
-	SessionEnded()
-	Login(ok bool)
-	Banned()
-	Transfer(op string, upload bool, bytes int64, ok bool)
-}
-
-// TransferTimer is optional for a Metrics: it also receives how long each
-// transfer took.
-type TransferTimer interface {
-	TransferDuration(op string, d time.Duration)
-}
-
-type noMetrics struct{}
-
-func (noMetrics) SessionStarted()                    {}
-func (noMetrics) SessionEnded()                      {}
-func (noMetrics) Login(bool)                         {}
-func (noMetrics) Banned()                            {}
-func (noMetrics) Transfer(string, bool, int64, bool) {}
-
-// TransferLog receives one record per finished file transfer (package
-// audit writes them as an xferlog). Called from many goroutines.
-type TransferLog interface {
-	Transfer(audit.Transfer)
-}
-
 // Options are everything a Server needs; Config must come from
 // config.Config.Validate.
 type Options struct {
@@ -83,10 +53,9 @@ type Options struct {
 	Accounts  Accounts
 	Passwords Passwords
 	Logger    *slog.Logger
-	// Metrics, if not nil, receives counters.
-	Metrics Metrics
-	// TransferLog, if not nil, receives every file transfer.
-	TransferLog TransferLog
+	// Events, if not nil, receives every audit event after Logger has
+	// logged it: the xferlog and the metrics are its observers.
+	Events *audit.Sink
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Bans, if not nil, persists the defender's bans and brings in those
@@ -112,8 +81,7 @@ type Server struct {
 	accounts  Accounts
 	passwords Passwords
 	log       *slog.Logger
-	metrics   Metrics
-	xferlog   TransferLog // nil: none
+	events    *audit.Sink // nil: events are only logged
 	now       func() time.Time
 	failDelay time.Duration
 	tlsBase   *tls.Config
@@ -157,8 +125,7 @@ func New(opts Options) (*Server, error) {
 		accounts:     opts.Accounts,
 		passwords:    opts.Passwords,
 		log:          opts.Logger,
-		metrics:      opts.Metrics,
-		xferlog:      opts.TransferLog,
+		events:       opts.Events,
 		now:          opts.Now,
 		failDelay:    opts.FailDelay,
 		limiter:      policy.NewLimiter(opts.Config.MaxClients, opts.Config.MaxClientsPerIP),
@@ -186,9 +153,6 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.metrics == nil {
-		s.metrics = noMetrics{}
 	}
 	switch {
 	case s.failDelay == 0:
@@ -291,6 +255,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) e
 	}
 }
 
+// emit sends e to the sink, logged with log (the server's or a session's).
+func (s *Server) emit(log *slog.Logger, e audit.Event) {
+	s.events.Emit(context.Background(), log, e)
+}
+
 func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	remote := addrPort(c.RemoteAddr())
 	log := s.log.With("client", remote.String())
@@ -299,18 +268,18 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	cf := s.conf()
 	lists := policy.Lists{Allow: cf.AllowNets, Deny: cf.DenyNets}
 	if ok, why := lists.Permit(remote.Addr()); !ok {
-		log.Warn("connection dropped", "reason", why)
+		s.emit(log, audit.Refused{Stage: audit.StageConnect, Reason: "not-allowed", Detail: why})
 		c.Close()
 		return
 	}
 	if banned, b := s.defender.Banned(remote.Addr()); banned {
-		log.Warn("connection dropped: address banned", "prefix", b.Prefix.String(), "until", b.Until.Format(time.RFC3339))
+		s.emit(log, audit.Refused{Stage: audit.StageConnect, Reason: "banned", Detail: b.Prefix.String() + " until " + b.Until.UTC().Format(time.RFC3339)})
 		c.Close()
 		return
 	}
 	release, reason, ok := s.limiter.Acquire(remote.Addr())
 	if !ok {
-		log.Warn("connection refused", "reason", reason)
+		s.emit(log, audit.Refused{Stage: audit.StageConnect, Reason: "limit", Detail: reason})
 		s.record(remote.Addr(), policy.EventFlood)
 		refuse(c, implicitTLS, "421 "+reason+"; try again later.\r\n")
 		return
@@ -318,7 +287,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	defer release()
 	preLogin, reason, ok := s.limiter.PreLogin(remote.Addr())
 	if !ok {
-		log.Warn("connection refused", "reason", reason)
+		s.emit(log, audit.Refused{Stage: audit.StageConnect, Reason: "limit", Detail: reason})
 		s.record(remote.Addr(), policy.EventFlood)
 		refuse(c, implicitTLS, "421 "+reason+"; try again later.\r\n")
 		return
@@ -334,8 +303,6 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 	s.mu.Lock()
 	s.sessions[sess] = struct{}{}
 	s.mu.Unlock()
-	s.metrics.SessionStarted()
-	defer s.metrics.SessionEnded()
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)

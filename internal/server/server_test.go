@@ -17,6 +17,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/config"
 	wire "github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/users"
@@ -252,7 +253,7 @@ func TestDataConnectionFromAnotherAddressRefused(t *testing.T) {
 		thief.Close()
 	}
 	rc.transferAt(addr, "LIST", nil, 226)
-	if !contains(ts.logs.String(), "foreign address") {
+	if !contains(ts.logs.String(), "reason=foreign-address") {
 		t.Error("the refused data connection was not logged")
 	}
 }
@@ -767,29 +768,27 @@ func TestLegacyHashRehashedAtLogin(t *testing.T) {
 	ts.dial(t, "old", clientTLS()) // the new hash verifies too
 }
 
+// countingMetrics observes the events as the metrics package does.
 type countingMetrics struct {
 	mu                     sync.Mutex
 	sessions, ok, failed   int
 	transfers, transferred int64
 }
 
-func (m *countingMetrics) SessionStarted() { m.mu.Lock(); m.sessions++; m.mu.Unlock() }
-func (m *countingMetrics) SessionEnded()   {}
-func (m *countingMetrics) Banned()         {}
-func (m *countingMetrics) Login(ok bool) {
+func (m *countingMetrics) Observe(e audit.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if ok {
+	switch e := e.(type) {
+	case audit.Connect:
+		m.sessions++
+	case audit.Login:
 		m.ok++
-	} else {
+	case audit.LoginFailed:
 		m.failed++
+	case audit.Transfer:
+		m.transfers++
+		m.transferred += e.Bytes
 	}
-}
-func (m *countingMetrics) Transfer(_ string, _ bool, n int64, _ bool) {
-	m.mu.Lock()
-	m.transfers++
-	m.transferred += n
-	m.mu.Unlock()
 }
 
 func TestMetricsAreReported(t *testing.T) {

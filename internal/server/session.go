@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/jail"
 	"github.com/port21/port21/internal/policy"
@@ -67,6 +68,8 @@ type session struct {
 	// killedByServer marks a session the server ended (ban, shutdown): its
 	// lack of a login is no evidence against the address.
 	killedByServer atomic.Bool
+	// ended is why the session ends, for its disconnect event (endAs).
+	ended atomic.Pointer[audit.Disconnect]
 	// spoke is set once the client has sent a command line, good or bad.
 	// A connection that never did (a TCP health check, a port scan) is no
 	// failed login; read by handle after run returns.
@@ -135,10 +138,10 @@ func (s *session) run(ctx context.Context, implicitTLS bool) {
 	stop := context.AfterFunc(ctx, s.drain)
 	defer stop()
 	s.loginBy = s.srv.now().Add(s.srv.conf().LoginTimeout.Duration)
-	s.log.Info("connect", "local", s.local.String(), "implicit_tls", implicitTLS)
+	s.emit(audit.Connect{Local: s.local, ImplicitTLS: implicitTLS})
 	if implicitTLS {
 		if err := s.startTLS(); err != nil {
-			s.log.Warn("implicit TLS handshake failed", "err", err, "hint", handshakeHint(err))
+			s.emit(audit.TLSFailed{Channel: audit.ChannelControl, Err: err.Error(), Hint: handshakeHint(err)})
 			return
 		}
 		s.prot, s.pbsz = 'P', true
@@ -193,10 +196,10 @@ func (s *session) handleReadError(err error) bool {
 			return true // a long transfer is not idleness
 		}
 		if s.user == nil {
-			s.log.Info("login timeout")
+			s.endAs("login-timeout", "")
 			s.reply(ftp.CodeServiceNotAvailable, "Login timeout; closing control connection.")
 		} else {
-			s.log.Info("idle timeout")
+			s.endAs("idle-timeout", "")
 			s.reply(ftp.CodeServiceNotAvailable, "Idle timeout; closing control connection.")
 		}
 		return false
@@ -225,7 +228,7 @@ func (s *session) dispatch(cmd ftp.Command) bool {
 		s.xfer = nil
 	}
 	if c.transfer && s.isDraining() {
-		s.kill(reply421("Server shutting down."))
+		s.kill("shutdown", "", reply421("Server shutting down."))
 		return false
 	}
 	if c.transfer {
@@ -290,13 +293,21 @@ func (s *session) send(r ftp.Reply) {
 	}
 }
 
+// endAs records why the session ends, for its disconnect event; the first
+// reason given wins. Safe from any goroutine.
+func (s *session) endAs(reason, detail string) {
+	s.ended.CompareAndSwap(nil, &audit.Disconnect{Reason: reason, Detail: detail})
+}
+
 func reply421(msg string) ftp.Reply {
 	return ftp.Reply{Code: ftp.CodeServiceNotAvailable, Lines: []string{msg}}
 }
 
 // kill sends a last reply and closes the control connection, which makes
-// the command loop end. Safe from any goroutine.
-func (s *session) kill(r ftp.Reply) {
+// the command loop end; reason and detail are the disconnect event's. Safe
+// from any goroutine.
+func (s *session) kill(reason, detail string, r ftp.Reply) {
+	s.endAs(reason, detail)
 	s.killedByServer.Store(true)
 	s.send(r)
 	if s.cancel != nil {
@@ -331,7 +342,14 @@ func (s *session) cleanup() {
 		tc.Close()
 	}
 	s.raw.Close()
-	s.log.Info("disconnect")
+	s.endAs("closed", "")
+	s.emit(*s.ended.Load())
+}
+
+// emit sends e to the server's sink with the session's logger, which
+// names the client, the session and, after login, the account.
+func (s *session) emit(e audit.Event) {
+	s.srv.emit(s.log, e)
 }
 
 // startTLS runs the server side of the control connection's handshake and
@@ -358,7 +376,8 @@ func (s *session) startTLS() error {
 		return err
 	}
 	st := tc.ConnectionState()
-	s.log.Info("tls", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite), "alpn", st.NegotiatedProtocol)
+	s.emit(audit.TLS{Channel: audit.ChannelControl, Version: tls.VersionName(st.Version), Cipher: tls.CipherSuiteName(st.CipherSuite),
+		ALPN: st.NegotiatedProtocol, Resumed: st.DidResume})
 	s.wmu.Lock()
 	s.ctrl = tc
 	s.wmu.Unlock()

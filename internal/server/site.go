@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/users"
 )
@@ -40,7 +41,7 @@ func (s *session) siteChmod(arg string) {
 	if s.refused(true, users.PermOverwrite) {
 		return
 	}
-	mode, modeText, name, err := parseChmod(arg)
+	mode, _, name, err := parseChmod(arg)
 	switch {
 	case errors.Is(err, errArgSyntax):
 		s.reply(ftp.CodeParamSyntaxError, "Syntax: SITE CHMOD <mode> <path>")
@@ -60,7 +61,7 @@ func (s *session) siteChmod(arg string) {
 		s.replyErr(err)
 		return
 	}
-	s.log.Info("chmod", "path", vpath, "asked", modeText, "mode", "0"+strconv.FormatUint(uint64(mode), 8))
+	s.emit(audit.FileOp{Op: "chmod", Path: vpath, To: "0" + strconv.FormatUint(uint64(mode), 8)})
 	// PHP's ftp_chmod succeeds on 200 only.
 	s.reply(ftp.CodeOK, "SITE CHMOD command ok; mode is now 0%o.", uint32(mode))
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+
+	"github.com/port21/port21/internal/audit"
 )
 
 // extMasterSecret is the TLS extension id of Extended Master Secret
@@ -153,7 +155,7 @@ func (s *session) unwrapDataTicket(identity []byte, cs tls.ConnectionState) *tls
 		return ss
 	}
 	if len(identity) > 0 {
-		s.log.Warn("data connection offered a TLS ticket of another session, or one never valid for data; not resumed")
+		s.emit(audit.Refused{Stage: audit.StageData, Reason: "foreign-ticket", Detail: "a TLS ticket of another session, or one never valid for data; not resumed"})
 	}
 	return nil
 }

@@ -105,18 +105,15 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 		if t.aborted.Load() && !errors.Is(err, errNoReuse) {
 			res.code, res.msg = ftp.CodeTransferAborted, "Connection closed; transfer aborted."
 		}
-		took := time.Since(start)
-		s.srv.metrics.Transfer(op, rec.Upload, res.bytes, res.code == ftp.CodeTransferComplete)
-		if tt, ok := s.srv.metrics.(TransferTimer); ok {
-			tt.TransferDuration(op, took)
+		rec.Op, rec.Start, rec.Duration, rec.Bytes, rec.Code = op, start, time.Since(start), res.bytes, res.code
+		rec.Complete = res.code == ftp.CodeTransferComplete
+		if res.err != nil {
+			rec.Err = res.err.Error()
 		}
-		s.log.Info("transfer", "op", op, "path", vpath, "bytes", res.bytes,
-			"ms", took.Milliseconds(), "code", res.code, "err", res.err)
-		if s.srv.xferlog != nil && (op == "RETR" || rec.Upload) {
-			rec.Start, rec.Duration, rec.Bytes = start, took, res.bytes
-			rec.Complete = res.code == ftp.CodeTransferComplete
-			s.srv.xferlog.Transfer(rec)
+		if errors.Is(res.err, errQuota) {
+			s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", User: rec.User, Detail: "quota reached during the upload"})
 		}
+		s.emit(rec)
 		s.reply(res.code, "%s", res.msg)
 	})
 }
