@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/port21/port21/internal/datadir"
 	"github.com/port21/port21/internal/jail"
 	"github.com/port21/port21/internal/users"
 )
@@ -25,7 +26,7 @@ type userLister interface {
 // listens, when no upload can be in progress.
 func cleanStaleUploads(ctx context.Context, store userLister, dataDir string, log *slog.Logger) error {
 	start := time.Now()
-	base := filepath.Join(dataDir, "home")
+	base := datadir.Dir(dataDir).Homes()
 	var homes []string
 	entries, err := os.ReadDir(base)
 	if err != nil && !os.IsNotExist(err) {

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"sync/atomic"
@@ -25,6 +24,7 @@ import (
 	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/certs"
 	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/datadir"
 	"github.com/port21/port21/internal/metrics"
 	"github.com/port21/port21/internal/server"
 	"github.com/port21/port21/internal/users"
@@ -168,7 +168,7 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 	if err != nil {
 		return err
 	}
-	store, err := users.OpenStore(ctx, filepath.Join(cfg.DataDir, "users.db"))
+	store, err := users.OpenStore(ctx, datadir.Dir(cfg.DataDir).Store())
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func loadCert(cfg config.Validated, dataDir string) (certs.Cert, error) {
 	if cfg.Cert != "" {
 		return certs.Load(cfg.Cert, cfg.Key)
 	}
-	return certs.LoadOrCreate(filepath.Join(dataDir, "tls"), time.Now())
+	return certs.LoadOrCreate(datadir.Dir(dataDir).TLS(), time.Now())
 }
 
 // handleSignals serves SIGHUP (reload) and SIGUSR1 (reopen the log files)

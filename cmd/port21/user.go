@@ -15,11 +15,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/port21/port21/internal/datadir"
 	"github.com/port21/port21/internal/users"
 )
 
 // defaultDataDir matches serve's default, so both find the same users.db.
-const defaultDataDir = "./port21-data"
+const defaultDataDir = string(datadir.Default)
 
 // newUserCmd returns `port21 user`, which manages the accounts in
 // <data-dir>/users.db. It is safe to run while `port21 serve` uses the same
@@ -524,7 +525,7 @@ func openUserStore(ctx context.Context, op, dataDir string) (*users.Store, error
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("%s: create data directory: %w", op, err)
 	}
-	store, err := users.OpenStore(ctx, filepath.Join(dataDir, "users.db"))
+	store, err := users.OpenStore(ctx, datadir.Dir(dataDir).Store())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -580,7 +581,7 @@ func resolveHome(dataDir string, u users.User) string {
 	if u.Home != "" {
 		return u.Home
 	}
-	home := filepath.Join(dataDir, "home", u.Name)
+	home := datadir.Dir(dataDir).Home(u.Name)
 	if abs, err := filepath.Abs(home); err == nil {
 		home = abs
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/datadir"
 	"github.com/port21/port21/internal/policy"
 	"github.com/port21/port21/internal/users"
 )
@@ -116,7 +117,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Cert.Certificate) == 0 {
 		return nil, errors.New("server: a TLS certificate is required")
 	}
-	home, err := filepath.Abs(filepath.Join(opts.Config.DataDir, "home"))
+	home, err := filepath.Abs(datadir.Dir(opts.Config.DataDir).Homes())
 	if err != nil {
 		return nil, fmt.Errorf("server: data-dir: %w", err)
 	}

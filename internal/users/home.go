@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/port21/port21/internal/datadir"
 )
 
 // ErrUnsafeHome reports a home directory that would expose the server's
@@ -36,7 +38,7 @@ func CheckHome(home, dataDir, name string) error {
 	if err != nil {
 		return fmt.Errorf("data directory %s: %w", dataDir, err)
 	}
-	own := filepath.Join(d, "home", name)
+	own := datadir.Dir(d).Home(name)
 	switch {
 	case h == string(filepath.Separator):
 		return fmt.Errorf("home %s is the root of the file system: %w", home, ErrUnsafeHome)
