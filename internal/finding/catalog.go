@@ -141,7 +141,7 @@ var catalog = map[string]Entry{
 		Title:       "Anonymous users can upload files",
 		Description: "Anonymous users can store files (a listing shows a world-writable directory, or an upload by the scanner worked and was deleted again). Anonymous write access turns the server into free storage for malware and stolen data.",
 		Fix: Fix{
-			Summary: "Deny anonymous uploads; if an upload drop box is needed, make it write-only and outside any download area.",
+			Summary: "Deny anonymous uploads, and remove world write from the directories anonymous users see (chmod o-w DIR), which is what a listing shows; if an upload drop box is needed, make it write-only and outside any download area.",
 			Config: map[string][]string{
 				ProductVsftpd:   {"anon_upload_enable=NO", "anon_mkdir_write_enable=NO", "anon_other_write_enable=NO"},
 				ProductProFTPD:  {"<Anonymous ~ftp>", "  <Limit WRITE>", "    DenyAll", "  </Limit>", "</Anonymous>"},

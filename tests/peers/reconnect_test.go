@@ -40,7 +40,9 @@ func TestScanVsftpdForceAnonSSL(t *testing.T) {
 
 // TestFixLinesRemoveFindings applies the catalog's own fix lines for
 // findings of the bad profiles to those peers and scans again: each finding
-// must be gone. This is what keeps a fix from being wrong. Pure-FTPd's lines
+// must be gone. anonymous-write is rescanned with --intrusive: the fix
+// denies uploads, while the directory stays world-writable on disk, so only
+// a refused upload shows the fix (and overrules the listing). This is what keeps a fix from being wrong. Pure-FTPd's lines
 // are Debian's (echo VALUE > /etc/pure-ftpd/conf/NAME), applied as the
 // NAME VALUE setting they write.
 func TestFixLinesRemoveFindings(t *testing.T) {
@@ -60,6 +62,12 @@ func TestFixLinesRemoveFindings(t *testing.T) {
 		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDFTPBounce},
 		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSCBCCipher},
 		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDTLSCBCCipher},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDAnonymousWrite},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDCleartextLogin},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDDataCleartext},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDVersionDisclosed},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDAnonymousWrite},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDFTPBounce},
 	} {
 		t.Run(string(tc.product)+"/"+tc.id, func(t *testing.T) {
 			t.Parallel()
@@ -80,7 +88,7 @@ func TestFixLinesRemoveFindings(t *testing.T) {
 				t.Fatalf("the bad profile does not show %s to begin with", tc.id)
 			}
 			after := testpeers.StartWith(t, tc.product, testpeers.ProfileBad, lines...)
-			res := scanPeer(t, bin, after, false)
+			res := scanPeer(t, bin, after, tc.id == finding.IDAnonymousWrite)
 			if slices.Contains(ids(res), tc.id) {
 				t.Errorf("after %q on port %s, %s is still reported: %q", lines, strconv.Itoa(after.Port), tc.id, ids(res))
 			}
