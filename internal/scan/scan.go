@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/port21/port21/internal/fdlimit"
 	"github.com/port21/port21/internal/finding"
 	"github.com/port21/port21/internal/scan/cve"
 	"github.com/port21/port21/internal/scan/targets"
@@ -247,6 +248,6 @@ func (s *Scanner) Run(ctx context.Context, ts iter.Seq[targets.Target], stats *S
 // sweepMax is the most connection attempts the sweep keeps in flight: what
 // the file descriptor limit leaves after every audit's connections.
 func (s *Scanner) sweepMax() int {
-	free := fdLimit() - 64 - 4*s.opts.Concurrency
+	free := fdlimit.Limit() - fdlimit.Reserve - 4*s.opts.Concurrency
 	return max(sweepMin, min(sweepMax, free/2))
 }

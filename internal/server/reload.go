@@ -22,7 +22,7 @@ func (s *Server) Reload(v config.Validated, cert tls.Certificate) ([]string, err
 	next, restart := config.KeepStartupKeys(*s.conf(), v)
 	s.cert.Store(&cert)
 	s.cfg.Store(&next)
-	s.limiter.SetLimits(next.MaxClients, next.MaxClientsPerIP)
+	s.limiter.SetLimits(s.clientCap(next.MaxClients), next.MaxClientsPerIP)
 	s.passiveSlots.SetLimits(next.Passive.Len(), next.MaxPassivePerIP)
 	s.defender.SetConfig(defenderConfig(&next))
 	return restart, nil

@@ -24,6 +24,7 @@ import (
 	"github.com/port21/port21/internal/audit"
 	"github.com/port21/port21/internal/config"
 	"github.com/port21/port21/internal/datadir"
+	"github.com/port21/port21/internal/fdlimit"
 	"github.com/port21/port21/internal/policy"
 	"github.com/port21/port21/internal/users"
 )
@@ -152,6 +153,7 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.limiter.SetLimits(s.clientCap(cfg.MaxClients), cfg.MaxClientsPerIP)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -254,6 +256,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) e
 		tempDelay = 0
 		s.wg.Go(func() { s.handle(ctx, c, implicitTLS) })
 	}
+}
+
+// clientCap is max-clients, lowered to what the open-file limit holds:
+// past that, accept would fail with EMFILE and a client would see its
+// connection dropped instead of a 421 that says the server is full.
+func (s *Server) clientCap(maxClients int) int {
+	fit := fdlimit.Sessions()
+	if maxClients <= fit {
+		return maxClients
+	}
+	s.log.Warn("max-clients lowered to fit the open-file limit", "max_clients", maxClients, "now", fit,
+		"open_file_limit", fdlimit.Limit(), "hint", "raise LimitNOFILE= in the systemd unit (or ulimit -n), or lower max-clients")
+	return fit
 }
 
 // emit sends e to the sink, logged with log (the server's or a session's).

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,13 +50,21 @@ var (
 // start creates the user "port21"; its password is returned then.
 func start(t *testing.T, dataDir string, extra ...string) (*server, string) {
 	t.Helper()
+	return startUnder(t, nil, dataDir, extra...)
+}
+
+// startUnder is start with the server run by a wrapper command (such as
+// prlimit) given before the binary.
+func startUnder(t *testing.T, wrapper []string, dataDir string, extra ...string) (*server, string) {
+	t.Helper()
 	bin, err := binary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--passive-ports", "40000-40999",
 		"--max-login-failures", "0"}, extra...)
-	cmd := exec.Command(bin, args...)
+	argv := append(append(slices.Clone(wrapper), bin), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

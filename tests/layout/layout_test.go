@@ -29,6 +29,7 @@ var forbidden = map[string][]string{
 	"internal/metrics":   {"internal/server", "internal/scan", "internal/users", "internal/report", "internal/firewall", "internal/config"},
 	"internal/audit":     {"internal/"},
 	"internal/datadir":   {"internal/"},
+	"internal/fdlimit":   {"internal/"},
 	"internal/report":    {"internal/server", "internal/scan", "internal/firewall", "internal/confaudit", "internal/sockets"},
 	"internal/scan":      {"internal/server", "internal/firewall", "internal/confaudit", "internal/sockets", "internal/users", "internal/jail", "internal/report"},
 	"internal/sockets":   {"internal/server", "internal/scan", "internal/firewall"},

@@ -1,12 +1,12 @@
 //go:build unix
 
-package scan
+package fdlimit
 
 import "syscall"
 
-// fdLimit is the process's soft limit on open files (Go raises it to the
+// Limit is the process's soft limit on open files (Go raises it to the
 // hard limit at start-up).
-func fdLimit() int {
+func Limit() int {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur > 1<<20 {
 		return 1 << 20

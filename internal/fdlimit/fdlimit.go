@@ -1,0 +1,18 @@
+// Package fdlimit reads how many files the process may have open, so the
+// server and the scanner size themselves to it and say so, instead of
+// meeting EMFILE from the kernel halfway through.
+package fdlimit
+
+// PerSession is what one FTP session can hold open at once: the control
+// connection, a passive listener, a data connection, a file and the
+// home's directory handle (os.Root).
+const PerSession = 5
+
+// Reserve is kept for listeners, the user store, log files and the
+// metrics endpoint.
+const Reserve = 64
+
+// Sessions is how many sessions fit in the process's file limit.
+func Sessions() int {
+	return max(1, (Limit()-Reserve)/PerSession)
+}
