@@ -120,15 +120,19 @@ const (
 type Refused struct {
 	Stage  string
 	Reason string
-	User   string // the account, when the refusal is about one
+	User   string // the name given, for refusals before login (else omitted)
 	Detail string
 }
 
 func (Refused) Name() string      { return "refused" }
 func (Refused) Level() slog.Level { return slog.LevelWarn }
 func (e Refused) Attrs() []slog.Attr {
-	return []slog.Attr{slog.String("stage", e.Stage), slog.String("reason", e.Reason),
-		slog.String("user", e.User), slog.String("detail", e.Detail)}
+	attrs := []slog.Attr{slog.String("stage", e.Stage), slog.String("reason", e.Reason)}
+	if e.User != "" {
+		// Only before login: a logged-in session's logger names the account.
+		attrs = append(attrs, slog.String("user", e.User))
+	}
+	return append(attrs, slog.String("detail", e.Detail))
 }
 
 // Ban: an address or network is banned, by this server's defender
@@ -223,5 +227,5 @@ func (s *Sink) Emit(ctx context.Context, log *slog.Logger, e Event) {
 // Examples returns one event of every kind, for the tests that keep
 // EVENTS.md and the metrics in step with the events.
 func Examples() []Event {
-	return []Event{Connect{}, TLS{}, TLSFailed{}, Login{}, LoginFailed{}, Refused{}, Ban{}, Transfer{}, FileOp{}, Disconnect{}}
+	return []Event{Connect{}, TLS{}, TLSFailed{}, Login{}, LoginFailed{}, Refused{User: "x"}, Ban{}, Transfer{}, FileOp{}, Disconnect{}}
 }

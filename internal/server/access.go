@@ -300,7 +300,7 @@ func (s *session) checkQuota(vpath string) (wrap func(io.Writer) *quotaWriter, r
 	q := s.srv.quotas
 	inBytes, inFiles := q.inflight(u.Name)
 	if u.QuotaFiles > 0 && !exists && files+inFiles >= u.QuotaFiles {
-		s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", User: u.Name, Detail: fmt.Sprintf("at most %d files", u.QuotaFiles)})
+		s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", Detail: fmt.Sprintf("at most %d files", u.QuotaFiles)})
 		s.reply(ftp.CodeExceededStorage, "Quota exceeded: this account may hold at most %d files.", u.QuotaFiles)
 		return nil, nil, false
 	}
@@ -309,7 +309,7 @@ func (s *session) checkQuota(vpath string) (wrap func(io.Writer) *quotaWriter, r
 		credit := max(0, old-min(s.rest, old))
 		limit = u.QuotaBytes - used + credit
 		if inBytes >= limit {
-			s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", User: u.Name, Detail: fmt.Sprintf("at most %d bytes", u.QuotaBytes)})
+			s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", Detail: fmt.Sprintf("at most %d bytes", u.QuotaBytes)})
 			s.reply(ftp.CodeExceededStorage, "Quota exceeded: this account may hold at most %d bytes.", u.QuotaBytes)
 			return nil, nil, false
 		}

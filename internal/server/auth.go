@@ -173,6 +173,10 @@ func (s *session) cmdPASS(arg string) bool {
 		return true
 	}
 	s.user = &u
+	// A good login does not forget the address's failures: they may have
+	// been guesses against other accounts (issue 7). They expire with the
+	// ban window.
+	s.emit(audit.Login{User: u.Name, TLS: s.tlsOn, ReadOnly: u.ReadOnly, Perms: u.Effective().String(), Anonymous: anonymous})
 	// Every later line of the audit log names the account.
 	s.log = s.log.With("user", u.Name)
 	select {
@@ -183,10 +187,6 @@ func (s *session) cmdPASS(arg string) bool {
 	if s.preLogin != nil {
 		s.preLogin()
 	}
-	// A good login does not forget the address's failures: they may have
-	// been guesses against other accounts (issue 7). They expire with the
-	// ban window.
-	s.emit(audit.Login{User: u.Name, TLS: s.tlsOn, ReadOnly: u.ReadOnly, Perms: u.Effective().String(), Anonymous: anonymous})
 	s.reply(ftp.CodeLoggedIn, "Login successful.")
 	return true
 }

@@ -111,7 +111,7 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 			rec.Err = res.err.Error()
 		}
 		if errors.Is(res.err, errQuota) {
-			s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", User: rec.User, Detail: "quota reached during the upload"})
+			s.emit(audit.Refused{Stage: audit.StageUpload, Reason: "quota", Detail: "quota reached during the upload"})
 		}
 		s.emit(rec)
 		s.reply(res.code, "%s", res.msg)
