@@ -2,6 +2,7 @@ package jail
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -582,6 +583,68 @@ func TestEscape(t *testing.T) {
 			},
 			want: ErrIsRoot,
 		},
+
+		// Races: the file system changes under a running transfer.
+		{
+			name:  "directory swapped for a link to outside during an upload",
+			setup: func(t *testing.T, e *env) { e.mkdir(t, "d") },
+			op: func(t *testing.T, e *env) error {
+				u, err := e.j.CreateUpload("/d/sentinel", 0, false)
+				if err != nil {
+					return err
+				}
+				u.File().WriteString("overwritten?")
+				swapForLink(t, e, "d")
+				// Committed into the directory it was opened in (now d.old),
+				// or refused: either way, never through the link.
+				u.Commit()
+				return nil
+			},
+		},
+		{
+			name: "directory swapped for a link to outside during a download",
+			setup: func(t *testing.T, e *env) {
+				e.mkdir(t, "d")
+				e.write(t, "d/f", "mine")
+			},
+			op: func(t *testing.T, e *env) error {
+				f, err := e.j.OpenFile("/d/f")
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				swapForLink(t, e, "d")
+				if b, _ := io.ReadAll(f); string(b) != "mine" {
+					t.Errorf("the open file read %q", b)
+				}
+				_, err = readAll(e.j, "/d/sentinel")
+				return err
+			},
+			want: ErrOutside,
+		},
+
+		// Unicode look-alikes of '/' and '.' are names, not separators.
+		{
+			name: "fullwidth solidus and dots climb nowhere",
+			op: func(t *testing.T, e *env) error {
+				_, err := readAll(e.j, "\uff0e\uff0e\uff0f\uff0e\uff0e\uff0foutside\uff0fsentinel")
+				return err
+			},
+			want: fs.ErrNotExist,
+		},
+		{
+			name: "division slash and one-dot leaders upload inside",
+			op: func(t *testing.T, e *env) error {
+				name := "/\u2024\u2024\u2215\u2024\u2024\u2215outside"
+				if err := upload(e.j, name, 0, false, "x"); err != nil {
+					return err
+				}
+				if got, err := readAll(e.j, name); err != nil || got != "x" {
+					t.Errorf("read back %q, %v", got, err)
+				}
+				return nil
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -613,6 +676,19 @@ func TestEscape(t *testing.T) {
 				t.Errorf("temporary file left in the home: %v", e.homeNames(t, ""))
 			}
 		})
+	}
+}
+
+// swapForLink moves the home's directory rel aside (to rel.old) and puts a
+// symbolic link to the outside directory in its place.
+func swapForLink(t *testing.T, e *env, rel string) {
+	t.Helper()
+	p := filepath.Join(e.home, rel)
+	if err := os.Rename(p, p+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(e.outside, p); err != nil {
+		t.Fatal(err)
 	}
 }
 
