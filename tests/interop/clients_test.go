@@ -80,7 +80,7 @@ func curlClient() *client {
 // connection gets a full handshake and port21 refuses it (522). With TLS
 // 1.3, curl's default, it resumes with a PSK ticket and works.
 func curlTLS12NoTicket(c *cell, transcript string) string {
-	if c.tls12 && (strings.Contains(transcript, "< 522 ") || strings.Contains(c.srv.log.String(), "TLS session not resumed")) {
+	if c.tls12 && (strings.Contains(transcript, "< 522 ") || strings.Contains(c.srv.log.String(), `"reason":"not-resumed"`)) {
 		return "curl (OpenSSL) offers no TLS 1.2 session ticket, only session-ID resumption, which Go's crypto/tls server lacks"
 	}
 	return ""

@@ -124,7 +124,7 @@ func TestRcloneParallelTransfers(t *testing.T) {
 				}
 			}
 			refused := strings.Count(r.stderr, "522 Data connection refused")
-			foreign := strings.Count(c.srv.log.String(), "offered a TLS ticket of another session")
+			foreign := strings.Count(c.srv.log.String(), `"reason":"foreign-ticket"`)
 			t.Logf("rclone copy %s: exit %v; %d of %d files not stored; rclone saw %d 522 replies; "+
 				"the server saw %d data connections offering another session's ticket",
 				strings.Join(tc.flags, " "), r.err, len(missing), len(files), refused, foreign)
