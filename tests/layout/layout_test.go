@@ -18,21 +18,22 @@ const module = "github.com/port21/port21/"
 // forbidden lists, per package (a path prefix under the module), the
 // packages it must not import. The engine never knows about its callers.
 var forbidden = map[string][]string{
-	"internal/ftp":       {"internal/"},
-	"internal/finding":   {"internal/"},
-	"internal/jail":      {"internal/"},
-	"internal/policy":    {"internal/"},
-	"internal/certs":     {"internal/"},
-	"internal/config":    {"internal/"},
-	"internal/users":     {"internal/server", "internal/scan", "internal/report", "internal/firewall"},
-	"internal/server":    {"internal/scan", "internal/report", "internal/firewall", "internal/confaudit", "internal/sockets", "internal/metrics"},
-	"internal/metrics":   {"internal/"},
-	"internal/report":    {"internal/server", "internal/scan", "internal/firewall", "internal/confaudit", "internal/sockets"},
-	"internal/scan":      {"internal/server", "internal/firewall", "internal/confaudit", "internal/sockets", "internal/users", "internal/jail", "internal/report"},
-	"internal/sockets":   {"internal/server", "internal/scan", "internal/firewall"},
-	"internal/confaudit": {"internal/server", "internal/scan", "internal/firewall"},
-	"internal/firewall":  {"internal/server", "internal/scan", "internal/confaudit", "internal/report"},
-	"internal/local":     {"internal/server", "internal/scan", "internal/users", "internal/jail", "internal/policy", "internal/metrics"},
+	"internal/ftp":        {"internal/"},
+	"internal/finding":    {"internal/"},
+	"internal/jail":       {"internal/"},
+	"internal/policy":     {"internal/"},
+	"internal/certs":      {"internal/"},
+	"internal/config":     {"internal/"},
+	"internal/proxyproto": {"internal/"},
+	"internal/users":      {"internal/server", "internal/scan", "internal/report", "internal/firewall"},
+	"internal/server":     {"internal/scan", "internal/report", "internal/firewall", "internal/confaudit", "internal/sockets", "internal/metrics"},
+	"internal/metrics":    {"internal/"},
+	"internal/report":     {"internal/server", "internal/scan", "internal/firewall", "internal/confaudit", "internal/sockets"},
+	"internal/scan":       {"internal/server", "internal/firewall", "internal/confaudit", "internal/sockets", "internal/users", "internal/jail", "internal/report"},
+	"internal/sockets":    {"internal/server", "internal/scan", "internal/firewall"},
+	"internal/confaudit":  {"internal/server", "internal/scan", "internal/firewall"},
+	"internal/firewall":   {"internal/server", "internal/scan", "internal/confaudit", "internal/report"},
+	"internal/local":      {"internal/server", "internal/scan", "internal/users", "internal/jail", "internal/policy", "internal/metrics"},
 }
 
 func TestLayout(t *testing.T) {
