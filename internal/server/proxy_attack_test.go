@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -357,5 +358,31 @@ func TestPassiveHostByClientNetwork(t *testing.T) {
 	ap, _ := wire.ParsePASVReply(rep.Message())
 	if _, got := rc.transferAt(ap.String(), "RETR f.txt", nil, 226); string(got) != "pasv\n" {
 		t.Errorf("RETR over PASV got %q", got)
+	}
+}
+
+// On an implicit-TLS listener the header comes first, before the TLS
+// handshake, as HAProxy sends it.
+func TestProxyHeaderBeforeImplicitTLS(t *testing.T) {
+	ts := startServer(t, trustLoopback1)
+	ts.addUser(t, "alice", nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Serve(t.Context(), ln, true) }()
+	t.Cleanup(func() { ln.Close(); <-done })
+	c := dialWithHeader(t, ln.Addr().String(), "127.0.0.1", proxyV2("127.0.0.9:40080"))
+	tc := tls.Client(c, clientTLS())
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("handshake after the header: %v", err)
+	}
+	rc := &rawClient{t: t, conn: tc, r: wire.NewReader(tc), tls: clientTLS(), from: "127.0.0.9"}
+	rc.expect(220)
+	rc.cmd(331, "USER alice")
+	rc.cmd(230, "PASS %s", testPassword)
+	if rep := rc.cmd(211, "STAT"); !strings.Contains(rep.Message(), "Connected from 127.0.0.9") {
+		t.Errorf("STAT: %q", rep.Message())
 	}
 }

@@ -240,7 +240,8 @@ func freePort(t *testing.T, host string) int {
 }
 
 // haproxyConfig is the configuration the README shows, on loopback: TCP
-// mode, one frontend per node, PROXY v2 to one and v1 to the other.
+// mode, one frontend per node, PROXY v2 to one and v1 to the other, with
+// health checks.
 const haproxyConfig = `global
     maxconn 256
 
@@ -255,14 +256,14 @@ frontend ftp_v2
     default_backend nodes_v2
 
 backend nodes_v2
-    server node1 %[3]s send-proxy-v2
+    server node1 %[3]s send-proxy-v2 check inter 300ms
 
 frontend ftp_v1
     bind %[1]s:%[4]d
     default_backend nodes_v1
 
 backend nodes_v1
-    server node2 %[5]s send-proxy
+    server node2 %[5]s send-proxy check inter 300ms
 `
 
 // startHAProxy writes the configuration, checks it with haproxy -c, runs
@@ -387,6 +388,14 @@ func TestBehindHAProxy(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// HAProxy's health checks (check inter 300ms) on the v2 backend are
+	// LOCAL headers: served as HAProxy's own connections, which send no
+	// command and so score nothing (the ban test below shows HAProxy's
+	// address is never banned).
+	if _, ok := node1.waitEntry(func(e logEntry) bool { return e.Msg == "connect" && e.Client != "" && e.Client == e.Proxy }); !ok {
+		t.Error("no health check (a v2 LOCAL header) seen on node1")
 	}
 
 	// Password guessing through HAProxy bans the guesser's address, not
