@@ -60,18 +60,23 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// need skips (or, under PORT21_REQUIRE_CLIENTS=1, fails) when a program
-// is missing.
-func need(t *testing.T, exe, pkg string) {
+// need returns the program's path, or skips (under
+// PORT21_REQUIRE_CLIENTS=1, fails) when it is missing. /usr/sbin, where
+// Debian puts haproxy, is looked in too: it is not on every user's PATH.
+func need(t *testing.T, exe, pkg string) string {
 	t.Helper()
-	if _, err := exec.LookPath(exe); err == nil {
-		return
+	if p, err := exec.LookPath(exe); err == nil {
+		return p
+	}
+	if p, err := exec.LookPath(filepath.Join("/usr/sbin", exe)); err == nil {
+		return p
 	}
 	reason := fmt.Sprintf("%s is not installed (apt-get install %s)", exe, pkg)
 	if os.Getenv("PORT21_REQUIRE_CLIENTS") == "1" {
 		t.Fatalf("%s; PORT21_REQUIRE_CLIENTS=1 makes this a failure", reason)
 	}
 	t.Skipf("%s; set PORT21_REQUIRE_CLIENTS=1 to make this a failure", reason)
+	return ""
 }
 
 // syncBuffer collects a child's output while the test reads it.
@@ -268,7 +273,7 @@ backend nodes_v1
 
 // startHAProxy writes the configuration, checks it with haproxy -c, runs
 // haproxy -db and waits until both frontends accept connections.
-func startHAProxy(t *testing.T, node1, node2 string) (v2Port, v1Port int) {
+func startHAProxy(t *testing.T, haproxy, node1, node2 string) (v2Port, v1Port int) {
 	t.Helper()
 	v2Port, v1Port = freePort(t, haproxyAddr), freePort(t, haproxyAddr)
 	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
@@ -276,11 +281,11 @@ func startHAProxy(t *testing.T, node1, node2 string) (v2Port, v1Port int) {
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("haproxy", "-c", "-f", cfg).CombinedOutput(); err != nil {
+	if out, err := exec.Command(haproxy, "-c", "-f", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, text)
 	}
 	var out, errb syncBuffer
-	exited := startChild(t, &out, &errb, "haproxy", "-f", cfg, "-db")
+	exited := startChild(t, &out, &errb, haproxy, "-f", cfg, "-db")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("haproxy output:\n%s%s", out.String(), errb.String())
@@ -334,12 +339,12 @@ func TestBehindHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts haproxy, two servers and curl; skipped with -short")
 	}
-	need(t, "haproxy", "haproxy")
+	haproxy := need(t, "haproxy", "haproxy")
 	need(t, "curl", "curl")
 	password := randomHex(12)
 	node1 := startNode(t, "node1", "127.0.0.21", "52100-52119", "alice", password)
 	node2 := startNode(t, "node2", "127.0.0.22", "52120-52139", "alice", password)
-	v2Port, v1Port := startHAProxy(t, node1.addr, node2.addr)
+	v2Port, v1Port := startHAProxy(t, haproxy, node1.addr, node2.addr)
 
 	payload := []byte("through haproxy " + randomHex(2048) + "\n")
 	local := filepath.Join(t.TempDir(), "up.txt")
