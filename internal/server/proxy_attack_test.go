@@ -386,3 +386,16 @@ func TestProxyHeaderBeforeImplicitTLS(t *testing.T) {
 		t.Errorf("STAT: %q", rep.Message())
 	}
 }
+
+// Active mode behind a proxy: PORT may name only the client's own
+// (PROXY-reported) address; the proxy's address is a third party's.
+func TestProxyPORTOnlyToTheClient(t *testing.T) {
+	ts := startServer(t, trustLoopback1)
+	ts.addUser(t, "alice", nil)
+	rc := ts.proxied(t, proxyV1("127.0.0.9:40090"), "127.0.0.9")
+	rc.login("alice", clientTLS())
+	if rep := rc.cmd(501, "PORT 127,0,0,1,195,80"); !strings.Contains(rep.Message(), "your own address (127.0.0.9)") {
+		t.Errorf("PORT to the proxy: %q", rep.Message())
+	}
+	rc.cmd(200, "PORT 127,0,0,9,195,80")
+}
