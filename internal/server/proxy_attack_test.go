@@ -8,11 +8,13 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/port21/port21/internal/certs"
 	"github.com/port21/port21/internal/config"
 	wire "github.com/port21/port21/internal/ftp"
 	"github.com/port21/port21/internal/users"
@@ -398,4 +400,37 @@ func TestProxyPORTOnlyToTheClient(t *testing.T) {
 		t.Errorf("PORT to the proxy: %q", rep.Message())
 	}
 	rc.cmd(200, "PORT 127,0,0,9,195,80")
+}
+
+// trusted-proxies and passive-host take effect on reload, for the next
+// connection: a peer that was a client becomes a proxy that must send a
+// header, and PASV answers by the new rules.
+func TestProxyKeysReload(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "alice", nil)
+	ts.rawFrom(t, "127.0.0.1") // a plain client, before
+	cfg := config.Default()
+	cfg.DataDir, cfg.Listen, cfg.PassivePorts = ts.dir, "127.0.0.1:1", "30000-39999"
+	cfg.TrustedProxies = []string{"127.0.0.1"}
+	cfg.PassiveHost = []config.PassiveHost{{Networks: []string{"127.0.0.9"}, Host: "127.0.0.4"}}
+	v, err := cfg.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := certs.LoadOrCreate(filepath.Join(ts.dir, "tls"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.srv.Reload(v, cert.TLS); err != nil {
+		t.Fatal(err)
+	}
+	if c := dialWithHeader(t, ts.addr, "127.0.0.1", []byte("USER alice\r\n")); !closedSilently(c) {
+		t.Error("after the reload, 127.0.0.1 without a header was served")
+	}
+	rc := ts.proxied(t, proxyV1("127.0.0.9:40100"), "127.0.0.9")
+	rc.login("alice", clientTLS())
+	rep := rc.cmd(227, "PASV")
+	if ap, err := wire.ParsePASVReply(rep.Message()); err != nil || ap.Addr().String() != "127.0.0.4" {
+		t.Errorf("PASV after the reload: %q", rep.Message())
+	}
 }
