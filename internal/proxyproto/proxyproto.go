@@ -70,10 +70,17 @@ func Read(ctx context.Context, c net.Conn) (Header, error) {
 	if d, ok := ctx.Deadline(); ok {
 		c.SetReadDeadline(d)
 	}
-	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Unix(1, 0)) })
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.SetReadDeadline(time.Unix(1, 0))
+		close(fired)
+	})
 	h, err := ReadFrom(c)
 	if !stop() {
-		// ctx ended during the read: its deadline may have fired it.
+		// ctx ended during the read, which may be why it failed. Wait
+		// for the past deadline to be set, so it is cleared below and
+		// not after.
+		<-fired
 		if err != nil {
 			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 		}
