@@ -25,6 +25,7 @@ declare -A need=(
 	[nmap]=nmap                 # scanner parity with nmap's FTP scripts; ftp-brute against the defender
 	[testssl]=testssl.sh          # scanner parity with testssl.sh over STARTTLS FTP
 	[hydra]=hydra               # password guessing against the defender (issue 8)
+	[/usr/sbin/haproxy]=haproxy # PROXY protocol behind a real HAProxy (tests/haproxy, issue 9)
 	[nsenter]=util-linux        # ufw and firewalld tests (mount namespaces)
 	[dbus-daemon]=dbus-daemon   # firewalld test: a private system bus
 )

@@ -112,6 +112,8 @@ func tomlValue(v any) (string, error) {
 		return strconv.Itoa(v), nil
 	case config.Duration:
 		return strconv.Quote(shortDuration(v.Duration)), nil
+	case []config.PassiveHost:
+		return passiveHostTOML(v), nil
 	case []string:
 		q := make([]string, len(v))
 		for i, s := range v {

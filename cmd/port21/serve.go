@@ -100,6 +100,8 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.StringSliceVar(&flags.DefenderExempt, "defender-exempt", nil, "network (CIDR) or address never scored nor banned; repeatable")
 	f.StringSliceVar(&flags.Allow, "allow", nil, "only these networks (CIDR) or addresses may connect; repeatable (default: all)")
 	f.StringSliceVar(&flags.Deny, "deny", nil, "networks (CIDR) or addresses that may never connect, even if allowed; repeatable")
+	f.StringSliceVar(&flags.TrustedProxies, "trusted-proxies", nil, "load balancers (CIDR or address) that start every control connection with a PROXY protocol v1/v2 header naming the client; repeatable")
+	f.Var(passiveHostFlag{&flags.PassiveHost}, "passive-host", "announce HOST in PASV replies to clients in NETWORKS (comma-separated CIDRs); repeatable, first match wins, others get --public-host")
 	f.StringVar(&flags.AnonymousRoot, "anonymous-root", "", "let anyone log in as anonymous or ftp, read-only, in this directory (default: anonymous off)")
 	f.StringVar(&flags.TLSMinVersion, "tls-min-version", flags.TLSMinVersion, "lowest TLS version offered: 1.2 or 1.3")
 	f.StringVar(&flags.TLSMaxVersion, "tls-max-version", flags.TLSMaxVersion, "highest TLS version offered: 1.2 or 1.3")

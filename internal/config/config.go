@@ -73,6 +73,19 @@ type Config struct {
 	Allow []string `toml:"allow"`
 	Deny  []string `toml:"deny"`
 
+	// TrustedProxies are the load balancers (CIDRs or addresses) that must
+	// start every control connection with a PROXY protocol header (v1 or
+	// v2); the client address in it is then the session's address for
+	// everything: allow and deny, bans, logs, and the data connection
+	// check. A connection from them without a header is refused; a header
+	// from anyone else is not believed (it is read as FTP, and fails).
+	TrustedProxies []string `toml:"trusted-proxies"`
+	// PassiveHost picks the address announced in PASV replies by the
+	// client's network: the first rule with a network holding the client
+	// wins; clients of no rule get public-host (or the control
+	// connection's local address). EPSV replies carry no address.
+	PassiveHost []PassiveHost `toml:"passive-host"`
+
 	// AnonymousRoot, when set, lets anyone log in as "anonymous" or "ftp"
 	// with any password, read-only, confined to this directory.
 	AnonymousRoot string `toml:"anonymous-root"`
@@ -93,6 +106,15 @@ type Config struct {
 	// MetricsListen, when set, serves Prometheus metrics at /metrics on
 	// this address (keep it on loopback or a management network).
 	MetricsListen string `toml:"metrics-listen"`
+}
+
+// PassiveHost is one passive-host rule: clients in Networks are told Host
+// in PASV replies.
+type PassiveHost struct {
+	Networks []string `toml:"networks"`
+	// Host is an IPv4 address or a host name, looked up at start and on
+	// reload (see ResolvePublic), never by Validate.
+	Host string `toml:"host"`
 }
 
 // Default returns the embedded defaults: loopback only, TLS required by the
@@ -220,6 +242,44 @@ type Validated struct {
 	TLSMin, TLSMax uint16
 	// PublicName is public-host when it is a name rather than an address.
 	PublicName string
+	// TrustedNets is TrustedProxies parsed.
+	TrustedNets []netip.Prefix
+	// PassiveRules are the passive-host rules parsed, in order.
+	PassiveRules []PassiveRule
+}
+
+// PassiveRule is a passive-host rule parsed: Addr is invalid while Name
+// waits for ResolvePublic.
+type PassiveRule struct {
+	Nets []netip.Prefix
+	Addr netip.Addr
+	Name string
+}
+
+// PassiveAddr returns the address PASV announces to client: that of the
+// first passive-host rule with a network holding it, else public-host;
+// invalid means "the control connection's local address".
+func (v *Validated) PassiveAddr(client netip.Addr) netip.Addr {
+	client = client.Unmap()
+	for _, r := range v.PassiveRules {
+		for _, p := range r.Nets {
+			if p.Contains(client) {
+				return r.Addr
+			}
+		}
+	}
+	return v.Public
+}
+
+// Trusted reports whether peer is one of trusted-proxies.
+func (v *Validated) Trusted(peer netip.Addr) bool {
+	peer = peer.Unmap()
+	for _, p := range v.TrustedNets {
+		if p.Contains(peer) {
+			return true
+		}
+	}
+	return false
 }
 
 // tlsVersions are the values of tls-min-version and tls-max-version. TLS
@@ -238,21 +298,42 @@ func parseTLSVersion(s string) (uint16, error) {
 // first IPv4 address. It is separate from Validate so that checking a
 // configuration (port21 local audits other machines' files) never waits
 // for, or fails on, DNS; the server calls it once before it starts.
+// The host names of passive-host rules are looked up the same way.
 func (v *Validated) ResolvePublic(ctx context.Context, lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)) error {
-	if v.PublicName == "" {
-		return nil
+	if v.PublicName != "" {
+		a, err := resolve4(ctx, lookup, v.PublicName)
+		if err != nil {
+			return fmt.Errorf("config: public-host: %w", err)
+		}
+		v.Public = a
 	}
-	addrs, err := lookup(ctx, "ip4", v.PublicName)
+	// A copy: Validated values share the rules' backing array.
+	rules := slices.Clone(v.PassiveRules)
+	for i, r := range rules {
+		if r.Name == "" {
+			continue
+		}
+		a, err := resolve4(ctx, lookup, r.Name)
+		if err != nil {
+			return fmt.Errorf("config: passive-host: rule %d: %w", i+1, err)
+		}
+		rules[i].Addr = a
+	}
+	v.PassiveRules = rules
+	return nil
+}
+
+func resolve4(ctx context.Context, lookup func(ctx context.Context, network, host string) ([]netip.Addr, error), name string) (netip.Addr, error) {
+	addrs, err := lookup(ctx, "ip4", name)
 	if err != nil {
-		return fmt.Errorf("config: public-host: %q does not resolve: %w", v.PublicName, err)
+		return netip.Addr{}, fmt.Errorf("%q does not resolve: %w", name, err)
 	}
 	for _, a := range addrs {
 		if a = a.Unmap(); a.Is4() {
-			v.Public = a
-			return nil
+			return a, nil
 		}
 	}
-	return fmt.Errorf("config: public-host: %q has no IPv4 address (PASV can only announce IPv4; IPv6 clients use EPSV)", v.PublicName)
+	return netip.Addr{}, fmt.Errorf("%q has no IPv4 address (PASV can only announce IPv4; IPv6 clients use EPSV)", name)
 }
 
 // Validate checks every key, in a fixed order so that errors come in the
@@ -288,16 +369,44 @@ func (c Config) Validate() (Validated, error) {
 	}
 	v.Passive = pr
 	if c.PublicHost != "" {
-		a, err := netip.ParseAddr(c.PublicHost)
+		a, name, err := parsePassiveHost(c.PublicHost)
+		if err != nil {
+			bad("public-host", "%v", err)
+		}
+		v.Public, v.PublicName = a, name
+	}
+	for i, ph := range c.PassiveHost {
+		var r PassiveRule
+		var err error
+		if ph.Host == "" {
+			bad("passive-host", "rule %d: host must be set", i+1)
+		} else if r.Addr, r.Name, err = parsePassiveHost(ph.Host); err != nil {
+			bad("passive-host", "rule %d: host: %v", i+1, err)
+		}
+		if len(ph.Networks) == 0 {
+			bad("passive-host", "rule %d: networks must list at least one CIDR", i+1)
+		}
+		for _, n := range ph.Networks {
+			p, err := parsePrefix(n)
+			if err != nil {
+				bad("passive-host", "rule %d: networks: %v", i+1, err)
+				continue
+			}
+			r.Nets = append(r.Nets, p)
+		}
+		v.PassiveRules = append(v.PassiveRules, r)
+	}
+	for _, e := range c.TrustedProxies {
+		p, err := parsePrefix(e)
 		switch {
-		case err == nil && !a.Unmap().Is4():
-			bad("public-host", "%q is not IPv4: PASV can only announce IPv4 (IPv6 clients use EPSV, which needs no address)", c.PublicHost)
-		case err == nil:
-			v.Public = a.Unmap()
-		case !hostName(c.PublicHost):
-			bad("public-host", "%q is neither an IP address nor a host name", c.PublicHost)
+		case err != nil:
+			bad("trusted-proxies", "%v", err)
+		case p.Bits() == 0:
+			// Every host could then claim to be any client, and pass any
+			// allow list or shed any ban.
+			bad("trusted-proxies", "%q trusts every address: list the proxies' own addresses", e)
 		default:
-			v.PublicName = c.PublicHost
+			v.TrustedNets = append(v.TrustedNets, p)
 		}
 	}
 	if (c.Cert == "") != (c.Key == "") {
@@ -379,6 +488,22 @@ func (c Config) Validate() (Validated, error) {
 		return Validated{}, errors.Join(errs...)
 	}
 	return v, nil
+}
+
+// parsePassiveHost parses an address to announce in PASV replies: an IPv4
+// address, or a host name for ResolvePublic (its form only is checked).
+func parsePassiveHost(s string) (netip.Addr, string, error) {
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err == nil && !a.Unmap().Is4():
+		return netip.Addr{}, "", fmt.Errorf("%q is not IPv4: PASV can only announce IPv4 (IPv6 clients use EPSV, which needs no address)", s)
+	case err == nil:
+		return a.Unmap(), "", nil
+	case !hostName(s):
+		return netip.Addr{}, "", fmt.Errorf("%q is neither an IP address nor a host name", s)
+	default:
+		return netip.Addr{}, s, nil
+	}
 }
 
 // KeyError is one problem with one key.

@@ -190,6 +190,7 @@ func FuzzDecode(f *testing.F) {
 		"ban-duration = \"30m\"\ndefender-exempt = [\"192.0.2.0/28\"]\nallow = [\"198.51.100.0/24\", \"2001:db8::/32\"]\ndeny = [\"198.51.100.66\"]\n"))
 	f.Add([]byte("passive-ports = \"100-50\"\nmax-clients = 0\nidle-timeout = \"-1s\"\n"))
 	f.Add([]byte("max-clients = \"many\"\n"))
+	f.Add([]byte("trusted-proxies = [\"127.0.0.1/32\"]\npassive-host = [{networks = [\"10.0.0.0/8\"], host = \"10.0.0.5\"}]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		base := Default()
 		cfg, err := Decode(b, "fuzz.toml", base)

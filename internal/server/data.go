@@ -510,9 +510,11 @@ func (s *session) cmdPASV(string) bool {
 		s.reply(ftp.CodeBadSequence, "EPSV ALL is in effect; use EPSV.")
 		return true
 	}
+	// The client's network picks the address (passive-host, else
+	// public-host, else the address it reached us on).
 	announce := s.local.Addr()
-	if s.srv.conf().Public.IsValid() {
-		announce = s.srv.conf().Public
+	if a := s.srv.conf().PassiveAddr(s.remote.Addr()); a.IsValid() {
+		announce = a
 	}
 	if !announce.Is4() {
 		s.reply(ftp.CodeParamSyntaxError, "PASV is IPv4 only; use EPSV.")

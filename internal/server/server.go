@@ -26,6 +26,7 @@ import (
 	"github.com/port21/port21/internal/datadir"
 	"github.com/port21/port21/internal/fdlimit"
 	"github.com/port21/port21/internal/policy"
+	"github.com/port21/port21/internal/proxyproto"
 	"github.com/port21/port21/internal/users"
 )
 
@@ -277,11 +278,17 @@ func (s *Server) emit(log *slog.Logger, e audit.Event) {
 }
 
 func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
-	remote := addrPort(c.RemoteAddr())
+	cf := s.conf()
+	remote, proxy, ok := s.clientAddr(ctx, c, cf)
+	if !ok {
+		return
+	}
 	log := s.log.With("client", remote.String())
+	if proxy.IsValid() {
+		log = log.With("proxy", proxy.String())
+	}
 	// Not a byte to addresses outside the lists or banned: the client
 	// learns nothing, not even that this is an FTP server.
-	cf := s.conf()
 	lists := policy.Lists{Allow: cf.AllowNets, Deny: cf.DenyNets}
 	if ok, why := lists.Permit(remote.Addr()); !ok {
 		s.emit(log, audit.Refused{Stage: audit.StageConnect, Reason: "not-allowed", Detail: why})
@@ -309,7 +316,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 		return
 	}
 	defer preLogin()
-	sess, err := newSession(s, c, log)
+	sess, err := newSession(s, c, remote, log)
 	if err != nil {
 		log.Error("session setup failed", "err", err)
 		c.Close()
@@ -332,6 +339,49 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 		s.mu.Unlock()
 	}()
 	sess.run(ctx, implicitTLS)
+}
+
+// proxyHeaderTimeout bounds the wait for a trusted proxy's PROXY header
+// (login-timeout, if shorter). A proxy sends it as soon as it connects.
+const proxyHeaderTimeout = 10 * time.Second
+
+// clientAddr returns the address of the client on c, set once here at
+// accept and used for everything after: allow and deny, bans, limits, logs,
+// the account's allow list and the data connection check. From a
+// trusted-proxies peer it is the address in the PROXY header the peer must
+// send first, and proxy is the peer; from anyone else it is the peer's own
+// and proxy is invalid. ok is false when the connection has been closed.
+//
+// A header from a peer that is not trusted is not read, so not believed:
+// the connection is plain FTP from that peer, whose header then arrives as
+// a bad command (and scores as a protocol error). So a client cannot shed
+// a ban, pass an allow list or take another address's data connections by
+// claiming an address; HAProxy's own accept-proxy refuses such
+// connections the same way, with a parse error. From a trusted peer, no
+// header, a malformed one, or a header without a TCP client address (v1
+// UNKNOWN, v2 UNSPEC, UNIX or UDP) closes the connection without a reply
+// (the peer may be anything but an FTP client): taking the proxy's address
+// instead would make every such client one address, which one of them
+// could get banned. A v2 LOCAL header is the proxy's own connection (a
+// health check), which is served as coming from the proxy.
+func (s *Server) clientAddr(ctx context.Context, c net.Conn, cf *config.Validated) (remote, proxy netip.AddrPort, ok bool) {
+	peer := addrPort(c.RemoteAddr())
+	if !cf.Trusted(peer.Addr()) {
+		return peer, netip.AddrPort{}, true
+	}
+	hctx, cancel := context.WithTimeout(ctx, min(proxyHeaderTimeout, cf.LoginTimeout.Duration))
+	defer cancel()
+	h, err := proxyproto.Read(hctx, c)
+	if err != nil {
+		s.emit(s.log.With("proxy", peer.String()), audit.Refused{Stage: audit.StageConnect, Reason: "proxy-header",
+			Detail: "no valid PROXY protocol header from a trusted proxy: " + err.Error()})
+		c.Close()
+		return netip.AddrPort{}, netip.AddrPort{}, false
+	}
+	if h.Local {
+		return peer, peer, true
+	}
+	return netip.AddrPortFrom(h.Source.Addr().Unmap(), h.Source.Port()), peer, true
 }
 
 // refuse sends a last reply on a connection we will not serve. On an

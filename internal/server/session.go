@@ -33,8 +33,11 @@ type session struct {
 	log *slog.Logger
 	// baseLog is log before login; REIN goes back to it.
 	baseLog *slog.Logger
-	remote  netip.AddrPort
-	local   netip.AddrPort
+	// remote is the client's address, set once at accept: the control
+	// connection's peer, or the address a trusted proxy's PROXY header
+	// gave (see clientAddr). Every check uses it, none the socket's peer.
+	remote netip.AddrPort
+	local  netip.AddrPort
 
 	// ctx ends when the session is killed or the server stops; transfers,
 	// listings and HASH run under it, so a kill from another goroutine (an
@@ -100,13 +103,15 @@ type session struct {
 	busy     int
 }
 
-func newSession(s *Server, c net.Conn, log *slog.Logger) (*session, error) {
+// newSession starts a session for the client at remote (see clientAddr)
+// on the control connection c.
+func newSession(s *Server, c net.Conn, remote netip.AddrPort, log *slog.Logger) (*session, error) {
 	sess := &session{
 		srv:      s,
 		id:       newID(),
 		raw:      c,
 		ctrl:     c,
-		remote:   addrPort(c.RemoteAddr()),
+		remote:   remote,
 		local:    addrPort(c.LocalAddr()),
 		prot:     'C',
 		typ:      'A',
