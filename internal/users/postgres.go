@@ -173,13 +173,6 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	})
 }
 
-// RedactStore returns the store key as it may be logged: a URL's password
-// masked, and nothing of a value that does not parse as a URL.
-func RedactStore(store string) string {
-	name, _ := redactDSN(store)
-	return name
-}
-
 // redactDSN returns dsn with its password masked, for errors and logs, and
 // the secrets to scrub from error text. A URL that does not parse is named
 // by its scheme alone: its password cannot be found to mask it.
