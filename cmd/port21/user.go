@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,34 +25,35 @@ const defaultDataDir = "./port21-data"
 // data directory: a running server re-reads the account before every
 // command, so changes reach logged-in sessions at once.
 func newUserCmd() *cobra.Command {
-	var dataDir string
+	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Manage FTP accounts (add, passwd, mod, disable, enable, del, list)",
-		Long: `Manage the FTP accounts kept in <data-dir>/users.db. Accounts are virtual: they
+		Long: `Manage the FTP accounts kept in <data-dir>/users.db, or in the PostgreSQL database
+that --store (or the store key of --config's file) names. Accounts are virtual: they
 are not system users and never grant a shell. Changes may be made while the server
 runs and take effect at once: del and passwd end the account's sessions, mod
 applies the new rights to them (or ends them if the allow list no longer holds
 their address); a new home directory applies from the next login.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Args:              cobra.NoArgs,
+		RunE:              func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return sf.resolve(cmd) },
 	}
-	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", defaultDataDir,
-		"state directory holding users.db and the default homes (created 0700 if missing)")
+	sf.register(cmd, "state directory holding users.db and the default homes (created 0700 if missing)")
 	cmd.AddCommand(
-		newUserAddCmd(&dataDir),
-		newUserPasswdCmd(&dataDir),
-		newUserModCmd(&dataDir),
-		newUserDelCmd(&dataDir),
-		newUserDisableCmd(&dataDir, true),
-		newUserDisableCmd(&dataDir, false),
-		newUserListCmd(&dataDir),
-		newUserImportShadowCmd(&dataDir),
+		newUserAddCmd(&sf),
+		newUserPasswdCmd(&sf),
+		newUserModCmd(&sf),
+		newUserDelCmd(&sf),
+		newUserDisableCmd(&sf, true),
+		newUserDisableCmd(&sf, false),
+		newUserListCmd(&sf),
+		newUserImportShadowCmd(&sf),
 	)
 	return cmd
 }
 
-func newUserAddCmd(dataDir *string) *cobra.Command {
+func newUserAddCmd(sf *storeFlags) *cobra.Command {
 	var (
 		u             users.User
 		allow         []string
@@ -94,7 +94,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 				if u.Home, err = absHome(u.Home); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
-				if err := users.CheckHome(u.Home, *dataDir, u.Name); err != nil {
+				if err := users.CheckHome(u.Home, sf.dataDir, u.Name); err != nil {
 					return fmt.Errorf("%s: --home: %w", op, err)
 				}
 			}
@@ -104,7 +104,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 				}
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -125,7 +125,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
-			home, created, err := makeHome(*dataDir, u)
+			home, created, err := makeHome(sf.dataDir, u)
 			if err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
@@ -158,7 +158,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 	return cmd
 }
 
-func newUserPasswdCmd(dataDir *string) *cobra.Command {
+func newUserPasswdCmd(sf *storeFlags) *cobra.Command {
 	var passwordStdin bool
 	cmd := &cobra.Command{
 		Use:   "passwd NAME",
@@ -170,7 +170,7 @@ and printed once. Sessions already logged in are not affected.`,
 			const op = "user passwd"
 			name := args[0]
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ and printed once. Sessions already logged in are not affected.`,
 	return cmd
 }
 
-func newUserModCmd(dataDir *string) *cobra.Command {
+func newUserModCmd(sf *storeFlags) *cobra.Command {
 	var (
 		home                                     string
 		allow                                    []string
@@ -237,12 +237,12 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 				if home, err = absHome(home); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
-				if err := users.CheckHome(home, *dataDir, name); err != nil {
+				if err := users.CheckHome(home, sf.dataDir, name); err != nil {
 					return fmt.Errorf("%s: --home: %w", op, err)
 				}
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -272,7 +272,7 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 			}
 			newHome, created := "", false
 			if f.Changed("home") {
-				if newHome, created, err = makeHome(*dataDir, u); err != nil {
+				if newHome, created, err = makeHome(sf.dataDir, u); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
@@ -303,7 +303,7 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 	return cmd
 }
 
-func newUserDelCmd(dataDir *string) *cobra.Command {
+func newUserDelCmd(sf *storeFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "del NAME",
 		Short: "Delete an account (its home directory is kept)",
@@ -315,7 +315,7 @@ included, within about a second.`,
 			const op = "user del"
 			name := args[0]
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -327,7 +327,7 @@ included, within about a second.`,
 			if err := store.Delete(ctx, name); err != nil {
 				return notFound(op, name, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %q; its home %s was left in place\n", name, resolveHome(*dataDir, u))
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %q; its home %s was left in place\n", name, resolveHome(sf.dataDir, u))
 			return nil
 		},
 	}
@@ -353,7 +353,7 @@ type userJSON struct {
 	Updated          time.Time `json:"updated"`
 }
 
-func newUserListCmd(dataDir *string) *cobra.Command {
+func newUserListCmd(sf *storeFlags) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -366,7 +366,7 @@ Password hashes are never shown.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			const op = "user list"
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -379,7 +379,7 @@ Password hashes are never shown.`,
 				out := make([]userJSON, 0, len(us))
 				for _, u := range us {
 					j := userJSON{
-						Name: u.Name, Home: resolveHome(*dataDir, u), ReadOnly: u.ReadOnly, Allow: []string{},
+						Name: u.Name, Home: resolveHome(sf.dataDir, u), ReadOnly: u.ReadOnly, Allow: []string{},
 						AllowCleartext: u.AllowCleartext, TLSReuseOptional: u.TLSReuseOptional,
 						Perms: u.Effective().String(), Expires: u.Expires, Disabled: u.Disabled,
 						QuotaBytes: u.QuotaBytes, QuotaFiles: u.QuotaFiles, RateUp: u.RateUp, RateDown: u.RateDown,
@@ -413,7 +413,7 @@ Password hashes are never shown.`,
 				if u.TLSReuseOptional {
 					reuse = "optional"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, resolveHome(*dataDir, u), yesNo(u.ReadOnly),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, resolveHome(sf.dataDir, u), yesNo(u.ReadOnly),
 					allow, cleartext, reuse, u.Created.UTC().Format(time.RFC3339), accessColumn(u, time.Now()))
 			}
 			return tw.Flush()
@@ -423,7 +423,7 @@ Password hashes are never shown.`,
 	return cmd
 }
 
-func newUserImportShadowCmd(dataDir *string) *cobra.Command {
+func newUserImportShadowCmd(sf *storeFlags) *cobra.Command {
 	var (
 		homeBase string
 		only     []string
@@ -465,7 +465,7 @@ from anywhere, read-write.`,
 				return fmt.Errorf("%s: %s: %w", op, args[0], err)
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -476,7 +476,7 @@ from anywhere, read-write.`,
 				Only:     only,
 				HomeBase: homeBase,
 				Prepare: func(u users.User) error {
-					home, created, err := makeHome(*dataDir, u)
+					home, created, err := makeHome(sf.dataDir, u)
 					if err != nil {
 						return err
 					}
@@ -512,23 +512,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// openUserStore creates the data directory (0700: it holds the password
-// database and the TLS key) if missing, and opens its users.db. Errors name
-// the subcommand op.
-func openUserStore(ctx context.Context, op, dataDir string) (*users.Store, error) {
-	if dataDir == "" {
-		return nil, fmt.Errorf("%s: --data-dir is empty", op)
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("%s: create data directory: %w", op, err)
-	}
-	store, err := users.OpenStore(ctx, filepath.Join(dataDir, "users.db"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return store, nil
 }
 
 // notFound turns a store error for name into the CLI's message.

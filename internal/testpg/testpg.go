@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package testpg runs a throwaway PostgreSQL server for tests: initdb into
 // a temporary directory, postgres on a free loopback port, stopped by its
 // PID when the test ends. It never uses a system service or cluster.
