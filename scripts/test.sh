@@ -27,6 +27,10 @@ declare -A need=(
 	[hydra]=hydra               # password guessing against the defender (issue 8)
 	[nsenter]=util-linux        # ufw and firewalld tests (mount namespaces)
 	[dbus-daemon]=dbus-daemon   # firewalld test: a private system bus
+	# PostgreSQL user store (issue 9): internal/testpg runs initdb and postgres
+	# from /usr/lib/postgresql/*/bin itself; pg_ctlcluster stands for the
+	# package, as the server binaries are not on PATH. No system cluster is used.
+	[pg_ctlcluster]=postgresql
 )
 # Shared libraries of the real vsftpd, ProFTPD and Pure-FTPd that the
 # scanner and local tests run (internal/testpeers downloads the daemons
