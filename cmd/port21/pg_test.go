@@ -172,3 +172,39 @@ func TestServeStoreLogsNoPassword(t *testing.T) {
 		t.Errorf("serve with a wrong store password: %v", err)
 	}
 }
+
+// port21 user copy moves a SQLite site's accounts and bans to PostgreSQL;
+// run again, it copies nothing twice.
+func TestUserCopyToPostgres(t *testing.T) {
+	srv := testpg.Start(t)
+	dbURL := srv.NewDatabase(t)
+	dd := "--data-dir=" + t.TempDir()
+	out := mustRun(t, "", "add", "alice", dd, "--read-only", "--allow", "192.0.2.0/24")
+	password := passwordLine.FindStringSubmatch(out)[1]
+	if _, err := runRoot(t, "ban", "add", "203.0.113.7", "--for", "1h", dd); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, "", "copy", dd, "--to-store", dbURL); !strings.Contains(out, "copied 1 users (0 already there) and 1 bans (0 already there)") {
+		t.Fatalf("copy: %s", out)
+	}
+	if out := mustRun(t, "", "copy", dd, "--to-store", dbURL); !strings.Contains(out, "copied 0 users (1 already there) and 0 bans (1 already there)") {
+		t.Fatalf("second copy: %s", out)
+	}
+	wantErr(t, "the destination is this store", "", "copy", dd, "--to-data-dir", strings.TrimPrefix(dd, "--data-dir="))
+	ctx := context.Background()
+	store, err := users.OpenPostgres(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	u, err := store.Get(ctx, "alice")
+	if err != nil || !u.ReadOnly || len(u.Allow) != 1 {
+		t.Fatalf("copied alice: %+v, %v", u, err)
+	}
+	if ok, _, err := users.NewHasher(1).Verify(ctx, u.Hash, password); !ok || err != nil {
+		t.Fatalf("alice's password does not verify after the copy: %v", err)
+	}
+	if bans, err := store.Bans(ctx); err != nil || len(bans) != 1 || bans[0].Prefix.String() != "203.0.113.7/32" {
+		t.Fatalf("copied bans: %+v, %v", bans, err)
+	}
+}

@@ -31,6 +31,12 @@ func (sf *storeFlags) register(cmd *cobra.Command, dataDirUsage string) {
 
 // resolve reads --config, if given, for the keys not set by flags.
 func (sf *storeFlags) resolve(cmd *cobra.Command) error {
+	return sf.load(!cmd.Flags().Changed("data-dir"), !cmd.Flags().Changed("store"))
+}
+
+// load takes data-dir and store (those asked for) from the file sf.config,
+// if set.
+func (sf *storeFlags) load(dataDir, store bool) error {
 	if sf.config == "" {
 		return nil
 	}
@@ -38,17 +44,17 @@ func (sf *storeFlags) resolve(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if !cmd.Flags().Changed("data-dir") {
+	if dataDir {
 		sf.dataDir = cfg.DataDir
 	}
-	if !cmd.Flags().Changed("store") {
+	if store {
 		sf.store = cfg.Store
 	}
 	return nil
 }
 
-// open creates the data directory (0700: it holds the password database
-// and the TLS key) if missing, and opens the store. Errors name the
+// open opens the store, first creating the data directory (0700: it holds
+// the password database and the TLS key) if missing for a SQLite one. Errors name the
 // subcommand op.
 func (sf *storeFlags) open(ctx context.Context, op string) (*users.Store, error) {
 	if sf.dataDir == "" {
@@ -61,8 +67,10 @@ func (sf *storeFlags) open(ctx context.Context, op string) (*users.Store, error)
 			}
 		}
 	}
-	if err := os.MkdirAll(sf.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("%s: create data directory: %w", op, err)
+	if sf.store == "" {
+		if err := os.MkdirAll(sf.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("%s: create data directory: %w", op, err)
+		}
 	}
 	store, err := users.Open(ctx, sf.store, sf.dataDir)
 	if err != nil {

@@ -49,6 +49,7 @@ their address); a new home directory applies from the next login.`,
 		newUserDisableCmd(&sf, false),
 		newUserListCmd(&sf),
 		newUserImportShadowCmd(&sf),
+		newUserCopyCmd(&sf),
 	)
 	return cmd
 }
@@ -504,6 +505,58 @@ from anywhere, read-write.`,
 	}
 	cmd.Flags().StringVar(&homeBase, "home-base", "", "absolute directory under which each user's home is BASE/NAME (default <data-dir>/home/NAME)")
 	cmd.Flags().StringSliceVar(&only, "user", nil, "import only this user; repeatable (default all but root)")
+	return cmd
+}
+
+func newUserCopyCmd(sf *storeFlags) *cobra.Command {
+	var to storeFlags
+	cmd := &cobra.Command{
+		Use:   "copy",
+		Short: "Copy every account and ban to another store (SQLite to PostgreSQL, say)",
+		Long: `Copy every account, with its password hash, allow list and rights, and every ban from
+this store (--data-dir, --store or --config, as the other user commands) to another:
+--to-config names the other site's serve configuration file, or --to-store its store
+(--to-data-dir for a SQLite one). Nothing is overwritten: accounts and bans the
+destination already has are skipped and counted, so the copy can be run again.
+Home directories are not copied; a default home stays <data-dir>/home/NAME.`,
+		Example: `  port21 user copy --data-dir /var/lib/port21 --to-config /etc/port21/port21.toml`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			const op = "user copy"
+			f := cmd.Flags()
+			if !f.Changed("to-config") && !f.Changed("to-store") && !f.Changed("to-data-dir") {
+				return fmt.Errorf("%s: give --to-config, --to-store or --to-data-dir", op)
+			}
+			if err := to.load(!f.Changed("to-data-dir"), !f.Changed("to-store")); err != nil {
+				return fmt.Errorf("%s: --to-config: %w", op, err)
+			}
+			if to.store == sf.store && (to.store != "" || filepath.Clean(to.dataDir) == filepath.Clean(sf.dataDir)) {
+				return fmt.Errorf("%s: the destination is this store", op)
+			}
+			ctx := cmd.Context()
+			src, err := sf.open(ctx, op)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			dst, err := to.open(ctx, op)
+			if err != nil {
+				return err
+			}
+			defer dst.Close()
+			r, err := users.Copy(ctx, dst, src)
+			fmt.Fprintf(cmd.OutOrStdout(), "copied %d users (%d already there) and %d bans (%d already there)\n",
+				r.Users, r.UsersSkipped, r.Bans, r.BansSkipped)
+			if err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&to.config, "to-config", "", "the destination's serve configuration file: its data-dir and store")
+	f.StringVar(&to.store, "to-store", "", `the destination store: a postgres:// URL, or "" for <to-data-dir>/users.db`)
+	f.StringVar(&to.dataDir, "to-data-dir", defaultDataDir, "the destination's data directory (for a SQLite destination)")
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("ConcurrentMigrations", func(t *testing.T) { testPGConcurrentMigrations(t, srv.NewDatabase(t)) })
 	t.Run("SchemaTooNew", func(t *testing.T) { testPGSchemaTooNew(t, srv.NewDatabase(t)) })
 	t.Run("PasswordNeverInErrors", func(t *testing.T) { testPGPasswordNeverInErrors(t, srv) })
+	t.Run("CopyFromSQLite", func(t *testing.T) { testPGCopyFromSQLite(t, newDB(t)) })
 	t.Run("Open", func(t *testing.T) {
 		s, err := Open(context.Background(), srv.NewDatabase(t), "/nonexistent")
 		if err != nil {
@@ -217,5 +219,43 @@ func testPGPasswordNeverInErrors(t *testing.T, srv *testpg.Server) {
 			t.Errorf("%s: error does not name the store: %v", name, err)
 		}
 		t.Logf("%s: %v", name, err)
+	}
+}
+
+// Copy moves a SQLite store's accounts and bans to PostgreSQL unchanged,
+// and a second run copies nothing twice.
+func testPGCopyFromSQLite(t *testing.T, open opener) {
+	ctx := context.Background()
+	src, dst := sqliteOpener(t)(t), open(t)
+	exp := time.Date(2031, 2, 3, 4, 5, 6, 7, time.UTC)
+	want := []User{
+		{Name: "alice", Hash: hashA, Home: "/srv/ftp/alice", Allow: prefixes("192.0.2.0/24", "2001:db8::/32"), ReadOnly: true,
+			Perms: PermList | PermDownload, Expires: exp, QuotaBytes: 1 << 30, QuotaFiles: 9, RateUp: 1, RateDown: 2, MaxSessions: 3},
+		{Name: "bob", Hash: hashB, AllowCleartext: true, TLSReuseOptional: true, Disabled: true},
+	}
+	for _, u := range want {
+		if err := src.Add(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ban := Ban{Prefix: netip.MustParsePrefix("203.0.113.0/24"), Until: exp, Offences: 3, Reason: "copied"}
+	if err := src.PutBan(ctx, ban); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Copy(ctx, dst, src)
+	if err != nil || r != (CopyResult{Users: 2, Bans: 1}) {
+		t.Fatalf("Copy = %+v, %v", r, err)
+	}
+	got, err := dst.List(ctx)
+	srcList, _ := src.List(ctx)
+	if err != nil || !reflect.DeepEqual(got, srcList) {
+		t.Fatalf("copied accounts\n%+v (%v)\nwant\n%+v", got, err, srcList)
+	}
+	srcBans, _ := src.Bans(ctx)
+	if bs, err := dst.Bans(ctx); err != nil || !reflect.DeepEqual(bs, srcBans) {
+		t.Fatalf("copied bans %+v (%v), want %+v", bs, err, srcBans)
+	}
+	if r, err := Copy(ctx, dst, src); err != nil || r != (CopyResult{UsersSkipped: 2, BansSkipped: 1}) {
+		t.Fatalf("second Copy = %+v, %v", r, err)
 	}
 }
