@@ -189,7 +189,7 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 	if err != nil {
 		return err
 	}
-	if err := cleanStaleUploads(ctx, store, cfg.DataDir, log); err != nil {
+	if err := cleanStaleUploads(ctx, store, cfg.DataDir, cfg.Store != "", log); err != nil {
 		return err
 	}
 	if cfg.AnonymousRoot != "" {
