@@ -93,8 +93,13 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Not t.TempDir: its parents are 0700 root, which nobody cannot enter.
-	dir, err := os.MkdirTemp("", "port21-pg-")
+	// Not t.TempDir: its parents are 0700 root, which nobody cannot enter;
+	// nor a TMPDIR that others cannot enter either.
+	base := os.TempDir()
+	if fi, err := os.Stat(base); cred != nil && (err != nil || fi.Mode().Perm()&0o001 == 0) {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "port21-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +120,7 @@ func Start(t testing.TB) *Server {
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", superuser, "--pwfile", pwfile,
 		"--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.Dir = dir // the test's own directory may be closed to nobody
 	initdb.Env = append(os.Environ(), "LC_ALL=C")
 	if out, err := initdb.CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
@@ -159,6 +165,7 @@ func (s *Server) run(t testing.TB, bin, data, sock string, cred *syscall.Credent
 		"-h", s.host, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	cmd.Dir = filepath.Dir(data)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
