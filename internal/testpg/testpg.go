@@ -46,8 +46,12 @@ type Server struct {
 	host     string
 	port     int
 
-	mu sync.Mutex
-	n  int // databases made by NewDatabase
+	bin, data, sock string
+	cred            *syscall.Credential
+
+	mu   sync.Mutex
+	n    int    // databases made by NewDatabase
+	stop func() // stops the running postgres
 }
 
 // superuser is the name of the server's superuser.
@@ -142,9 +146,14 @@ func Start(t testing.TB) *Server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &Server{Password: password, host: "127.0.0.1", port: port}
+		s := &Server{Password: password, host: "127.0.0.1", port: port, bin: bin, data: data, sock: sock, cred: cred}
 		s.URL = s.urlFor("postgres")
-		if lastErr = s.run(t, bin, data, sock, cred); lastErr == nil {
+		if lastErr = s.run(); lastErr == nil {
+			t.Cleanup(func() {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				s.stop()
+			})
 			return s
 		}
 	}
@@ -152,11 +161,26 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-// run starts postgres and waits until it takes connections; on failure the
-// process is stopped and its log is in the error.
-func (s *Server) run(t testing.TB, bin, data, sock string, cred *syscall.Credential) error {
+// Restart stops the server (fast shutdown: every connection is cut) and
+// starts it again on the same port with the same data, as an
+// administrator's restart or a fail-over would.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop()
+	if err := s.run(); err != nil {
+		s.stop = func() {}
+		t.Fatal(err)
+	}
+}
+
+// run starts postgres and waits until it takes connections, setting
+// s.stop; on failure the process is stopped and its log is in the error.
+func (s *Server) run() error {
+	bin, data, sock, cred := s.bin, s.data, s.sock, s.cred
 	logPath := filepath.Join(filepath.Dir(data), "postgres.log")
-	logf, err := os.Create(logPath)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -194,7 +218,7 @@ func (s *Server) run(t testing.TB, bin, data, sock string, cred *syscall.Credent
 		err = db.PingContext(ctx)
 		cancel()
 		if err == nil {
-			t.Cleanup(stop)
+			s.stop = stop
 			return nil
 		}
 		select {

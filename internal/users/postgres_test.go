@@ -52,6 +52,8 @@ func TestPostgres(t *testing.T) {
 		}
 		s.Close()
 	})
+	// Last: it restarts the server under every other subtest's stores.
+	t.Run("SurvivesServerRestart", func(t *testing.T) { testPGSurvivesRestart(t, srv, newDB(t)) })
 }
 
 // A user added on one node is seen, changed and deleted on the other.
@@ -257,5 +259,29 @@ func testPGCopyFromSQLite(t *testing.T, open opener) {
 	}
 	if r, err := Copy(ctx, dst, src); err != nil || r != (CopyResult{UsersSkipped: 2, BansSkipped: 1}) {
 		t.Fatalf("second Copy = %+v, %v", r, err)
+	}
+}
+
+// A store outlives a restart of the database server: its pooled
+// connections are dead, and it opens new ones without being reopened.
+func testPGSurvivesRestart(t *testing.T, srv *testpg.Server, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	if err := s.Add(ctx, User{Name: "alice", Hash: hashA}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart(t)
+	// Every call must work: database/sql retries a dead pooled connection
+	// on a new one (pgx reports it as driver.ErrBadConn).
+	for i := range 3 {
+		if _, err := s.Get(ctx, "alice"); err != nil {
+			t.Fatalf("Get %d after the restart: %v", i, err)
+		}
+	}
+	if err := s.PutBan(ctx, Ban{Prefix: netip.MustParsePrefix("192.0.2.1/32"), Until: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatalf("PutBan after the restart: %v", err)
+	}
+	if v, err := s.BansVersion(ctx); err != nil || v == 0 {
+		t.Fatalf("BansVersion after the restart: %d, %v", v, err)
 	}
 }
