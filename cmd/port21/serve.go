@@ -180,6 +180,10 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 	defer store.Close()
 	if cfg.Store != "" {
 		log.Info("user store", "store", config.RedactStore(cfg.Store))
+		if host := users.PostgresCleartext(cfg.Store); host != "" {
+			log.Warn("store: the connection to PostgreSQL may go without TLS, so the network could read the password hashes and downgrade it; set sslmode=verify-full",
+				"host", host)
+		}
 	} else {
 		log.Info("user store", "store", filepath.Join(cfg.DataDir, "users.db"))
 	}

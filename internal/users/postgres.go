@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,38 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fail(err)
 	}
 	return s, nil
+}
+
+// PostgresCleartext reports, for serve to warn about, whether the
+// connection to the database at dsn may go without TLS to a host that is
+// neither loopback nor a Unix socket: sslmode=disable, or libpq's default
+// "prefer" (and "allow"), which fall back to clear text, so that whoever is
+// on the path reads the password hashes, or downgrades the connection. It
+// returns that host, or "" when there is none (or dsn does not parse:
+// OpenPostgres reports that).
+func PostgresCleartext(dsn string) string {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return ""
+	}
+	type route struct {
+		host string
+		tls  bool
+	}
+	routes := []route{{cfg.Host, cfg.TLSConfig != nil}}
+	for _, f := range cfg.Fallbacks {
+		routes = append(routes, route{f.Host, f.TLSConfig != nil})
+	}
+	for _, r := range routes {
+		if r.tls || strings.HasPrefix(r.host, "/") || r.host == "localhost" {
+			continue
+		}
+		if a, err := netip.ParseAddr(r.host); err == nil && a.IsLoopback() {
+			continue
+		}
+		return r.host
+	}
+	return ""
 }
 
 // migratePostgres brings the schema up to PostgresSchemaVersion in one

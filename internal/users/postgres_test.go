@@ -285,3 +285,23 @@ func testPGSurvivesRestart(t *testing.T, srv *testpg.Server, open opener) {
 		t.Fatalf("BansVersion after the restart: %d, %v", v, err)
 	}
 }
+
+func TestPostgresCleartext(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://u@db.example.com/x":                     "db.example.com", // prefer: falls back to clear text
+		"postgres://u@db.example.com/x?sslmode=disable":     "db.example.com",
+		"postgres://u@db.example.com/x?sslmode=allow":       "db.example.com",
+		"postgres://u@db.example.com/x?sslmode=require":     "",
+		"postgres://u@db.example.com/x?sslmode=verify-full": "",
+		"postgres://u@127.0.0.1/x?sslmode=disable":          "",
+		"postgres://u@[::1]:5433/x?sslmode=disable":         "",
+		"postgres://u@localhost/x":                          "",
+		"postgres:///x?host=/run/postgresql":                "",
+		"postgres://u@127.0.0.1,10.0.0.7/x?sslmode=disable": "10.0.0.7",
+		"postgres://u:pw@[::1/x":                            "",
+	} {
+		if got := PostgresCleartext(dsn); got != want {
+			t.Errorf("PostgresCleartext(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}
