@@ -208,3 +208,59 @@ func TestUserCopyToPostgres(t *testing.T) {
 		t.Fatalf("copied bans: %+v, %v", bans, err)
 	}
 }
+
+// Two nodes starting at once on a new database: both migrate safely, and
+// exactly one creates (and prints) the first user.
+func TestTwoNodesFirstStartOnPostgres(t *testing.T) {
+	srv := testpg.Start(t)
+	dbURL := srv.NewDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	type node struct {
+		stdout, stderr lockedBuffer
+		done           chan error
+	}
+	nodes := []*node{{done: make(chan error, 1)}, {done: make(chan error, 1)}}
+	for _, n := range nodes {
+		cfg := config.Default()
+		cfg.DataDir, cfg.Listen, cfg.Store = t.TempDir(), "127.0.0.1:0", dbURL
+		v, err := cfg.Validate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { n.done <- serve(ctx, v, runtimeOps{}, &n.stdout, &n.stderr) }()
+	}
+	defer func() {
+		cancel()
+		for _, n := range nodes {
+			<-n.done
+		}
+	}()
+	for i, n := range nodes {
+		for end := time.Now().Add(20 * time.Second); !strings.Contains(n.stdout.String(), "listening"); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("node %d did not start: %s", i, n.stderr.String())
+			}
+			select {
+			case err := <-n.done:
+				t.Fatalf("node %d: %v\n%s", i, err, n.stderr.String())
+			default:
+			}
+		}
+	}
+	// The first-user lines follow the listening line at once.
+	time.Sleep(200 * time.Millisecond)
+	created := 0
+	for _, n := range nodes {
+		if strings.Contains(n.stdout.String(), `created user "port21"`) {
+			created++
+		}
+	}
+	store, err := users.OpenPostgres(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if n, err := store.Count(context.Background()); err != nil || n != 1 || created != 1 {
+		t.Fatalf("%d accounts (%v), %d nodes announced a first user; want 1 and 1", n, err, created)
+	}
+}
