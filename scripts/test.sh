@@ -28,6 +28,10 @@ declare -A need=(
 	[/usr/sbin/haproxy]=haproxy # PROXY protocol behind a real HAProxy (tests/haproxy, issue 9)
 	[nsenter]=util-linux        # ufw and firewalld tests (mount namespaces)
 	[dbus-daemon]=dbus-daemon   # firewalld test: a private system bus
+	# PostgreSQL user store (issue 9): internal/testpg runs initdb and postgres
+	# from /usr/lib/postgresql/*/bin itself; pg_ctlcluster stands for the
+	# package, as the server binaries are not on PATH. No system cluster is used.
+	[pg_ctlcluster]=postgresql
 )
 # Shared libraries of the real vsftpd, ProFTPD and Pure-FTPd that the
 # scanner and local tests run (internal/testpeers downloads the daemons

@@ -117,7 +117,7 @@ func parseBytes(s string) (int64, error) {
 	return n * mult, nil
 }
 
-func newUserDisableCmd(dataDir *string, disable bool) *cobra.Command {
+func newUserDisableCmd(sf *storeFlags, disable bool) *cobra.Command {
 	use, short, verb := "enable NAME", "Let a disabled account log in again", "enabled"
 	if disable {
 		use, short, verb = "disable NAME", "Stop an account: no logins, and its sessions end within seconds", "disabled"
@@ -132,7 +132,7 @@ included, within about a second, and logs why.`,
 			op := "user " + strings.Fields(use)[0]
 			name := args[0]
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -181,19 +181,21 @@ func accessColumn(u users.User, now time.Time) string {
 // newBanCmd returns `port21 ban`: the defender's bans in the store, shared
 // with a running server, which picks changes up within about a second.
 func newBanCmd() *cobra.Command {
-	var dataDir string
+	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "ban",
 		Short: "List, add and remove banned addresses (list, add, del)",
 		Long: `List, add and remove the addresses the server refuses at connect. The server's
 defender adds bans by itself (failed logins, unknown users, connections that never log in,
-protocol errors, connection floods); they are kept in <data-dir>/users.db, survive a
-restart, and a running server applies changes made here within about a second.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+protocol errors, connection floods); they are kept in <data-dir>/users.db (or the
+PostgreSQL database of --store, shared by every node), survive a restart, and running
+servers apply changes made here within about a second.`,
+		Args:              cobra.NoArgs,
+		RunE:              func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return sf.resolve(cmd) },
 	}
-	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", defaultDataDir, "state directory holding users.db")
-	cmd.AddCommand(newBanListCmd(&dataDir), newBanAddCmd(&dataDir), newBanDelCmd(&dataDir))
+	sf.register(cmd, "state directory holding users.db")
+	cmd.AddCommand(newBanListCmd(&sf), newBanAddCmd(&sf), newBanDelCmd(&sf))
 	return cmd
 }
 
@@ -205,7 +207,7 @@ type banJSON struct {
 	Created  time.Time `json:"created"`
 }
 
-func newBanListCmd(dataDir *string) *cobra.Command {
+func newBanListCmd(sf *storeFlags) *cobra.Command {
 	var asJSON, all bool
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -214,7 +216,7 @@ func newBanListCmd(dataDir *string) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			const op = "ban list"
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -248,7 +250,7 @@ func newBanListCmd(dataDir *string) *cobra.Command {
 	return cmd
 }
 
-func newBanAddCmd(dataDir *string) *cobra.Command {
+func newBanAddCmd(sf *storeFlags) *cobra.Command {
 	var (
 		dur    time.Duration
 		reason string
@@ -275,7 +277,7 @@ ends its connections that have not logged in.`,
 				return fmt.Errorf("%s: --for must be positive", op)
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -294,7 +296,7 @@ ends its connections that have not logged in.`,
 	return cmd
 }
 
-func newBanDelCmd(dataDir *string) *cobra.Command {
+func newBanDelCmd(sf *storeFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "del ADDRESS|CIDR",
 		Short: "Lift a ban (and forget its offences)",
@@ -308,7 +310,7 @@ IPv6 address lifts the ban of its /64. The address's earlier offences are forgot
 				return fmt.Errorf("%s: %w", op, err)
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}

@@ -20,11 +20,23 @@ type userLister interface {
 	List(ctx context.Context) ([]users.User, error)
 }
 
+// sharedUploadAge is how long a temporary upload must be untouched before
+// a node sharing its store (and so, likely, its homes) with others removes
+// it at start: another node's live upload is written far more often, even
+// at a low rate limit.
+const sharedUploadAge = 24 * time.Hour
+
 // cleanStaleUploads removes the temporary upload files a crash left in
 // every home: each directory under data-dir/home (including homes of
 // deleted users) and each account's own home. It runs before the server
-// listens, when no upload can be in progress.
-func cleanStaleUploads(ctx context.Context, store userLister, dataDir string, log *slog.Logger) error {
+// listens, when no upload of this server can be in progress. With a shared
+// store (shared is true) other nodes may be uploading into the same homes:
+// then only files untouched for sharedUploadAge go.
+func cleanStaleUploads(ctx context.Context, store userLister, dataDir string, shared bool, log *slog.Logger) error {
+	var before time.Time
+	if shared {
+		before = time.Now().Add(-sharedUploadAge)
+	}
 	start := time.Now()
 	base := datadir.Dir(dataDir).Homes()
 	var homes []string
@@ -54,7 +66,7 @@ func cleanStaleUploads(ctx context.Context, store userLister, dataDir string, lo
 			continue
 		}
 		seen[h] = true
-		n, err := jail.CleanStaleUploads(h)
+		n, err := jail.CleanStaleUploadsBefore(h, before)
 		total += n
 		if err != nil {
 			// One unreadable home must not keep the server down.

@@ -48,7 +48,7 @@ func TestServeCleansStaleUploads(t *testing.T) {
 	keep := filepath.Join(custom, "report.pdf")
 	os.WriteFile(keep, []byte("x"), 0o644)
 
-	if err := cleanStaleUploads(ctx, store, data, slog.New(slog.DiscardHandler)); err != nil {
+	if err := cleanStaleUploads(ctx, store, data, false, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {

@@ -80,6 +80,7 @@ TLS (explicit FTPS, AUTH TLS) for every login and data connection, and keeps its
 	f.StringVar(&flags.Listen, "listen", flags.Listen, "control connection address (explicit FTPS)")
 	f.StringVar(&flags.ImplicitTLSListen, "implicit-tls-listen", "", "optional implicit FTPS address (port 990 style)")
 	f.StringVar(&flags.DataDir, "data-dir", flags.DataDir, "state directory: user store, TLS key and certificate, homes")
+	f.StringVar(&flags.Store, "store", flags.Store, `user store: "" for <data-dir>/users.db, or a postgres:// URL shared by several nodes (keep its password in the config file or PGPASSFILE, not on the command line)`)
 	f.StringVar(&flags.PassivePorts, "passive-ports", flags.PassivePorts, "passive data port range LOW-HIGH")
 	f.StringVar(&flags.PublicHost, "public-host", "", "IPv4 address or host name announced in PASV replies (behind NAT)")
 	f.StringVar(&flags.Cert, "cert", "", "PEM certificate chain (instead of the generated one)")
@@ -170,18 +171,27 @@ func serve(ctx context.Context, cfg config.Validated, ops runtimeOps, stdout, st
 	if err != nil {
 		return err
 	}
-	store, err := users.OpenStore(ctx, datadir.Dir(cfg.DataDir).Store())
+	store, err := users.Open(ctx, cfg.Store, cfg.DataDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: %w", err)
 	}
 	defer store.Close()
+	if cfg.Store != "" {
+		log.Info("user store", "store", config.RedactStore(cfg.Store))
+		if host := users.PostgresCleartext(cfg.Store); host != "" {
+			log.Warn("store: the connection to PostgreSQL may go without TLS, so the network could read the password hashes and downgrade it; set sslmode=verify-full",
+				"host", host)
+		}
+	} else {
+		log.Info("user store", "store", datadir.Dir(cfg.DataDir).Store())
+	}
 	hasher := users.NewHasher(runtime.NumCPU())
 
 	firstUser, firstPassword, err := ensureFirstUser(ctx, store, hasher)
 	if err != nil {
 		return err
 	}
-	if err := cleanStaleUploads(ctx, store, cfg.DataDir, log); err != nil {
+	if err := cleanStaleUploads(ctx, store, cfg.DataDir, cfg.Store != "", log); err != nil {
 		return err
 	}
 	if cfg.AnonymousRoot != "" {
@@ -326,7 +336,11 @@ func ensureFirstUser(ctx context.Context, store *users.Store, hasher *users.Hash
 		return "", "", err
 	}
 	name = "port21"
-	if err := store.Add(ctx, users.User{Name: name, Hash: hash}); err != nil {
+	switch err := store.Add(ctx, users.User{Name: name, Hash: hash}); {
+	case errors.Is(err, users.ErrExists):
+		// Another node sharing the store created it meanwhile.
+		return "", "", nil
+	case err != nil:
 		return "", "", fmt.Errorf("create first user: %w", err)
 	}
 	return name, password, nil

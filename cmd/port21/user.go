@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,34 +26,36 @@ const defaultDataDir = string(datadir.Default)
 // data directory: a running server re-reads the account before every
 // command, so changes reach logged-in sessions at once.
 func newUserCmd() *cobra.Command {
-	var dataDir string
+	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Manage FTP accounts (add, passwd, mod, disable, enable, del, list)",
-		Long: `Manage the FTP accounts kept in <data-dir>/users.db. Accounts are virtual: they
+		Long: `Manage the FTP accounts kept in <data-dir>/users.db, or in the PostgreSQL database
+that --store (or the store key of --config's file) names. Accounts are virtual: they
 are not system users and never grant a shell. Changes may be made while the server
 runs and take effect at once: del and passwd end the account's sessions, mod
 applies the new rights to them (or ends them if the allow list no longer holds
 their address); a new home directory applies from the next login.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Args:              cobra.NoArgs,
+		RunE:              func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return sf.resolve(cmd) },
 	}
-	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", defaultDataDir,
-		"state directory holding users.db and the default homes (created 0700 if missing)")
+	sf.register(cmd, "state directory holding users.db and the default homes (created 0700 if missing)")
 	cmd.AddCommand(
-		newUserAddCmd(&dataDir),
-		newUserPasswdCmd(&dataDir),
-		newUserModCmd(&dataDir),
-		newUserDelCmd(&dataDir),
-		newUserDisableCmd(&dataDir, true),
-		newUserDisableCmd(&dataDir, false),
-		newUserListCmd(&dataDir),
-		newUserImportShadowCmd(&dataDir),
+		newUserAddCmd(&sf),
+		newUserPasswdCmd(&sf),
+		newUserModCmd(&sf),
+		newUserDelCmd(&sf),
+		newUserDisableCmd(&sf, true),
+		newUserDisableCmd(&sf, false),
+		newUserListCmd(&sf),
+		newUserImportShadowCmd(&sf),
+		newUserCopyCmd(&sf),
 	)
 	return cmd
 }
 
-func newUserAddCmd(dataDir *string) *cobra.Command {
+func newUserAddCmd(sf *storeFlags) *cobra.Command {
 	var (
 		u             users.User
 		allow         []string
@@ -95,7 +96,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 				if u.Home, err = absHome(u.Home); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
-				if err := users.CheckHome(u.Home, *dataDir, u.Name); err != nil {
+				if err := users.CheckHome(u.Home, sf.dataDir, u.Name); err != nil {
 					return fmt.Errorf("%s: --home: %w", op, err)
 				}
 			}
@@ -105,7 +106,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 				}
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -126,7 +127,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
-			home, created, err := makeHome(*dataDir, u)
+			home, created, err := makeHome(sf.dataDir, u)
 			if err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
@@ -159,7 +160,7 @@ password in clear: only from its --allow networks, or from loopback if it has no
 	return cmd
 }
 
-func newUserPasswdCmd(dataDir *string) *cobra.Command {
+func newUserPasswdCmd(sf *storeFlags) *cobra.Command {
 	var passwordStdin bool
 	cmd := &cobra.Command{
 		Use:   "passwd NAME",
@@ -171,7 +172,7 @@ and printed once. Sessions already logged in are not affected.`,
 			const op = "user passwd"
 			name := args[0]
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -202,7 +203,7 @@ and printed once. Sessions already logged in are not affected.`,
 	return cmd
 }
 
-func newUserModCmd(dataDir *string) *cobra.Command {
+func newUserModCmd(sf *storeFlags) *cobra.Command {
 	var (
 		home                                     string
 		allow                                    []string
@@ -238,12 +239,12 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 				if home, err = absHome(home); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
-				if err := users.CheckHome(home, *dataDir, name); err != nil {
+				if err := users.CheckHome(home, sf.dataDir, name); err != nil {
 					return fmt.Errorf("%s: --home: %w", op, err)
 				}
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -273,7 +274,7 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 			}
 			newHome, created := "", false
 			if f.Changed("home") {
-				if newHome, created, err = makeHome(*dataDir, u); err != nil {
+				if newHome, created, err = makeHome(sf.dataDir, u); err != nil {
 					return fmt.Errorf("%s: %w", op, err)
 				}
 			}
@@ -304,7 +305,7 @@ default home, <data-dir>/home/NAME. To change the password, use passwd.`,
 	return cmd
 }
 
-func newUserDelCmd(dataDir *string) *cobra.Command {
+func newUserDelCmd(sf *storeFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "del NAME",
 		Short: "Delete an account (its home directory is kept)",
@@ -316,7 +317,7 @@ included, within about a second.`,
 			const op = "user del"
 			name := args[0]
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -328,7 +329,7 @@ included, within about a second.`,
 			if err := store.Delete(ctx, name); err != nil {
 				return notFound(op, name, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %q; its home %s was left in place\n", name, resolveHome(*dataDir, u))
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted user %q; its home %s was left in place\n", name, resolveHome(sf.dataDir, u))
 			return nil
 		},
 	}
@@ -354,7 +355,7 @@ type userJSON struct {
 	Updated          time.Time `json:"updated"`
 }
 
-func newUserListCmd(dataDir *string) *cobra.Command {
+func newUserListCmd(sf *storeFlags) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -367,7 +368,7 @@ Password hashes are never shown.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			const op = "user list"
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -380,7 +381,7 @@ Password hashes are never shown.`,
 				out := make([]userJSON, 0, len(us))
 				for _, u := range us {
 					j := userJSON{
-						Name: u.Name, Home: resolveHome(*dataDir, u), ReadOnly: u.ReadOnly, Allow: []string{},
+						Name: u.Name, Home: resolveHome(sf.dataDir, u), ReadOnly: u.ReadOnly, Allow: []string{},
 						AllowCleartext: u.AllowCleartext, TLSReuseOptional: u.TLSReuseOptional,
 						Perms: u.Effective().String(), Expires: u.Expires, Disabled: u.Disabled,
 						QuotaBytes: u.QuotaBytes, QuotaFiles: u.QuotaFiles, RateUp: u.RateUp, RateDown: u.RateDown,
@@ -414,7 +415,7 @@ Password hashes are never shown.`,
 				if u.TLSReuseOptional {
 					reuse = "optional"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, resolveHome(*dataDir, u), yesNo(u.ReadOnly),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, resolveHome(sf.dataDir, u), yesNo(u.ReadOnly),
 					allow, cleartext, reuse, u.Created.UTC().Format(time.RFC3339), accessColumn(u, time.Now()))
 			}
 			return tw.Flush()
@@ -424,7 +425,7 @@ Password hashes are never shown.`,
 	return cmd
 }
 
-func newUserImportShadowCmd(dataDir *string) *cobra.Command {
+func newUserImportShadowCmd(sf *storeFlags) *cobra.Command {
 	var (
 		homeBase string
 		only     []string
@@ -466,7 +467,7 @@ from anywhere, read-write.`,
 				return fmt.Errorf("%s: %s: %w", op, args[0], err)
 			}
 			ctx := cmd.Context()
-			store, err := openUserStore(ctx, op, *dataDir)
+			store, err := sf.open(ctx, op)
 			if err != nil {
 				return err
 			}
@@ -477,7 +478,7 @@ from anywhere, read-write.`,
 				Only:     only,
 				HomeBase: homeBase,
 				Prepare: func(u users.User) error {
-					home, created, err := makeHome(*dataDir, u)
+					home, created, err := makeHome(sf.dataDir, u)
 					if err != nil {
 						return err
 					}
@@ -508,28 +509,63 @@ from anywhere, read-write.`,
 	return cmd
 }
 
+func newUserCopyCmd(sf *storeFlags) *cobra.Command {
+	var to storeFlags
+	cmd := &cobra.Command{
+		Use:   "copy",
+		Short: "Copy every account and ban to another store (SQLite to PostgreSQL, say)",
+		Long: `Copy every account, with its password hash, allow list and rights, and every ban from
+this store (--data-dir, --store or --config, as the other user commands) to another:
+--to-config names the other site's serve configuration file, or --to-store its store
+(--to-data-dir for a SQLite one). Nothing is overwritten: accounts and bans the
+destination already has are skipped and counted, so the copy can be run again.
+Home directories are not copied; a default home stays <data-dir>/home/NAME.`,
+		Example: `  port21 user copy --data-dir /var/lib/port21 --to-config /etc/port21/port21.toml`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			const op = "user copy"
+			f := cmd.Flags()
+			if !f.Changed("to-config") && !f.Changed("to-store") && !f.Changed("to-data-dir") {
+				return fmt.Errorf("%s: give --to-config, --to-store or --to-data-dir", op)
+			}
+			if err := to.load(!f.Changed("to-data-dir"), !f.Changed("to-store")); err != nil {
+				return fmt.Errorf("%s: --to-config: %w", op, err)
+			}
+			if to.store == sf.store && (to.store != "" || filepath.Clean(to.dataDir) == filepath.Clean(sf.dataDir)) {
+				return fmt.Errorf("%s: the destination is this store", op)
+			}
+			ctx := cmd.Context()
+			src, err := sf.open(ctx, op)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			dst, err := to.open(ctx, op)
+			if err != nil {
+				return err
+			}
+			defer dst.Close()
+			r, err := users.Copy(ctx, dst, src)
+			fmt.Fprintf(cmd.OutOrStdout(), "copied %d users (%d already there) and %d bans (%d already there)\n",
+				r.Users, r.UsersSkipped, r.Bans, r.BansSkipped)
+			if err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&to.config, "to-config", "", "the destination's serve configuration file: its data-dir and store")
+	f.StringVar(&to.store, "to-store", "", `the destination store: a postgres:// URL, or "" for <to-data-dir>/users.db`)
+	f.StringVar(&to.dataDir, "to-data-dir", defaultDataDir, "the destination's data directory (for a SQLite destination)")
+	return cmd
+}
+
 func yesNo(b bool) string {
 	if b {
 		return "yes"
 	}
 	return "no"
-}
-
-// openUserStore creates the data directory (0700: it holds the password
-// database and the TLS key) if missing, and opens its users.db. Errors name
-// the subcommand op.
-func openUserStore(ctx context.Context, op, dataDir string) (*users.Store, error) {
-	if dataDir == "" {
-		return nil, fmt.Errorf("%s: --data-dir is empty", op)
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("%s: create data directory: %w", op, err)
-	}
-	store, err := users.OpenStore(ctx, datadir.Dir(dataDir).Store())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return store, nil
 }
 
 // notFound turns a store error for name into the CLI's message.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -31,10 +32,15 @@ type Config struct {
 	Listen            string `toml:"listen"`
 	ImplicitTLSListen string `toml:"implicit-tls-listen"`
 	DataDir           string `toml:"data-dir"`
-	PassivePorts      string `toml:"passive-ports"`
-	PublicHost        string `toml:"public-host"`
-	Cert              string `toml:"cert"`
-	Key               string `toml:"key"`
+	// Store is where accounts, bans and their version live: "" for the
+	// SQLite file users.db in DataDir, or a postgres:// URL for a
+	// PostgreSQL database that several nodes share. It may hold a
+	// password: print it only through RedactStore.
+	Store        string `toml:"store"`
+	PassivePorts string `toml:"passive-ports"`
+	PublicHost   string `toml:"public-host"`
+	Cert         string `toml:"cert"`
+	Key          string `toml:"key"`
 
 	// ActiveMode allows PORT/EPRT. Even when on, the server only connects
 	// back to the control connection's own address on ports >= 1024.
@@ -363,6 +369,9 @@ func (c Config) Validate() (Validated, error) {
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data-dir", "must not be empty")
 	}
+	if err := checkStore(c.Store); err != nil {
+		bad("store", "%v", err)
+	}
 	pr, err := ParsePortRange(c.PassivePorts)
 	if err != nil {
 		bad("passive-ports", "%v", err)
@@ -566,6 +575,45 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
+// checkStore checks the store key's form: "" or a postgres:// (or
+// postgresql://) URL. Errors never quote the value: it may hold a password.
+// Options are checked when the store is opened.
+func checkStore(s string) error {
+	if s == "" {
+		return nil
+	}
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok || (scheme != "postgres" && scheme != "postgresql") {
+		return errors.New(`want "" (SQLite in data-dir) or a postgres:// URL`)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%s: not a valid URL (percent-encode special characters in the password)", RedactStore(s))
+	}
+	if u.Fragment != "" || u.Opaque != "" {
+		return fmt.Errorf("%s: not a valid PostgreSQL URL", RedactStore(s))
+	}
+	return nil
+}
+
+// RedactStore returns the store key as it may be shown: a URL with its
+// password (in the user part or a password= option) masked, and only the
+// scheme of a value that is not a URL.
+func RedactStore(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		if scheme, _, ok := strings.Cut(s, "://"); ok && (scheme == "postgres" || scheme == "postgresql") {
+			return scheme + "://(unparsable URL)"
+		}
+		return "(not a URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
 func checkListen(s string) error {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
@@ -609,7 +657,7 @@ func hostName(s string) bool {
 // listens on, where its state lives, the TLS versions its base config was
 // built with, and where and how it logs. A reload keeps their old values
 // (see KeepStartupKeys).
-var StartupKeys = []string{"listen", "implicit-tls-listen", "data-dir", "tls-min-version", "tls-max-version",
+var StartupKeys = []string{"listen", "implicit-tls-listen", "data-dir", "store", "tls-min-version", "tls-max-version",
 	"log-format", "log-file", "xferlog-file", "metrics-listen"}
 
 // KeepStartupKeys returns next with the StartupKeys (and the values parsed

@@ -74,6 +74,9 @@ func TestValidate(t *testing.T) {
 		{"listen", func(c *Config) { c.Listen = "ftp.example.com:21" }},
 		{"implicit-tls-listen", func(c *Config) { c.ImplicitTLSListen = c.Listen }},
 		{"data-dir", func(c *Config) { c.DataDir = " " }},
+		{"store", func(c *Config) { c.Store = "/var/lib/port21/users.db" }},
+		{"store", func(c *Config) { c.Store = "mysql://u:p@db/port21" }},
+		{"store", func(c *Config) { c.Store = "postgres://u:p@[::1/port21" }},
 		{"passive-ports", func(c *Config) { c.PassivePorts = "50100-50000" }},
 		{"passive-ports", func(c *Config) { c.PassivePorts = "20-21" }},
 		{"passive-ports", func(c *Config) { c.PassivePorts = "a-b" }},
@@ -98,6 +101,43 @@ func TestValidate(t *testing.T) {
 		_, err := c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.key+":") {
 			t.Errorf("%s: error %v does not name the key", tc.key, err)
+		}
+	}
+}
+
+// The store key takes "" or a PostgreSQL URL, and its errors, and
+// RedactStore, never show the password.
+func TestStore(t *testing.T) {
+	for _, ok := range []string{"", "postgres://port21@db.example.com/port21", "postgresql:///port21?host=/run/postgresql",
+		"postgres://port21:s%40cret@10.0.0.5:5432/port21?sslmode=verify-full"} {
+		c := Default()
+		c.Store = ok
+		if _, err := c.Validate(); err != nil {
+			t.Errorf("store %q: %v", ok, err)
+		}
+	}
+	const pw = "Sup3rSecret"
+	for _, bad := range []string{"postgres://u:" + pw + "@[::1/db", "postgres://u:" + pw + "@db/x#frag", "mysql://u:" + pw + "@db/x",
+		"postgres://u:" + pw + "%zz@db/x"} {
+		c := Default()
+		c.Store = bad
+		_, err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), "store:") {
+			t.Errorf("store %q: error %v does not name the key", bad, err)
+		} else if strings.Contains(err.Error(), pw) {
+			t.Errorf("store error shows the password: %v", err)
+		}
+	}
+	for in, want := range map[string]string{
+		"postgres://u:" + pw + "@db/x":                 "postgres://u:xxxxx@db/x",
+		"postgres://u@db/x?password=" + pw:             "postgres://u@db/x?password=xxxxx",
+		"postgres://u:" + pw + "@[::1/db":              "postgres://(unparsable URL)",
+		"host=db password=" + pw:                       "(not a URL)",
+		"postgresql://db.example.com/port21":           "postgresql://db.example.com/port21",
+		"postgres://u:" + pw + "@db/x?sslmode=require": "postgres://u:xxxxx@db/x?sslmode=require",
+	} {
+		if got := RedactStore(in); got != want {
+			t.Errorf("RedactStore(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

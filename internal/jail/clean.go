@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 )
 
 // tempSuffixLen is the length of the random part of a temporary upload
@@ -38,6 +39,14 @@ func isTempName(name string) bool {
 // error. It returns how many files it removed, and the first error met
 // (directories it cannot read are skipped, not fatal).
 func CleanStaleUploads(home string) (int, error) {
+	return CleanStaleUploadsBefore(home, time.Time{})
+}
+
+// CleanStaleUploadsBefore is CleanStaleUploads for a home that other
+// servers may be writing to (shared storage under many nodes): it removes
+// only the temporary files last modified before before, so a live upload
+// of another node survives. The zero time removes them all.
+func CleanStaleUploadsBefore(home string, before time.Time) (int, error) {
 	fi, err := os.Stat(home)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -73,7 +82,8 @@ func CleanStaleUploads(home string) (int, error) {
 		}
 		// Look again without following links: the entry's type came from
 		// the directory listing.
-		if fi, err := root.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+		fi, err := root.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() || (!before.IsZero() && !fi.ModTime().Before(before)) {
 			return nil
 		}
 		if err := root.Remove(p); err != nil {

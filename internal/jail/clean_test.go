@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Issue 7: a crash mid-upload left hidden temporary files that their owner
@@ -83,5 +84,35 @@ func TestCleanStaleUploads(t *testing.T) {
 	// A missing home is fine.
 	if n, err := CleanStaleUploads(filepath.Join(e.base, "nobody")); n != 0 || err != nil {
 		t.Errorf("missing home: %d, %v", n, err)
+	}
+}
+
+// Issue 9: on a home shared by many nodes, only leftovers untouched since
+// the cut-off go; another node's live upload stays.
+func TestCleanStaleUploadsBefore(t *testing.T) {
+	e := newEnv(t)
+	old, err := e.j.CreateUpload("/old", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := e.j.CreateUpload("/live", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.File().WriteString("being written")
+	oldPath := filepath.Join(e.home, old.temp)
+	long := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(oldPath, long, long); err != nil {
+		t.Fatal(err)
+	}
+	n, err := CleanStaleUploadsBefore(e.home, time.Now().Add(-24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("removed %d, %v; want 1", n, err)
+	}
+	if _, err := os.Lstat(oldPath); !os.IsNotExist(err) {
+		t.Errorf("old leftover still there (%v)", err)
+	}
+	if _, err := os.Lstat(filepath.Join(e.home, live.temp)); err != nil {
+		t.Errorf("live upload removed: %v", err)
 	}
 }

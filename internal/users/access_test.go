@@ -10,13 +10,12 @@ import (
 	"time"
 )
 
-func TestAccessFieldsRoundTrip(t *testing.T) {
+func TestAccessFieldsRoundTrip(t *testing.T) { testAccessFieldsRoundTrip(t, sqliteOpener) }
+
+func testAccessFieldsRoundTrip(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
-	s, err := OpenStore(ctx, filepath.Join(t.TempDir(), "users.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := open(t)
 	h, _ := NewHasher(1).Hash(ctx, "pw")
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	u := User{Name: "a", Hash: h, Perms: PermList | PermUpload, Expires: exp, Disabled: true,
@@ -61,19 +60,13 @@ func TestPermsAndBlocked(t *testing.T) {
 	}
 }
 
-func TestBansSharedAndVersioned(t *testing.T) {
+func TestBansSharedAndVersioned(t *testing.T) { testBansSharedAndVersioned(t, sqliteOpener) }
+
+func testBansSharedAndVersioned(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "users.db")
-	a, err := OpenStore(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := OpenStore(ctx, path) // another process, as `port21 ban` is
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a := open(t)
+	b := open(t) // another process, as `port21 ban` is
 	v0, _ := a.BansVersion(ctx)
 	p := netip.MustParsePrefix("192.0.2.7/32")
 	if err := b.PutBan(ctx, Ban{Prefix: p, Until: time.Now().Add(time.Hour), Offences: 2, Reason: "test"}); err != nil {

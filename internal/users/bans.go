@@ -32,10 +32,10 @@ func (s *Store) PutBan(ctx context.Context, b Ban) error {
 		b.Created = s.now()
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
+		if _, err := tx.ExecContext(ctx, s.q(
 			`INSERT INTO bans (prefix, until, offences, reason, created) VALUES (?, ?, ?, ?, ?)
 			 ON CONFLICT (prefix) DO UPDATE SET until = excluded.until, offences = excluded.offences,
-			 reason = excluded.reason, created = excluded.created`,
+			 reason = excluded.reason, created = excluded.created`),
 			NormalizePrefix(b.Prefix).String(), formatTime(b.Until), max(b.Offences, 1), b.Reason, formatTime(b.Created)); err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func (s *Store) PutBan(ctx context.Context, b Ban) error {
 // ErrNotFound when there is none.
 func (s *Store) DeleteBan(ctx context.Context, p netip.Prefix) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM bans WHERE prefix = ?", NormalizePrefix(p).String())
+		res, err := tx.ExecContext(ctx, s.q("DELETE FROM bans WHERE prefix = ?"), NormalizePrefix(p).String())
 		if err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (s *Store) DeleteBan(ctx context.Context, p netip.Prefix) error {
 
 // PruneBans forgets bans that ended before before, offences included.
 func (s *Store) PruneBans(ctx context.Context, before time.Time) error {
-	_, err := s.db.ExecContext(ctx, "DELETE FROM bans WHERE until < ?", formatTime(before))
+	_, err := s.db.ExecContext(ctx, s.q("DELETE FROM bans WHERE until < ?"), formatTime(before))
 	if err != nil {
 		return fmt.Errorf("users: prune bans: %w", err)
 	}

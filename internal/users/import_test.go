@@ -13,7 +13,9 @@ import (
 // named, unimportable and existing accounts skipped with a reason, names
 // missing from the file reported, homes under the base, and Prepare's error
 // stopping the import.
-func TestImportShadow(t *testing.T) {
+func TestImportShadow(t *testing.T) { testImportShadow(t, sqliteOpener) }
+
+func testImportShadow(t *testing.T, newDB backend) {
 	const sha = "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"
 	shadow := strings.Join([]string{
 		"root:" + sha + ":19000:0:99999:7:::",
@@ -50,7 +52,7 @@ func TestImportShadow(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openTestStore(t, filepath.Join(t.TempDir(), "users.db"))
+			s := newDB(t)(t)
 			ctx := context.Background()
 			for _, name := range tc.existing {
 				if err := s.Add(ctx, User{Name: name, Hash: sha}); err != nil {

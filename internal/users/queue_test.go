@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -75,9 +74,12 @@ func TestHasherWaitBounded(t *testing.T) {
 
 // Issue 7: the rehash after a legacy login must not undo a password change
 // made between its verification and its write.
-func TestReplaceHashIsConditional(t *testing.T) {
+func TestReplaceHashIsConditional(t *testing.T) { testReplaceHashIsConditional(t, sqliteOpener) }
+
+func testReplaceHashIsConditional(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
-	s := openTestStore(t, filepath.Join(t.TempDir(), "users.db"))
+	s := open(t)
 	h := fastHasher(1)
 	legacy := legacyVectors[1].encoded
 	if err := s.Add(ctx, User{Name: "bob", Hash: legacy}); err != nil {
@@ -123,9 +125,12 @@ func TestCacheForgetsOldPasswordAfterChange(t *testing.T) {
 	}
 }
 
-func TestCleartextFrom(t *testing.T) {
+func TestCleartextFrom(t *testing.T) { testCleartextFrom(t, sqliteOpener) }
+
+func testCleartextFrom(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
-	s := openTestStore(t, filepath.Join(t.TempDir(), "users.db"))
+	s := open(t)
 	h, _ := fastHasher(1).Hash(ctx, "pw")
 	lan := mustParsePrefix(t, "203.0.113.0/24")
 	s.Add(ctx, User{Name: "tls", Hash: h})

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,9 +76,11 @@ func migrations() []string {
 	}
 }
 
-// Store is the account database, a SQLite file. Several Stores, in one
-// process or several, may use the same file at once: the server reads it
-// while `port21 user` changes it. The file is in WAL mode so readers never
+// Store is the account database: a SQLite file (OpenStore), or a PostgreSQL
+// database (OpenPostgres) that several nodes share; both hold the same
+// tables and run the same queries. Several Stores, in one process or
+// several, may use the same database at once: the server reads it while
+// `port21 user` changes it. A SQLite file is in WAL mode so readers never
 // block the writer, and a writer waits up to 5 s for another writer instead
 // of failing.
 //
@@ -85,6 +88,11 @@ func migrations() []string {
 type Store struct {
 	db  *sql.DB
 	now func() time.Time
+	// dollar says the driver wants PostgreSQL's $1, $2 placeholders
+	// instead of SQLite's ?: every query goes through q.
+	dollar bool
+	// readOpts are the options of read transactions (see readTx).
+	readOpts *sql.TxOptions
 }
 
 // OpenStore opens the account database at path, creating the file (mode
@@ -113,7 +121,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	// peak connection for good.
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, now: time.Now, readOpts: &sql.TxOptions{ReadOnly: true}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("users: open store %q: %w", path, err)
@@ -270,24 +278,26 @@ func (s *Store) Add(ctx context.Context, u User) error {
 		u.Updated = u.Created
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE name = ?", u.Name).Scan(&one); {
-		case err == nil:
-			return ErrExists
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		if _, err := tx.ExecContext(ctx,
+		// ON CONFLICT rather than a SELECT first: on PostgreSQL another
+		// node may add the same name between the two.
+		res, err := tx.ExecContext(ctx, s.q(
 			`INSERT INTO users (name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated,
 			 perms, expires, disabled, quota_bytes, quota_files, rate_up, rate_down, max_sessions)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (name) DO NOTHING`),
 			u.Name, u.Home, u.Hash, u.ReadOnly, u.AllowCleartext, u.TLSReuseOptional,
 			formatTime(u.Created), formatTime(u.Updated),
 			permsText(u.Perms), expiresText(u.Expires), u.Disabled, u.QuotaBytes, u.QuotaFiles,
-			u.RateUp, u.RateDown, u.MaxSessions); err != nil {
+			u.RateUp, u.RateDown, u.MaxSessions)
+		if err != nil {
 			return err
 		}
-		return insertAllow(ctx, tx, u.Name, u.Allow)
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrExists
+		}
+		return s.insertAllow(ctx, tx, u.Name, u.Allow)
 	})
 	if err != nil {
 		return fmt.Errorf("users: add %q: %w", u.Name, err)
@@ -295,9 +305,9 @@ func (s *Store) Add(ctx context.Context, u User) error {
 	return nil
 }
 
-func insertAllow(ctx context.Context, tx *sql.Tx, name string, allow []netip.Prefix) error {
+func (s *Store) insertAllow(ctx context.Context, tx *sql.Tx, name string, allow []netip.Prefix) error {
 	for i, p := range allow {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO user_allow (user, pos, prefix) VALUES (?, ?, ?)",
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO user_allow ("user", pos, prefix) VALUES (?, ?, ?)`),
 			name, i, p.String()); err != nil {
 			return err
 		}
@@ -339,10 +349,10 @@ func (s *Store) List(ctx context.Context) ([]User, error) {
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, error) {
 	var us []User
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx,
+		rows, err := tx.QueryContext(ctx, s.q(
 			`SELECT name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated,
 			 perms, expires, disabled, quota_bytes, quota_files, rate_up, rate_down, max_sessions
-			 FROM users `+where+` ORDER BY name`, args...)
+			 FROM users `+where+` ORDER BY name`), args...)
 		if err != nil {
 			return err
 		}
@@ -385,9 +395,9 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, e
 		}
 		awhere := ""
 		if where != "" {
-			awhere = "WHERE user IN (SELECT name FROM users " + where + ")"
+			awhere = `WHERE "user" IN (SELECT name FROM users ` + where + ")"
 		}
-		arows, err := tx.QueryContext(ctx, "SELECT user, prefix FROM user_allow "+awhere+" ORDER BY user, pos", args...)
+		arows, err := tx.QueryContext(ctx, s.q(`SELECT "user", prefix FROM user_allow `+awhere+` ORDER BY "user", pos`), args...)
 		if err != nil {
 			return err
 		}
@@ -411,9 +421,10 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, e
 }
 
 // readTx runs f in a read-only transaction. It takes no write lock, unlike
-// tx, so reads never wait for a writer.
+// tx, so reads never wait for a writer; on PostgreSQL it is REPEATABLE READ,
+// so that its statements see one snapshot, as on SQLite.
 func (s *Store) readTx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.BeginTx(ctx, s.readOpts)
 	if err != nil {
 		return err
 	}
@@ -429,7 +440,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		return fmt.Errorf("users: delete: %w: %w", ErrNotFound, err)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM users WHERE name = ?", name)
+		res, err := tx.ExecContext(ctx, s.q("DELETE FROM users WHERE name = ?"), name)
 		if err != nil {
 			return err
 		}
@@ -467,12 +478,12 @@ func (s *Store) Update(ctx context.Context, u User) error {
 		}
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
+		res, err := tx.ExecContext(ctx, s.q(
 			`UPDATE users SET home = ?, hash = CASE WHEN ? = '' THEN hash ELSE ? END,
 			 read_only = ?, allow_cleartext = ?, tls_reuse_optional = ?, updated = ?,
 			 perms = ?, expires = ?, disabled = ?, quota_bytes = ?, quota_files = ?, rate_up = ?, rate_down = ?,
 			 max_sessions = ?
-			 WHERE name = ?`,
+			 WHERE name = ?`),
 			u.Home, u.Hash, u.Hash, u.ReadOnly, u.AllowCleartext, u.TLSReuseOptional, formatTime(s.now()),
 			permsText(u.Perms), expiresText(u.Expires), u.Disabled, u.QuotaBytes, u.QuotaFiles, u.RateUp, u.RateDown,
 			u.MaxSessions, u.Name)
@@ -482,10 +493,10 @@ func (s *Store) Update(ctx context.Context, u User) error {
 		if err := mustAffect(res); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM user_allow WHERE user = ?", u.Name); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_allow WHERE "user" = ?`), u.Name); err != nil {
 			return err
 		}
-		return insertAllow(ctx, tx, u.Name, u.Allow)
+		return s.insertAllow(ctx, tx, u.Name, u.Allow)
 	})
 	if err != nil {
 		return fmt.Errorf("users: update %q: %w", u.Name, err)
@@ -504,7 +515,7 @@ func (s *Store) SetHash(ctx context.Context, name, hash string) error {
 		return fmt.Errorf("users: set hash of %q: %w", name, err)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE users SET hash = ?, updated = ? WHERE name = ?",
+		res, err := tx.ExecContext(ctx, s.q("UPDATE users SET hash = ?, updated = ? WHERE name = ?"),
 			hash, formatTime(s.now()), name)
 		if err != nil {
 			return err
@@ -531,7 +542,7 @@ func (s *Store) ReplaceHash(ctx context.Context, name, old, hash string) error {
 		return fmt.Errorf("users: replace hash of %q: %w", name, err)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE users SET hash = ?, updated = ? WHERE name = ? AND hash = ?",
+		res, err := tx.ExecContext(ctx, s.q("UPDATE users SET hash = ?, updated = ? WHERE name = ? AND hash = ?"),
 			hash, formatTime(s.now()), name, old)
 		if err != nil {
 			return err
@@ -540,7 +551,7 @@ func (s *Store) ReplaceHash(ctx context.Context, name, old, hash string) error {
 			return err
 		}
 		var one int
-		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE name = ?", name).Scan(&one); {
+		switch err := tx.QueryRowContext(ctx, s.q("SELECT 1 FROM users WHERE name = ?"), name).Scan(&one); {
 		case errors.Is(err, sql.ErrNoRows):
 			return ErrNotFound
 		case err != nil:
@@ -558,7 +569,7 @@ func (s *Store) ReplaceHash(ctx context.Context, name, old, hash string) error {
 // addr (see User.CleartextAllowedFrom). The server answers USER before AUTH
 // TLS by this, not by the account named, so the reply reveals no names.
 func (s *Store) CleartextFrom(ctx context.Context, addr netip.Addr) (bool, error) {
-	us, err := s.query(ctx, "WHERE allow_cleartext = 1")
+	us, err := s.query(ctx, "WHERE allow_cleartext = ?", true)
 	if err != nil {
 		return false, fmt.Errorf("users: cleartext accounts: %w", err)
 	}
@@ -568,6 +579,25 @@ func (s *Store) CleartextFrom(ctx context.Context, addr netip.Addr) (bool, error
 		}
 	}
 	return false, nil
+}
+
+// q rewrites query's ? placeholders as $1, $2... for PostgreSQL. The
+// queries of this package have no ? inside literals or identifiers.
+func (s *Store) q(query string) string {
+	if !s.dollar {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] != '?' {
+			b.WriteByte(query[i])
+			continue
+		}
+		n++
+		b.WriteString("$" + strconv.Itoa(n))
+	}
+	return b.String()
 }
 
 // Count returns the number of accounts. The server uses it to warn at start

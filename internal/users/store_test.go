@@ -29,6 +29,36 @@ func openTestStore(t *testing.T, path string) *Store {
 	return s
 }
 
+// opener opens a new handle on one test database, as another process (the
+// CLI, or another node) would; the handle is closed when the test ends.
+type opener func(t *testing.T) *Store
+
+// backend makes a new empty database and returns its opener.
+type backend func(t *testing.T) opener
+
+// sqliteOpener is the SQLite backend: a new file.
+func sqliteOpener(t *testing.T) opener {
+	path := filepath.Join(t.TempDir(), "users.db")
+	return func(t *testing.T) *Store { return openTestStore(t, path) }
+}
+
+// storeSuite are the tests that every backend must pass: TestPostgres runs
+// them against PostgreSQL, and each has a Test function of its own for
+// SQLite.
+var storeSuite = []struct {
+	name string
+	f    func(*testing.T, backend)
+}{
+	{"CRUD", testStoreCRUD},
+	{"Validation", testStoreValidation},
+	{"TwoHandles", testStoreTwoHandles},
+	{"AccessFieldsRoundTrip", testAccessFieldsRoundTrip},
+	{"BansSharedAndVersioned", testBansSharedAndVersioned},
+	{"ReplaceHashIsConditional", testReplaceHashIsConditional},
+	{"CleartextFrom", testCleartextFrom},
+	{"ImportShadow", testImportShadow},
+}
+
 // fakeClock returns a clock for Store.now that advances a second per call.
 func fakeClock() func() time.Time {
 	var mu sync.Mutex
@@ -41,9 +71,12 @@ func fakeClock() func() time.Time {
 	}
 }
 
-func TestStoreCRUD(t *testing.T) {
+func TestStoreCRUD(t *testing.T) { testStoreCRUD(t, sqliteOpener) }
+
+func testStoreCRUD(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
-	s := openTestStore(t, filepath.Join(t.TempDir(), "users.db"))
+	s := open(t)
 	s.now = fakeClock()
 
 	if n, err := s.Count(ctx); err != nil || n != 0 {
@@ -158,14 +191,17 @@ func TestStoreCRUD(t *testing.T) {
 		t.Errorf("re-added user inherited allow list %v", got5.Allow)
 	}
 	var orphans int
-	if err := s.db.QueryRow("SELECT COUNT(*) FROM user_allow WHERE user = 'bob'").Scan(&orphans); err != nil || orphans != 0 {
+	if err := s.db.QueryRow(s.q(`SELECT COUNT(*) FROM user_allow WHERE "user" = ?`), "bob").Scan(&orphans); err != nil || orphans != 0 {
 		t.Errorf("%d orphaned allow rows (%v)", orphans, err)
 	}
 }
 
-func TestStoreValidation(t *testing.T) {
+func TestStoreValidation(t *testing.T) { testStoreValidation(t, sqliteOpener) }
+
+func testStoreValidation(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
-	s := openTestStore(t, filepath.Join(t.TempDir(), "users.db"))
+	s := open(t)
 	tests := []struct {
 		name string
 		u    User
@@ -309,11 +345,13 @@ func TestStoreSchemaVersion(t *testing.T) {
 
 // TestStoreTwoHandles plays the server and the CLI: two Stores on one file,
 // both writing at once.
-func TestStoreTwoHandles(t *testing.T) {
+func TestStoreTwoHandles(t *testing.T) { testStoreTwoHandles(t, sqliteOpener) }
+
+func testStoreTwoHandles(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "users.db")
-	server := openTestStore(t, path)
-	cli := openTestStore(t, path)
+	server := open(t)
+	cli := open(t)
 
 	if err := cli.Add(ctx, User{Name: "bob", Hash: hashB}); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,9 @@
 // Package users keeps port21's virtual accounts: who may log in, with which
 // password, from where, and into which home directory.
 //
-// Accounts are virtual: they are rows in a SQLite database (see Store), not
-// system users, so an FTP login never grants a shell or any file outside the
-// account's home. Passwords are stored as argon2id hashes (see Hasher); hashes
+// Accounts are virtual: they are rows in a database (see Store: an embedded
+// SQLite file, or PostgreSQL shared by several nodes), not system users, so
+// an FTP login never grants a shell or any file outside the account's home. Passwords are stored as argon2id hashes (see Hasher); hashes
 // imported from /etc/shadow, vsftpd or Pure-FTPd are accepted too and are
 // upgraded to argon2id at the user's next successful login.
 package users
