@@ -124,6 +124,7 @@ func startChild(t *testing.T, stdout, stderr *syncBuffer, argv ...string) (exite
 type node struct {
 	name string
 	dir  string
+	cfg  string // its configuration file
 	addr string // host:port it listens on
 	log  syncBuffer
 	out  syncBuffer
@@ -132,11 +133,13 @@ type node struct {
 // startNode runs port21 serve on host (a kernel-chosen port), trusting the
 // proxy, announcing host in PASV replies to loopback clients (and a
 // documentation address to everyone else, which a client here could not
-// reach: so a transfer proves passive-host picked the rule).
-func startNode(t *testing.T, name, host, passive string, user, password string) *node {
+// reach: so a transfer proves passive-host picked the rule). store is the
+// store key ("": the node's own SQLite); user, when not "", is added to it.
+func startNode(t *testing.T, name, host, passive, store string, user, password string) *node {
 	t.Helper()
 	n := &node{name: name, dir: t.TempDir()}
 	cfg := fmt.Sprintf(`listen = %q
+store = %q
 data-dir = %q
 passive-ports = %q
 public-host = "203.0.113.10"
@@ -144,16 +147,14 @@ passive-host = [{networks = ["127.0.0.0/8"], host = %q}]
 trusted-proxies = [%q]
 max-login-failures = 2
 log-format = "json"
-`, net.JoinHostPort(host, "0"), n.dir, passive, host, proxySource+"/32")
-	cfgFile := filepath.Join(n.dir, "port21.toml")
+`, net.JoinHostPort(host, "0"), store, n.dir, passive, host, proxySource+"/32")
+	n.cfg = filepath.Join(n.dir, "port21.toml")
+	cfgFile := n.cfg
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The same account on every node (each with its own SQLite store).
-	add := exec.Command(port21Bin, "user", "add", user, "--data-dir", n.dir, "--password-stdin")
-	add.Stdin = strings.NewReader(password + "\n")
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("%s: port21 user add: %v\n%s", name, err, out)
+	if user != "" {
+		n.addUser(t, user, password)
 	}
 	exited := startChild(t, &n.out, &n.log, port21Bin, "serve", "--config", cfgFile)
 	t.Cleanup(func() {
@@ -177,6 +178,17 @@ log-format = "json"
 	}
 }
 
+// addUser runs port21 user add against the node's store, read from its
+// configuration file as an administrator would.
+func (n *node) addUser(t *testing.T, user, password string) {
+	t.Helper()
+	add := exec.Command(port21Bin, "user", "add", user, "--config", n.cfg, "--password-stdin")
+	add.Stdin = strings.NewReader(password + "\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("%s: port21 user add: %v\n%s", n.name, err, out)
+	}
+}
+
 // logEntry is the part of an audit log record the test reads.
 type logEntry struct {
 	Msg    string `json:"msg"`
@@ -189,6 +201,7 @@ type logEntry struct {
 	Prefix string `json:"prefix"`
 	Stage  string `json:"stage"`
 	Reason string `json:"reason"`
+	Source string `json:"source"`
 }
 
 func (n *node) entries() []logEntry {
@@ -218,7 +231,7 @@ func (n *node) waitEntry(ok func(logEntry) bool) (logEntry, bool) {
 
 func (n *node) bans(t *testing.T) []string {
 	t.Helper()
-	out, err := exec.Command(port21Bin, "ban", "list", "--json", "--data-dir", n.dir).Output()
+	out, err := exec.Command(port21Bin, "ban", "list", "--json", "--config", n.cfg).Output()
 	if err != nil {
 		t.Fatalf("port21 ban list: %v", err)
 	}
@@ -344,8 +357,8 @@ func TestBehindHAProxy(t *testing.T) {
 	haproxy := need(t, "haproxy", "haproxy")
 	need(t, "curl", "curl")
 	password := randomHex(12)
-	node1 := startNode(t, "node1", "127.0.0.21", "52100-52119", "alice", password)
-	node2 := startNode(t, "node2", "127.0.0.22", "52120-52139", "alice", password)
+	node1 := startNode(t, "node1", "127.0.0.21", "52100-52119", "", "alice", password)
+	node2 := startNode(t, "node2", "127.0.0.22", "52120-52139", "", "alice", password)
 	v2Port, v1Port := startHAProxy(t, haproxy, node1.addr, node2.addr)
 
 	payload := []byte("through haproxy " + randomHex(2048) + "\n")
