@@ -42,37 +42,49 @@ func TestScanVsftpdForceAnonSSL(t *testing.T) {
 // findings of the bad profiles to those peers and scans again: each finding
 // must be gone. anonymous-write is rescanned with --intrusive: the fix
 // denies uploads, while the directory stays world-writable on disk, so only
-// a refused upload shows the fix (and overrules the listing). This is what keeps a fix from being wrong. Pure-FTPd's lines
-// are Debian's (echo VALUE > /etc/pure-ftpd/conf/NAME), applied as the
-// NAME VALUE setting they write.
+// a refused upload shows the fix (and overrules the listing). This is what
+// keeps a fix from being wrong. Pure-FTPd's lines are Debian's (echo VALUE >
+// /etc/pure-ftpd/conf/NAME), applied as the NAME VALUE setting they write.
+// The placeholder certificate paths of vsftpd's TLS lines become the
+// per-run certificate's; a fix that needs another first (vsftpd's
+// cleartext-login needs TLS on) names it in after, applied before it.
 func TestFixLinesRemoveFindings(t *testing.T) {
 	bin := requireSubcommand(t, "scan", "--format", "--ports")
 	for _, tc := range []struct {
 		product testpeers.Product
 		key     string
 		id      string
+		after   string
 	}{
-		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDFTPBounce},
-		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDVersionDisclosed},
-		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDAnonymousLogin},
-		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDAnonymousLogin},
-		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDCleartextLogin},
-		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDDataCleartext},
-		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSLegacyProtocol},
-		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDFTPBounce},
-		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSCBCCipher},
-		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDTLSCBCCipher},
-		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDAnonymousWrite},
-		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDCleartextLogin},
-		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDDataCleartext},
-		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDVersionDisclosed},
-		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDAnonymousWrite},
-		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDFTPBounce},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDNoTLS, ""},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDCleartextLogin, finding.IDNoTLS},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDFTPBounce, ""},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDVersionDisclosed, ""},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDAnonymousLogin, ""},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDAnonymousLogin, ""},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDCleartextLogin, ""},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDDataCleartext, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSLegacyProtocol, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDFTPBounce, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDTLSCBCCipher, ""},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDTLSCBCCipher, ""},
+		{testpeers.VSFTPD, finding.ProductVsftpd, finding.IDAnonymousWrite, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDCleartextLogin, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDDataCleartext, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDVersionDisclosed, ""},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDAnonymousWrite, ""},
+		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDFTPBounce, ""},
 	} {
 		t.Run(string(tc.product)+"/"+tc.id, func(t *testing.T) {
 			t.Parallel()
 			var lines []string
-			for _, l := range finding.ConfigFor(tc.id, tc.key)[tc.key] {
+			var fix []string
+			if tc.after != "" {
+				fix = append(fix, finding.ConfigFor(tc.after, tc.key)[tc.key]...)
+			}
+			fix = append(fix, finding.ConfigFor(tc.id, tc.key)[tc.key]...)
+			for _, l := range fix {
+				l = strings.NewReplacer("/etc/ssl/certs/ftp.pem", "{{.CertFile}}", "/etc/ssl/private/ftp.key", "{{.KeyFile}}").Replace(l)
 				if tc.product == testpeers.PureFTPd {
 					if l = pureSetting(l); l == "" {
 						continue
