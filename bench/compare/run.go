@@ -90,7 +90,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	rep.Busy = idleBefore < busyBelow || idleAfter < busyBelow
 	rep.DurationS = time.Since(start).Seconds()
 	rep.Notes = append(rep.Notes,
-		"large-file rates are over curl's data phase (first byte to end for downloads, the whole transfer for uploads), MB = 10^6 bytes",
+		"large-file rates are over curl's data phase (time_starttransfer to the end: the login and the data connection's setup are left out), MB = 10^6 bytes",
 		"server CPU and PSS are the server's whole process tree (vsftpd and ProFTPD fork per session), from /proc, children included",
 		"port21 stores argon2id hashes (its default); the peers read yescrypt hashes ($y$j9T$, Debian 12's default) from their private /etc/passwd",
 		"ProFTPD's master sleeps 0.2 s after each session ends (compile-time), which caps its login rate",

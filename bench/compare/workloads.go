@@ -62,9 +62,10 @@ func (b *bench) curlArgs(m mode) []string {
 }
 
 // transfer runs one curl download or upload of the large file and returns
-// its rate in bytes per second over the data phase (from the first byte to
-// the end: curl spends about 0.2 s on every TLS transfer before data flows,
-// on every server, which would hide the servers' differences at 256 MiB).
+// its rate in bytes per second over the data phase, from curl's
+// time_starttransfer (the first byte about to move, after the login and
+// the data connection's setup: the login alone is an argon2id or yescrypt
+// verification, which would hide the servers' transfer speed) to the end.
 func (b *bench) transfer(ctx context.Context, m mode, upload bool) (float64, error) {
 	args := b.curlArgs(m)
 	if upload {
@@ -92,11 +93,6 @@ func (b *bench) transfer(ctx context.Context, m mode, upload bool) (float64, err
 	}
 	if int64(bytes) != b.e.cfg.Size {
 		return 0, fmt.Errorf("curl moved %.0f bytes, want %d", bytes, b.e.cfg.Size)
-	}
-	if upload {
-		// curl's time_starttransfer is the first byte of the reply, after
-		// the upload: take the whole transfer.
-		start = 0
 	}
 	if total-start <= 0 {
 		return 0, errors.New("curl: no transfer time")
