@@ -66,8 +66,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	defer e.remove()
 	for _, name := range cfg.Servers {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("before %s: %w", name, err)
+		if ctx.Err() != nil {
+			break
 		}
 		s, err := measure(ctx, e, name, rep.Results, log)
 		if err != nil {
@@ -81,10 +81,18 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		rep.Servers = append(rep.Servers, s)
 	}
+	// A run cut short by -timeout or ^C still reports what it measured.
+	var runErr error
+	if err := ctx.Err(); err != nil {
+		runErr = fmt.Errorf("run cut short, the table is partial: %w", context.Cause(ctx))
+		rep.Notes = append(rep.Notes, "the run was cut short (-timeout or a signal): the table is partial")
+	}
 	log.Info("measuring idle CPU after the run")
-	idleAfter, err := idleShare(ctx, 2*time.Second)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	idleAfter, err := idleShare(actx, 2*time.Second)
 	if err != nil {
-		return err
+		return errors.Join(runErr, err)
 	}
 	rep.IdleCPU = [2]string{percent(idleBefore), percent(idleAfter)}
 	rep.Busy = idleBefore < busyBelow || idleAfter < busyBelow
@@ -123,7 +131,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return fmt.Errorf("json: %w", err)
 		}
 	}
-	return nil
+	return runErr
 }
 
 // measure starts one server, runs every workload against it, and stops it.
