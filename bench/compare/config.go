@@ -44,7 +44,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.Key, "key", "rsa", "certificate key for every server: rsa (RSA-2048) or ecdsa (P-256)")
 	servers := fs.String("servers", strings.Join(knownServers, ","), "servers to measure, comma-separated")
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
-	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Minute, "give up (and stop every server) after this long")
+	fs.DurationVar(&cfg.Timeout, "timeout", 45*time.Minute, "give up (and stop every server) after this long")
 	fs.StringVar(&cfg.WorkDir, "workdir", "/dev/shm", "directory (tmpfs) for the files, certificates and server state")
 	passive := fs.String("passive", "47000-47099", "passive data port range for every server")
 	fs.StringVar(&cfg.Port21, "port21", "", "port21 binary to measure (default: go build ./cmd/port21 from this tree)")
