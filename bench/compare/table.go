@@ -25,9 +25,13 @@ type row struct {
 
 // results are the rows in the order they were first measured.
 type results struct {
-	Rows  []*row `json:"rows"`
+	Rows []*row `json:"rows"`
+	// Notes qualify figures: a server that could not do all of a workload.
+	Notes []string `json:"notes,omitempty"`
 	index map[string]*row
 }
+
+func (r *results) note(s string) { r.Notes = append(r.Notes, s) }
 
 func (r *results) row(workload, unit, better string) *row {
 	if r.index == nil {
@@ -181,6 +185,9 @@ func cell(x *row, server string) string {
 
 // writeErrors lists the failed measurements under the table.
 func writeErrors(w io.Writer, res *results) {
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "- %s\n", n)
+	}
 	for _, x := range res.Rows {
 		for s, e := range x.Errors {
 			if i := strings.IndexByte(e, '\n'); i >= 0 {
