@@ -26,6 +26,7 @@ type config struct {
 	PassiveLo int           // passive data ports, the same for every server
 	PassiveHi int
 	Port21    string // a port21 binary; "" builds ./cmd/port21
+	Scan      bool   // measure the scanner against nmap instead of the servers
 	Args      []string
 }
 
@@ -47,6 +48,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.Timeout, "timeout", 45*time.Minute, "give up (and stop every server) after this long")
 	fs.StringVar(&cfg.WorkDir, "workdir", "/dev/shm", "directory (tmpfs) for the files, certificates and server state")
 	passive := fs.String("passive", "47000-47099", "passive data port range for every server")
+	fs.BoolVar(&cfg.Scan, "scan", false, "measure port21 scan against nmap -sV with the FTP scripts (loopback targets) instead of the servers")
 	fs.StringVar(&cfg.Port21, "port21", "", "port21 binary to measure (default: go build ./cmd/port21 from this tree)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err

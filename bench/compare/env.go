@@ -65,9 +65,9 @@ type env struct {
 
 // newEnv makes the run's directory, files, certificate and accounts.
 func newEnv(ctx context.Context, cfg config) (*env, error) {
-	dir, err := os.MkdirTemp(cfg.WorkDir, "port21-compare-")
+	dir, err := makeTemp(cfg.WorkDir)
 	if err != nil {
-		return nil, fmt.Errorf("work directory: %w", err)
+		return nil, err
 	}
 	e := &env{cfg: cfg, dir: dir, files: filepath.Join(dir, "files"), logins: map[string][]account{}}
 	if err := e.setup(ctx); err != nil {
@@ -77,6 +77,20 @@ func newEnv(ctx context.Context, cfg config) (*env, error) {
 	return e, nil
 }
 
+// makeTemp makes the run's directory under base, readable by the peers'
+// unprivileged processes.
+func makeTemp(base string) (string, error) {
+	dir, err := os.MkdirTemp(base, "port21-compare-")
+	if err != nil {
+		return "", fmt.Errorf("work directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("work directory: %w", err)
+	}
+	return dir, nil
+}
+
 func (e *env) remove() {
 	if err := os.RemoveAll(e.dir); err != nil {
 		fmt.Fprintln(os.Stderr, "compare: remove", e.dir+":", err)
@@ -84,9 +98,6 @@ func (e *env) remove() {
 }
 
 func (e *env) setup(ctx context.Context) error {
-	if err := os.Chmod(e.dir, 0o755); err != nil {
-		return fmt.Errorf("work directory: %w", err)
-	}
 	if err := e.makeFiles(); err != nil {
 		return err
 	}

@@ -43,6 +43,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if os.Geteuid() != 0 {
 		return errors.New("needs root: the peers chroot and switch users, and run in a private mount namespace")
 	}
+	if cfg.Scan {
+		return runScan(ctx, cfg, stdout, log)
+	}
 	if err := checkPassive(cfg.PassiveLo, cfg.PassiveHi); err != nil {
 		return err
 	}
