@@ -244,8 +244,11 @@ func (s *session) dispatch(cmd ftp.Command) bool {
 		s.renameFrom = ""
 	}
 	// Re-read the account before every command but QUIT, NOOP included (it
-	// keeps a session alive), so account changes take effect at once.
-	if s.user != nil && cmd.Verb != "QUIT" && !s.recheck() {
+	// keeps a session alive), so account changes take effect at once. The
+	// data-connection setup commands leave it to the transfer command that
+	// follows: a changed account gets a passive port at most, never a byte
+	// (and sweepAccounts ends its session within the poll interval anyway).
+	if s.user != nil && cmd.Verb != "QUIT" && !c.dataSetup && !s.recheck() {
 		return false
 	}
 	switch {

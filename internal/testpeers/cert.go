@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -30,13 +32,22 @@ type certFiles struct {
 // reason a hardened peer still has the finding tls-cert-untrusted. Tests
 // that want to verify it trust the certificate itself (Peer.CertFile).
 func writeCert(dir string, now time.Time) (certFiles, error) {
+	certPEM, keyPEM, err := makeCert(now)
+	if err != nil {
+		return certFiles{}, err
+	}
+	return writeCertFiles(dir, certPEM, keyPEM)
+}
+
+// makeCert returns the PEM certificate and key that writeCert writes.
+func makeCert(now time.Time) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return certFiles{}, fmt.Errorf("testpeers: certificate key: %w", err)
+		return nil, nil, fmt.Errorf("testpeers: certificate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
 	if err != nil {
-		return certFiles{}, fmt.Errorf("testpeers: certificate serial: %w", err)
+		return nil, nil, fmt.Errorf("testpeers: certificate serial: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
@@ -52,14 +63,20 @@ func writeCert(dir string, now time.Time) (certFiles, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return certFiles{}, fmt.Errorf("testpeers: certificate: %w", err)
+		return nil, nil, fmt.Errorf("testpeers: certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return certFiles{}, fmt.Errorf("testpeers: certificate key: %w", err)
+		return nil, nil, fmt.Errorf("testpeers: certificate key: %w", err)
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	return certPEM, keyPEM, nil
+}
+
+// writeCertFiles writes a PEM certificate and key into dir in the forms
+// the daemons want.
+func writeCertFiles(dir string, certPEM, keyPEM []byte) (certFiles, error) {
 	files := certFiles{
 		cert:    filepath.Join(dir, "cert.pem"),
 		key:     filepath.Join(dir, "key.pem"),
@@ -79,4 +96,25 @@ func writeCert(dir string, now time.Time) (certFiles, error) {
 		}
 	}
 	return files, nil
+}
+
+// isRSAKey reports whether keyPEM holds an RSA private key (ProFTPD names
+// the key type in its directives).
+func isRSAKey(keyPEM []byte) (bool, error) {
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		return false, errors.New("testpeers: certificate key: no PEM block")
+	}
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		return true, nil
+	case "EC PRIVATE KEY":
+		return false, nil
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return false, fmt.Errorf("testpeers: certificate key: %w", err)
+	}
+	_, ok := key.(*rsa.PrivateKey)
+	return ok, nil
 }

@@ -1,6 +1,7 @@
 // Package testpeers runs real FTP servers from Debian (vsftpd, ProFTPD and
 // Pure-FTPd) on loopback for port21's tests. It is for tests only: nothing
-// outside _test.go files and tests/ may import it.
+// outside _test.go files, tests/ and the bench/ programs (which compare
+// port21 with these servers, through Launch) may import it.
 //
 // port21 scan and port21 local have to be right about servers that someone
 // else wrote, so their tests need those servers, configured the way

@@ -23,6 +23,7 @@ type templateData struct {
 	EmptyDir               string // an empty root-owned directory (vsftpd's secure_chroot_dir)
 	CertFile, KeyFile      string
 	CertKeyFile            string // key and certificate in one file
+	RSAKey                 bool   // the key is RSA, not ECDSA (ProFTPD's directives differ)
 	PIDFile                string
 	LogFile                string
 	XferLog                string
@@ -111,6 +112,10 @@ func pureFlags(settings []pureSetting) ([]string, error) {
 			flags = append(flags, "--tlsciphersuite="+s.value)
 		case "CertFile":
 			flags = append(flags, "--certfile="+s.value)
+		case "MaxClientsNumber":
+			flags = append(flags, "--maxclientsnumber="+s.value)
+		case "MaxClientsPerIP":
+			flags = append(flags, "--maxclientsperip="+s.value)
 		default:
 			flag, ok := pureBoolFlag(s.name)
 			if !ok {
@@ -167,7 +172,9 @@ func writePureConfDir(dir string, settings []pureSetting) error {
 // root) and _pure-ftpd (Pure-FTPd's privilege separation). Both use the
 // nobody/nogroup ids. The file is bind-mounted over /etc/passwd in the
 // daemon's own mount namespace only; the machine's accounts are untouched.
-func privatePasswd(anonRoot, emptyDir string) ([]byte, error) {
+//
+// accounts are added after them, for Launch's callers.
+func privatePasswd(anonRoot, emptyDir string, accounts []Account) ([]byte, error) {
 	orig, err := os.ReadFile("/etc/passwd")
 	if err != nil {
 		return nil, fmt.Errorf("testpeers: %w", err)
@@ -185,6 +192,9 @@ func privatePasswd(anonRoot, emptyDir string) ([]byte, error) {
 	}
 	fmt.Fprintf(&b, "ftp:x:65534:65534:port21 test anonymous FTP:%s:/usr/sbin/nologin\n", anonRoot)
 	fmt.Fprintf(&b, "_pure-ftpd:x:65534:65534:port21 test Pure-FTPd privsep:%s:/usr/sbin/nologin\n", emptyDir)
+	for _, a := range accounts {
+		fmt.Fprintf(&b, "%s:%s:%d:%d:port21 peer account:%s:/bin/sh\n", a.Name, a.Hash, a.UID, a.GID, a.Home)
+	}
 	return b.Bytes(), nil
 }
 

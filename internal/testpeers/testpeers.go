@@ -203,7 +203,7 @@ func StartWith(t testing.TB, p Product, prof Profile, extra ...string) *Peer {
 	sweepStale(cacheRoot())
 	var errs []error
 	for range startAttempts {
-		peer, err := launch(in, p, prof, extra...)
+		peer, err := launch(in, p, prof, Options{Extra: extra})
 		if err == nil {
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -221,9 +221,84 @@ func StartWith(t testing.TB, p Product, prof Profile, extra ...string) *Peer {
 	return nil
 }
 
+// Options are what Launch adds to a profile, for programs that run peers
+// outside a test (bench/compare).
+type Options struct {
+	// Extra configuration lines, as for StartWith.
+	Extra []string
+	// Accounts are added to the daemon's private /etc/passwd.
+	Accounts []Account
+	// CertPEM and KeyPEM, when both are set, are the certificate and key
+	// the peer serves (RSA or ECDSA) instead of a generated one.
+	CertPEM, KeyPEM []byte
+	// PassiveMin and PassiveMax, when both are set, are the passive data
+	// ports instead of a slice of 45000-49999; the caller keeps other
+	// peers off them.
+	PassiveMin, PassiveMax int
+}
+
+// Account is a login account of a peer: a line of its private
+// /etc/passwd, with the crypt(3) hash in the password field (pam_unix,
+// ProFTPD and Pure-FTPd read it there when it is not "x"). The shell is
+// /bin/sh, which ProFTPD's RequireValidShell accepts.
+type Account struct {
+	Name string
+	// Hash is a crypt(3) hash: yescrypt ($y$) or sha512-crypt ($6$).
+	Hash     string
+	UID, GID int
+	Home     string
+}
+
+// Launch is Start for a program rather than a test: it starts the product
+// with the profile and opts and returns once the daemon has greeted a
+// client, or an error, ErrNotRoot and the like when it cannot run here.
+// The caller must call Stop.
+func Launch(ctx context.Context, p Product, prof Profile, opts Options) (*Peer, error) {
+	if prof != ProfileBad && prof != ProfileHardened {
+		return nil, fmt.Errorf("testpeers: unknown profile %q", prof)
+	}
+	for _, a := range opts.Accounts {
+		if strings.ContainsAny(a.Name+a.Hash+a.Home, ":\n") || a.Name == "" {
+			return nil, fmt.Errorf("testpeers: account %q: a name, hash or home with ':' or a newline", a.Name)
+		}
+	}
+	in, err := available(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	sweepStale(cacheRoot())
+	var errs []error
+	for range startAttempts {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("testpeers: %s: %w", p, err)
+		}
+		peer, err := launch(in, p, prof, opts)
+		if err == nil {
+			return peer, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("testpeers: %s %s did not start: %w", p, prof, errors.Join(errs...))
+}
+
+// Stop ends a peer started with Launch: the daemon and its sessions (by
+// PID), and removes its directory.
+func (p *Peer) Stop() error { return p.stop() }
+
+// Descendants lists the PIDs of the processes below pid in the process
+// tree (a peer's session processes), read from /proc.
+func Descendants(pid int) []int {
+	var out []int
+	for _, d := range descendantsOf(pid) {
+		out = append(out, d.pid)
+	}
+	return out
+}
+
 // launch prepares the peer's directory and configuration, starts the
 // daemon and waits for its greeting. On error, everything it made is gone.
-func launch(in installation, p Product, prof Profile, extra ...string) (peer *Peer, err error) {
+func launch(in installation, p Product, prof Profile, opts Options) (peer *Peer, err error) {
+	extra := opts.Extra
 	info, _ := p.info()
 	dir, err := os.MkdirTemp("", "port21-peer-"+string(p)+"-")
 	if err != nil {
@@ -251,7 +326,9 @@ func launch(in installation, p Product, prof Profile, extra ...string) (peer *Pe
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return peer, fmt.Errorf("testpeers: %w", err)
 	}
-	if peer.passive, err = allocatePassive(); err != nil {
+	if opts.PassiveMin > 0 && opts.PassiveMax >= opts.PassiveMin {
+		peer.passive = passiveSlice{min: opts.PassiveMin, max: opts.PassiveMax}
+	} else if peer.passive, err = allocatePassive(); err != nil {
 		return peer, err
 	}
 	peer.PassiveMin, peer.PassiveMax = peer.passive.min, peer.passive.max
@@ -279,7 +356,16 @@ func launch(in installation, p Product, prof Profile, extra ...string) (peer *Pe
 	if prof == ProfileBad {
 		peer.AnonRoot = anon
 	}
-	certs, err := writeCert(dir, time.Now())
+	var certs certFiles
+	rsaKey := false
+	if len(opts.CertPEM) > 0 && len(opts.KeyPEM) > 0 {
+		if rsaKey, err = isRSAKey(opts.KeyPEM); err != nil {
+			return peer, err
+		}
+		certs, err = writeCertFiles(dir, opts.CertPEM, opts.KeyPEM)
+	} else {
+		certs, err = writeCert(dir, time.Now())
+	}
 	if err != nil {
 		return peer, err
 	}
@@ -297,6 +383,7 @@ func launch(in installation, p Product, prof Profile, extra ...string) (peer *Pe
 		CertFile:    certs.cert,
 		KeyFile:     certs.key,
 		CertKeyFile: certs.certKey,
+		RSAKey:      rsaKey,
 		PIDFile:     filepath.Join(dir, string(p)+".pid"),
 		LogFile:     filepath.Join(dir, string(p)+".log"),
 		XferLog:     filepath.Join(dir, "xfer.log"),
@@ -336,7 +423,7 @@ func launch(in installation, p Product, prof Profile, extra ...string) (peer *Pe
 			return peer, fmt.Errorf("testpeers: %w", err)
 		}
 	}
-	passwd, err := privatePasswd(anon, empty)
+	passwd, err := privatePasswd(anon, empty, opts.Accounts)
 	if err != nil {
 		return peer, err
 	}

@@ -132,7 +132,7 @@ func TestWritePureConfDir(t *testing.T) {
 }
 
 func TestPrivatePasswd(t *testing.T) {
-	out, err := privatePasswd("/run/p/anon", "/run/p/empty")
+	out, err := privatePasswd("/run/p/anon", "/run/p/empty", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
