@@ -54,7 +54,8 @@ func checkFull(t *testing.T, what string, err error) {
 // TestFullDiskEveryWay: two accounts have their homes on a 2 MiB tmpfs. An
 // upload too large for it fails with 452 or 552 and a clear message over
 // FTPS and in clear (where the kernel splices the socket into the file), so
-// does an APPE that would overflow an existing file (which stays whole),
+// does an APPE that would overflow an existing file (which stays whole), an
+// APPE or REST+STOR whose copy of the old file is what does not fit,
 // and so does even a small upload once the disk is full to the last block.
 // Nothing partial and no temporary file is left; the sessions go on, and
 // once space is freed the next upload works. SIGHUP arrives every few
@@ -113,6 +114,23 @@ func TestFullDiskEveryWay(t *testing.T) {
 	checkFull(t, "APPE", alice.Append("old.bin", bytes.NewReader(big)))
 	if b, err := os.ReadFile(filepath.Join(mnt, "alice", "old.bin")); !bytes.Equal(b, old) {
 		t.Errorf("old.bin after an APPE that overflowed: %d bytes (%v), want its %d", len(b), err, len(old))
+	}
+
+	// A resume of a file larger than the space left: the copy of the old
+	// part (made when the first new byte arrives) is what runs out.
+	os.Remove(filepath.Join(mnt, "alice", "old.bin"))
+	large := bytes.Repeat([]byte("L"), 1200<<10)
+	if err := alice.Stor("large.bin", bytes.NewReader(large)); err != nil {
+		t.Fatal(err)
+	}
+	checkFull(t, "APPE whose copy of the old file does not fit", alice.Append("large.bin", strings.NewReader("more")))
+	checkFull(t, "REST+STOR whose copy of the old file does not fit", alice.StorFrom("large.bin", strings.NewReader("more"), 1100<<10))
+	if b, err := os.ReadFile(filepath.Join(mnt, "alice", "large.bin")); !bytes.Equal(b, large) {
+		t.Errorf("large.bin after resumes that did not fit: %d bytes (%v), want its %d", len(b), err, len(large))
+	}
+	os.Remove(filepath.Join(mnt, "alice", "large.bin"))
+	if err := alice.Stor("old.bin", bytes.NewReader(old)); err != nil {
+		t.Fatal(err)
 	}
 
 	// Fill the disk to the last block from outside.
