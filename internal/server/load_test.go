@@ -173,7 +173,8 @@ func fdSummary() string {
 // TestAbandonedTransfersReleaseEverything: a client that hangs up in the
 // middle of a download or an upload (its data connection, or its control
 // connection), a data connection that never comes after EPSV or PASV (425,
-// and the port is free again), EPSV without a transfer, and ABOR at every
+// and the port is free again), an active-mode connection refused or never
+// handshaken (425), EPSV without a transfer, and ABOR at every
 // phase (after PASV, before the data connection, during a download or an
 // upload, after the transfer): each leaves no session, goroutine,
 // descriptor, passive slot, passive port or temporary file behind, and no
@@ -185,6 +186,7 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 		// Two ports in all (below the ephemeral range, see passive_test.go):
 		// a port not given back shows at the end.
 		c.PassivePorts = "29120-29121"
+		c.ActiveMode = true
 	})
 	ts.addUser(t, "alice", nil)
 	writeFile(t, filepath.Join(ts.home("alice"), "big.bin"), bytes.Repeat([]byte("b"), 32<<20))
@@ -240,6 +242,42 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 			}
 			// The port came back: the session gets one again at once.
 			rc.pasv()
+		},
+		"PORT to a port where nothing listens": func(rc *rawClient) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				rc.t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			rc.cmd(200, "PORT 127,0,0,1,%d,%d", port>>8, port&0xff)
+			rc.send("RETR big.bin")
+			rc.expect(150)
+			rc.expect(425)
+		},
+		"PORT to a client that accepts and never speaks": func(rc *rawClient) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				rc.t.Fatal(err)
+			}
+			defer ln.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				if c, err := ln.Accept(); err == nil {
+					accepted <- c
+				}
+			}()
+			port := ln.Addr().(*net.TCPAddr).Port
+			rc.cmd(200, "PORT 127,0,0,1,%d,%d", port>>8, port&0xff)
+			rc.send("RETR big.bin")
+			rc.expect(150)
+			rc.expect(425) // the handshake's deadline
+			select {
+			case c := <-accepted:
+				c.Close()
+			case <-time.After(5 * time.Second):
+				rc.t.Error("the server never connected")
+			}
 		},
 		"ABOR after PASV, before any transfer": func(rc *rawClient) {
 			addr := fmt.Sprintf("127.0.0.1:%d", rc.pasv())
