@@ -1,10 +1,8 @@
 package faults
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -238,88 +236,6 @@ func TestKill9HidesAndCleansTemporaries(t *testing.T) {
 	}
 }
 
-// rawFTPS is a control connection spoken by hand over explicit FTPS, for
-// commands jlaffaye/ftp does not send (STOU).
-type rawFTPS struct {
-	t    *testing.T
-	conn *tls.Conn
-	r    *bufio.Reader
-	cfg  *tls.Config
-	addr string
-}
-
-func dialRaw(t *testing.T, addr, user, password string) *rawFTPS {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	rc := &rawFTPS{t: t, r: r, addr: addr,
-		cfg: &tls.Config{InsecureSkipVerify: true, ServerName: "port21", ClientSessionCache: tls.NewLRUClientSessionCache(4), NextProtos: []string{"ftp"}}}
-	rc.expect("220")
-	fmt.Fprintf(c, "AUTH TLS\r\n")
-	rc.expect("234")
-	rc.conn = tls.Client(c, rc.cfg)
-	rc.r = bufio.NewReader(rc.conn)
-	rc.cmd("331", "USER "+user)
-	rc.cmd("230", "PASS "+password)
-	rc.cmd("200", "PBSZ 0")
-	rc.cmd("200", "PROT P")
-	rc.cmd("200", "TYPE I")
-	return rc
-}
-
-// expect reads one reply (the last line of a multi-line one) and checks
-// its code.
-func (rc *rawFTPS) expect(code string) string {
-	rc.t.Helper()
-	for {
-		line, err := rc.r.ReadString('\n')
-		if err != nil {
-			rc.t.Fatalf("reading the reply: %v", err)
-		}
-		if len(line) >= 4 && line[3] == ' ' {
-			if line[:3] != code {
-				rc.t.Fatalf("got %q, want %s", strings.TrimSpace(line), code)
-			}
-			return strings.TrimSpace(line[4:])
-		}
-	}
-}
-
-func (rc *rawFTPS) cmd(code, line string) string {
-	rc.t.Helper()
-	fmt.Fprintf(rc.conn, "%s\r\n", line)
-	return rc.expect(code)
-}
-
-// data opens a passive data connection for the next command, which must
-// be sent before the TLS handshake completes (the server starts it at
-// accept, the client here right after send).
-func (rc *rawFTPS) data(command string) (*tls.Conn, string) {
-	rc.t.Helper()
-	msg := rc.cmd("229", "EPSV")
-	i, j := strings.Index(msg, "(|||"), strings.LastIndex(msg, "|)")
-	if i < 0 || j < i {
-		rc.t.Fatalf("EPSV reply %q", msg)
-	}
-	host, _, _ := net.SplitHostPort(rc.addr)
-	c, err := net.DialTimeout("tcp", net.JoinHostPort(host, msg[i+4:j]), 5*time.Second)
-	if err != nil {
-		rc.t.Fatal(err)
-	}
-	rc.t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(rc.conn, "%s\r\n", command)
-	dc := tls.Client(c, rc.cfg)
-	if err := dc.Handshake(); err != nil {
-		rc.t.Fatalf("data connection handshake: %v", err)
-	}
-	return dc, rc.expect("150")
-}
-
 // TestKill9DuringSTOU: STOU reserves its unique name at once (with an
 // empty file) and says it in the 150 reply. A SIGKILL in the middle of the
 // upload must not leave that empty file standing under the name after the
@@ -329,7 +245,11 @@ func TestKill9DuringSTOU(t *testing.T) {
 	srv, password := start(t, data)
 	home := filepath.Join(data, "home", "port21")
 	rc := dialRaw(t, srv.addr, "port21", password)
-	dc, prelim := rc.data("STOU report.txt")
+	dc, prelim, err := rc.data("STOU report.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
 	name, ok := strings.CutPrefix(prelim, "FILE: ")
 	if !ok {
 		t.Fatalf("STOU's 150 reply %q names no file", prelim)
