@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -33,7 +35,9 @@ func isTempName(name string) bool {
 // otherwise neither see nor delete them. It must run before the server
 // accepts connections, since a live upload's file looks the same.
 //
-// Only regular files whose names match the exact pattern are removed. The
+// Only regular files whose names match the exact pattern are removed, and
+// the empty file a STOU upload's temporary file records as reserving its
+// final name, if it is still that empty file (see CreateUnique). The
 // walk goes through an os.Root and never follows symbolic links, so
 // nothing outside home is touched. A home that does not exist is not an
 // error. It returns how many files it removed, and the first error met
@@ -86,6 +90,11 @@ func CleanStaleUploadsBefore(home string, before time.Time) (int, error) {
 		if err != nil || !fi.Mode().IsRegular() || (!before.IsZero() && !fi.ModTime().Before(before)) {
 			return nil
 		}
+		if ok, err := removeReservation(root, p); err != nil {
+			note(err)
+		} else if ok {
+			removed++
+		}
 		if err := root.Remove(p); err != nil {
 			note(err)
 			return nil
@@ -94,4 +103,37 @@ func CleanStaleUploadsBefore(home string, before time.Time) (int, error) {
 		return nil
 	})
 	return removed, first
+}
+
+// removeReservation removes the empty file that reserved the final name of
+// the STOU upload whose temporary file is temp, if temp records one (see
+// CreateUnique) and that file is still the empty placeholder: the same
+// inode, regular, and empty. A file that took the name since is left alone.
+func removeReservation(root *os.Root, temp string) (bool, error) {
+	f, err := root.OpenFile(temp, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false, err
+	}
+	v, err := getReservation(f)
+	f.Close()
+	if err != nil {
+		return false, nil // not a STOU, or no extended attributes here
+	}
+	dev, ino, name, ok := parseReservation(v)
+	if !ok {
+		return false, nil
+	}
+	target := path.Join(path.Dir(temp), name)
+	fi, err := root.Lstat(target)
+	if err != nil {
+		return false, nil
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || !fi.Mode().IsRegular() || fi.Size() != 0 || uint64(st.Dev) != dev || uint64(st.Ino) != ino {
+		return false, nil
+	}
+	if err := root.Remove(target); err != nil {
+		return false, err
+	}
+	return true, nil
 }

@@ -116,3 +116,49 @@ func TestCleanStaleUploadsBefore(t *testing.T) {
 		t.Errorf("live upload removed: %v", err)
 	}
 }
+
+// A crash in the middle of a STOU left the empty file that reserved the
+// unique name standing under that name, like a truncated upload.
+// CleanStaleUploads removes it with the temporary file, and nothing else:
+// not a user's empty file, not a file that took the name since.
+func TestCleanStaleUploadsRemovesSTOUReservation(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir(t, "sub")
+	crashed := func(dir, hint string) (*Upload, string) {
+		u, vpath, err := e.j.CreateUnique(dir, hint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.File().WriteString("half an upload")
+		return u, vpath // no Commit, no Abort: the process died here
+	}
+	_, stale := crashed("/sub", "report.txt")
+	u2, replaced := crashed("/", "other.txt")
+	if v, err := getReservation(u2.f); err != nil || len(v) == 0 {
+		t.Skipf("no user extended attributes here: %v", err)
+	}
+	// Someone else's file took the second name since (the placeholder
+	// was removed and the name reused): it stays.
+	e.write(t, replaced[1:]+".new", "")
+	if err := os.Rename(filepath.Join(e.home, replaced[1:]+".new"), filepath.Join(e.home, replaced[1:])); err != nil {
+		t.Fatal(err)
+	}
+	e.write(t, "empty.txt", "") // a user's own empty file
+
+	if _, err := CleanStaleUploads(e.home); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(e.home, stale[1:])); !os.IsNotExist(err) {
+		t.Errorf("the reservation of %s is still there (%v)", stale, err)
+	}
+	for _, keep := range []string{replaced[1:], "empty.txt"} {
+		if _, err := os.Lstat(filepath.Join(e.home, keep)); err != nil {
+			t.Errorf("%s was removed: %v", keep, err)
+		}
+	}
+	for _, dir := range []string{".", "sub"} {
+		if hasTemp(e.homeNames(t, dir)) {
+			t.Errorf("a temporary file is left in %s", dir)
+		}
+	}
+}

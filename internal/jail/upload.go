@@ -413,7 +413,33 @@ func (j *Jail) CreateUnique(dirVpath, hint string) (u *Upload, finalVpath string
 		u.abort()
 		return nil, "", fail(op, u.vpath, err)
 	}
+	// The temporary file records the reservation, so that after a crash
+	// CleanStaleUploads removes the empty file too: it would otherwise
+	// stand under the final name like a truncated upload. Best effort: a
+	// file system without user extended attributes keeps it, as before.
+	_ = setReservation(u.f, formatReservation(u.resDev, u.resIno, u.name))
 	return u, u.vpath, nil
+}
+
+// formatReservation and parseReservation read and write the value of a
+// temporary file's reservation: the device and inode of the empty file
+// that reserves the final name, and that name.
+func formatReservation(dev, ino uint64, name string) []byte {
+	return []byte(strconv.FormatUint(dev, 10) + " " + strconv.FormatUint(ino, 10) + " " + name)
+}
+
+func parseReservation(v []byte) (dev, ino uint64, name string, ok bool) {
+	f := strings.SplitN(string(v), " ", 3)
+	if len(f) != 3 {
+		return 0, 0, "", false
+	}
+	dev, err1 := strconv.ParseUint(f[0], 10, 64)
+	ino, err2 := strconv.ParseUint(f[1], 10, 64)
+	name = f[2]
+	if err1 != nil || err2 != nil || name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return 0, 0, "", false
+	}
+	return dev, ino, name, true
 }
 
 // reserve claims the first free name derived from hint by creating it,

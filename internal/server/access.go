@@ -63,6 +63,7 @@ func (s *Server) reloadBans(ctx context.Context, force bool) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	s.saveUnsaved(ctx)
 	v, err := s.banStore.BansVersion(ctx)
 	if err != nil {
 		s.log.Error("read ban version", "err", err)
@@ -77,6 +78,7 @@ func (s *Server) reloadBans(ctx context.Context, force bool) {
 		s.log.Error("read bans", "err", err)
 		return
 	}
+	list = s.unsaved.merge(list, s.now())
 	before := map[netip.Prefix]bool{}
 	for _, b := range s.defender.Active() {
 		before[b.Prefix] = true
@@ -111,13 +113,88 @@ func (s *Server) record(addr netip.Addr, ev policy.Event) bool {
 	if s.banStore != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := s.banStore.PutBan(ctx, users.Ban{Prefix: b.Prefix, Until: b.Until, Offences: b.Offences,
-			Reason: b.Reason, Created: b.Created}); err != nil {
-			// The ban holds in memory; only a restart would forget it.
+		ub := users.Ban{Prefix: b.Prefix, Until: b.Until, Offences: b.Offences, Reason: b.Reason, Created: b.Created}
+		if err := s.banStore.PutBan(ctx, ub); err != nil {
+			// The ban holds in memory, across reloads of the store's
+			// bans, and is written again every pollInterval until the
+			// store takes it (see unsavedBans).
 			s.log.Error("persist ban", "prefix", b.Prefix.String(), "err", err)
+			s.unsaved.add(ub)
+		} else {
+			s.unsaved.saved(b.Prefix) // an older unsaved ban must not overwrite this one
 		}
 	}
 	return true
+}
+
+// unsavedBans are bans the defender made that the store could not take (a
+// full disk, a store that is down). Without them, the next reload of the
+// store's bans, which replaces the defender's, would forget such a ban at
+// once, and a restart would too.
+type unsavedBans struct {
+	mu   sync.Mutex
+	bans map[netip.Prefix]users.Ban
+}
+
+func (u *unsavedBans) add(b users.Ban) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.bans == nil {
+		u.bans = map[netip.Prefix]users.Ban{}
+	}
+	u.bans[b.Prefix] = b
+}
+
+// list returns the unsaved bans still in force at now and forgets the
+// others.
+func (u *unsavedBans) list(now time.Time) []users.Ban {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []users.Ban
+	for k, b := range u.bans {
+		if !now.Before(b.Until) {
+			delete(u.bans, k)
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func (u *unsavedBans) saved(p netip.Prefix) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.bans, p)
+}
+
+// merge adds the unsaved bans to the store's list, where the store has no
+// ban of the same prefix.
+func (u *unsavedBans) merge(list []users.Ban, now time.Time) []users.Ban {
+	pending := u.list(now)
+	if len(pending) == 0 {
+		return list
+	}
+	have := make(map[netip.Prefix]bool, len(list))
+	for _, b := range list {
+		have[b.Prefix] = true
+	}
+	for _, b := range pending {
+		if !have[b.Prefix] {
+			list = append(list, b)
+		}
+	}
+	return list
+}
+
+// saveUnsaved writes the unsaved bans to the store again.
+func (s *Server) saveUnsaved(ctx context.Context) {
+	for _, b := range s.unsaved.list(s.now()) {
+		if err := s.banStore.PutBan(ctx, b); err != nil {
+			return // still failing: try again at the next poll
+		}
+		s.unsaved.saved(b.Prefix)
+		s.log.Info("ban persisted after an earlier failure", "prefix", b.Prefix.String())
+	}
 }
 
 // endPreLoginIn ends the sessions inside p that have not logged in.

@@ -126,7 +126,9 @@ func TestBanSurvivesRestartAndBanDel(t *testing.T) {
 // refusal is the same as for a wrong password.
 func TestExpiringAccountEndsItsSession(t *testing.T) {
 	ts := startServer(t)
-	ts.addUser(t, "temp", func(u *users.User) { u.Expires = time.Now().Add(3 * time.Second) })
+	// Long enough for the login to come first even under the race
+	// detector on a loaded two-core machine (argon2id there took 5 s).
+	ts.addUser(t, "temp", func(u *users.User) { u.Expires = time.Now().Add(8 * time.Second) })
 	rc := ts.raw(t)
 	rc.login("temp", clientTLS())
 	rc.transfer("LIST", nil, 226)

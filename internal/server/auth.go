@@ -262,6 +262,11 @@ func (s *session) rehash(log *slog.Logger, name, old, password string) {
 	defer cancel()
 	h, err := s.srv.passwords.Hash(ctx, password)
 	if err == nil {
+		// Noted before the write: a live session of the account that
+		// reads the new hash before ReplaceHash returns must know the
+		// change is the server's own, or it ends itself with 421. If the
+		// write fails, the note names a hash no store holds: harmless.
+		s.srv.noteRehash(old, h)
 		err = s.srv.accounts.ReplaceHash(ctx, name, old, h)
 	}
 	switch {
@@ -272,7 +277,6 @@ func (s *session) rehash(log *slog.Logger, name, old, password string) {
 		log.Error("rehash failed", "user", name, "err", err)
 		return
 	}
-	s.srv.noteRehash(old, h)
 	log.Info("password rehashed to argon2id", "user", name)
 }
 

@@ -171,14 +171,22 @@ func fdSummary() string {
 }
 
 // TestAbandonedTransfersReleaseEverything: a client that hangs up in the
-// middle of a download or an upload, a data connection that never comes,
-// EPSV without a transfer, and ABOR before and during a transfer: each
-// leaves no session, goroutine, descriptor, passive slot or temporary file
-// behind.
+// middle of a download or an upload (its data connection, or its control
+// connection), a data connection that never comes after EPSV or PASV (425,
+// and the port is free again), an active-mode connection refused or never
+// handshaken (425), EPSV without a transfer, and ABOR at every
+// phase (after PASV, before the data connection, during a download or an
+// upload, after the transfer): each leaves no session, goroutine,
+// descriptor, passive slot, passive port or temporary file behind, and no
+// file under the name of an upload that did not finish.
 func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 	ts := startServer(t, func(c *config.Config) {
 		c.DataTimeout = config.Duration{Duration: time.Second}
 		c.MaxPassivePerIP = 2
+		// Two ports in all (below the ephemeral range, see passive_test.go):
+		// a port not given back shows at the end.
+		c.PassivePorts = "29120-29121"
+		c.ActiveMode = true
 	})
 	ts.addUser(t, "alice", nil)
 	writeFile(t, filepath.Join(ts.home("alice"), "big.bin"), bytes.Repeat([]byte("b"), 32<<20))
@@ -225,6 +233,97 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 			for rep := rc.read(); rep.Code != 226 && rep.Code != 225; rep = rc.read() {
 			}
 		},
+		"PASV, RETR, and no data connection": func(rc *rawClient) {
+			rc.pasv()
+			rc.send("RETR big.bin")
+			rc.expect(150)
+			if rep := rc.expect(425); !strings.Contains(rep.Message(), "No data connection arrived") {
+				rc.t.Errorf("425 says %q", rep.Message())
+			}
+			// The port came back: the session gets one again at once.
+			rc.pasv()
+		},
+		"PORT to a port where nothing listens": func(rc *rawClient) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				rc.t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			rc.cmd(200, "PORT 127,0,0,1,%d,%d", port>>8, port&0xff)
+			rc.send("RETR big.bin")
+			rc.expect(150)
+			rc.expect(425)
+		},
+		"PORT to a client that accepts and never speaks": func(rc *rawClient) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				rc.t.Fatal(err)
+			}
+			defer ln.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				if c, err := ln.Accept(); err == nil {
+					accepted <- c
+				}
+			}()
+			port := ln.Addr().(*net.TCPAddr).Port
+			rc.cmd(200, "PORT 127,0,0,1,%d,%d", port>>8, port&0xff)
+			rc.send("RETR big.bin")
+			rc.expect(150)
+			rc.expect(425) // the handshake's deadline
+			select {
+			case c := <-accepted:
+				c.Close()
+			case <-time.After(5 * time.Second):
+				rc.t.Error("the server never connected")
+			}
+		},
+		"ABOR after PASV, before any transfer": func(rc *rawClient) {
+			addr := fmt.Sprintf("127.0.0.1:%d", rc.pasv())
+			rc.cmd(226, "ABOR")
+			// The listener is closed: nothing accepts there any more.
+			if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err == nil {
+				c.Close()
+				rc.t.Errorf("the passive port %s still accepts after ABOR", addr)
+			}
+		},
+		"ABOR after the transfer": func(rc *rawClient) {
+			rc.transfer("NLST", nil, 226)
+			rc.cmd(226, "ABOR")
+			rc.transfer("NLST", nil, 226) // the session goes on
+		},
+		"ABOR during an upload": func(rc *rawClient) {
+			addr := rc.epsv()
+			rc.send("STOR abor-up.bin")
+			dc, err := dialData(rc.t, addr, "", rc.tls)
+			if err != nil {
+				rc.t.Fatal(err)
+			}
+			defer dc.Close()
+			rc.expect(150)
+			dc.Write(bytes.Repeat([]byte("u"), 1<<20))
+			rc.send("ABOR")
+			rc.expect(426) // the transfer's end, then ABOR's own reply
+			rc.expect(226)
+		},
+		"control connection closed mid-download": func(rc *rawClient) {
+			addr := rc.epsv()
+			rc.send("RETR big.bin")
+			dc, err := dialData(rc.t, addr, "", rc.tls)
+			if err != nil {
+				rc.t.Fatal(err)
+			}
+			defer dc.Close()
+			rc.expect(150)
+			dc.Read(make([]byte, 1<<16))
+			rc.conn.Close()
+			// The server ends the transfer: the download stops short.
+			n, _ := io.Copy(io.Discard, dc)
+			if n >= 32<<20 {
+				rc.t.Errorf("the whole file came after the control connection closed")
+			}
+		},
 		"ABOR during a download": func(rc *rawClient) {
 			addr := rc.epsv()
 			rc.send("RETR big.bin")
@@ -236,12 +335,16 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 			rc.expect(150)
 			dc.Read(make([]byte, 1<<16))
 			rc.send("ABOR")
-			for rep := rc.read(); rep.Code != 226 && rep.Code != 225; rep = rc.read() {
-			}
+			rc.expect(426)
+			rc.expect(226)
 		},
 	}
 	for name, phase := range phases {
 		t.Run(name, func(t *testing.T) {
+			// One at a time: the last phase's session has let go.
+			if !settle(10*time.Second, func() bool { return ts.sessionCount() == 0 }) {
+				t.Fatalf("%d sessions still open", ts.sessionCount())
+			}
 			rc := ts.raw(t)
 			rc.login("alice", clientTLS())
 			phase(rc)
@@ -263,12 +366,20 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 			t.Errorf("temporary upload %s left behind", e.Name())
 		}
 	}
-	// Every passive slot came back: the address may hold its maximum again.
+	if _, err := os.Stat(filepath.Join(ts.home("alice"), "up.bin")); err == nil {
+		t.Error("an upload cut off stands under its name")
+	}
+	if _, err := os.Stat(filepath.Join(ts.home("alice"), "abor-up.bin")); err == nil {
+		t.Error("an aborted upload stands under its name")
+	}
+	// Every passive slot and port came back: the address may hold its
+	// maximum again, on the only two ports there are, and transfer.
 	rc1, rc2 := ts.raw(t), ts.raw(t)
 	rc1.login("alice", clientTLS())
 	rc2.login("alice", clientTLS())
-	rc1.epsv()
-	rc2.epsv()
+	a1, a2 := rc1.epsv(), rc2.epsv()
+	rc1.transferAt(a1, "NLST", nil, 226)
+	rc2.transferAt(a2, "NLST", nil, 226)
 }
 
 // goroutineSummary counts the live goroutines by the function they were

@@ -92,7 +92,10 @@ type Server struct {
 	banStore  BanStore
 	pollEvery time.Duration
 	// bansVersion is the store's ban version last loaded.
-	bansVersion  atomic.Int64
+	bansVersion atomic.Int64
+	// unsaved holds the defender's bans the store could not take (a full
+	// disk), until it can.
+	unsaved      unsavedBans
 	maintainOnce sync.Once
 	stopMaintain context.CancelFunc // set by maintainOnce
 	quotas       *quotas

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path"
 	"sync/atomic"
@@ -409,9 +410,33 @@ func (s *session) receive(up *jail.Upload, wrap func(io.Writer) *quotaWriter, re
 // localWriteError reports whether an upload failed on the server's side
 // (a full disk, a quota) rather than the connection's: the client must hear
 // why (452, 552), not that its connection broke.
+//
+// In clear, an upload is spliced from the socket into the file, and Go
+// reports a failure of either side as a *fs.PathError of the file ("write
+// NAME: splice: connection reset by peer", "write NAME: i/o timeout"), so
+// an error only a connection can have is the connection's, whatever wraps
+// it: the client reset or stalled, which is 426, not a local error (451).
 func localWriteError(err error) bool {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return true
+	case connectionError(err):
+		return false
+	}
 	var pe *fs.PathError
-	return errors.As(err, &pe) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	return errors.As(err, &pe)
+}
+
+// connectionError reports whether err is one that only a network
+// connection has: a reset, a broken pipe, a deadline, a closed socket.
+func connectionError(err error) bool {
+	for _, e := range []error{os.ErrDeadlineExceeded, net.ErrClosed, syscall.ECONNRESET, syscall.ECONNABORTED,
+		syscall.EPIPE, syscall.ETIMEDOUT, syscall.ENOTCONN} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // toCRLF converts LF line ends to CRLF for TYPE A downloads.
