@@ -140,7 +140,8 @@ func TestExpiringAccountEndsItsSession(t *testing.T) {
 	if _, err := rc.r.ReadLine(); err == nil {
 		t.Fatal("control connection still open after the expiry")
 	}
-	if !strings.Contains(ts.logs.String(), `detail="account expired"`) {
+	// The disconnect event comes as the session ends, just after the close.
+	if !eventually(5*time.Second, func() bool { return strings.Contains(ts.logs.String(), `detail="account expired"`) }) {
 		t.Error("the log does not say why the session ended")
 	}
 	again := ts.raw(t)

@@ -5,12 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/port21/port21/internal/datadir"
@@ -129,7 +133,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: db, now: time.Now, dollar: true,
-		readOpts: &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}}
+		readOpts: &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}, lostConn: pgLostConn}
 	if err := s.migratePostgres(ctx); err != nil {
 		db.Close()
 		return nil, fail(err)
@@ -249,3 +253,17 @@ func (e *scrubbed) Error() string {
 }
 
 func (e *scrubbed) Unwrap() error { return e.err }
+
+// pgLostConn reports errors of a connection the server ended: an
+// administrator's or a shutdown's termination (SQLSTATE class 57P), a
+// connection exception (class 08), or a connection closed under the query.
+// database/sql retries only driver.ErrBadConn, and pgx reports a pooled
+// connection that a restarted server terminated as the server's FATAL error
+// on its first query instead.
+func pgLostConn(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
+}

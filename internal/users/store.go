@@ -93,6 +93,10 @@ type Store struct {
 	dollar bool
 	// readOpts are the options of read transactions (see readTx).
 	readOpts *sql.TxOptions
+	// lostConn, when set, reports an error that means the server dropped
+	// the connection before the transaction committed (a PostgreSQL
+	// restart): the transaction is tried once more on a new connection.
+	lostConn func(error) bool
 }
 
 // OpenStore opens the account database at path, creating the file (mode
@@ -204,13 +208,33 @@ func (s *Store) Close() error {
 
 // tx runs f in a transaction, committing if f returns nil.
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	err := s.tx1(ctx, f)
+	var uncommitted *beforeCommit
+	if errors.As(err, &uncommitted) {
+		if s.lostConn != nil && s.lostConn(uncommitted.err) {
+			err = s.tx1(ctx, f)
+		}
+		if errors.As(err, &uncommitted) {
+			return uncommitted.err
+		}
+	}
+	return err
+}
+
+// beforeCommit marks an error of a transaction that never reached its
+// commit, so trying it again cannot apply it twice.
+type beforeCommit struct{ err error }
+
+func (e *beforeCommit) Error() string { return e.err.Error() }
+
+func (s *Store) tx1(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return &beforeCommit{err}
 	}
 	if err := f(tx); err != nil {
 		tx.Rollback()
-		return err
+		return &beforeCommit{err}
 	}
 	return tx.Commit()
 }
@@ -424,6 +448,14 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, e
 // tx, so reads never wait for a writer; on PostgreSQL it is REPEATABLE READ,
 // so that its statements see one snapshot, as on SQLite.
 func (s *Store) readTx(ctx context.Context, f func(*sql.Tx) error) error {
+	err := s.readTx1(ctx, f)
+	if err != nil && s.lostConn != nil && s.lostConn(err) {
+		err = s.readTx1(ctx, f) // a read is safe to repeat
+	}
+	return err
+}
+
+func (s *Store) readTx1(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, s.readOpts)
 	if err != nil {
 		return err
