@@ -2,7 +2,6 @@ package faults
 
 import (
 	"crypto/tls"
-	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -29,19 +28,7 @@ func TestDataDirFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	filler := filepath.Join(data, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := f.Write(make([]byte, 4096)); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	f.Close()
+	fillDisk(t, filler)
 	// Wrong passwords from 127.0.0.77: the ban goes to the full store.
 	for range 3 {
 		d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.77")}}

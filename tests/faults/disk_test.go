@@ -135,19 +135,7 @@ func TestFullDiskEveryWay(t *testing.T) {
 
 	// Fill the disk to the last block from outside.
 	filler := filepath.Join(mnt, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := f.Write(make([]byte, 4096)); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	f.Close()
+	fillDisk(t, filler)
 	checkFull(t, "a small STOR on a disk with no block left", alice.Stor("small.txt", bytes.NewReader(bytes.Repeat([]byte("s"), 64<<10))))
 	checkFull(t, "a small STOR in clear on a disk with no block left", c.Stor("small.txt", bytes.NewReader(bytes.Repeat([]byte("s"), 64<<10))))
 	os.Remove(filler)
@@ -180,5 +168,24 @@ func TestFullDiskEveryWay(t *testing.T) {
 	dialUser(t, srv.addr, "alice", alicePassword)
 	if n := strings.Count(srv.logs.String(), "reloaded"); n < 3 {
 		t.Errorf("only %d reloads logged", n)
+	}
+}
+
+// fillDisk writes path until the file system it is on has no block left.
+func fillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 4096)
+	for {
+		if _, err := f.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return
+		}
 	}
 }
