@@ -14,18 +14,18 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/port21/port21/internal/testpeers"
 )
 
 // scanRange is the loopback block of addresses with nothing listening that
 // both scanners sweep beside the real servers on 127.0.0.1.
 const scanRange = "127.3.0.0/22"
 
-// runScan is -scan: the three peers (bad profile, so there is something to
-// find) on 127.0.0.1 and a /22 of silent loopback addresses, scanned by
-// port21 scan and by nmap -sV with the FTP scripts; hosts per second and
-// peak RSS of each.
+// runScan is -scan: twelve live services on 127.0.0.1 (the three peers in
+// both profiles, port21 on its defaults, and the slow and odd services of
+// slow.go, where a scanner's time goes on real networks) and a /22 of
+// loopback addresses with nothing listening, scanned on the same ports by
+// port21 scan and by nmap -sV with the FTP scripts; hosts per second, peak
+// RSS and what each reported per service.
 func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger) error {
 	nmap, err := exec.LookPath("nmap")
 	if err != nil {
@@ -42,14 +42,14 @@ func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
+	mix, stop, err := startScanMix(ctx, bin, dir)
+	defer stop()
+	if err != nil {
+		return err
+	}
 	var ports []string
-	for _, p := range testpeers.Products() {
-		peer, err := testpeers.Launch(ctx, p, testpeers.ProfileBad, testpeers.Options{})
-		if err != nil {
-			return fmt.Errorf("-scan: start %s: %w", p, err)
-		}
-		defer peer.Stop()
-		ports = append(ports, strconv.Itoa(peer.Port))
+	for _, m := range mix {
+		ports = append(ports, strconv.Itoa(m.port))
 	}
 	portList := strings.Join(ports, ",")
 	hosts := 1 + 1024 // 127.0.0.1 and the /22
@@ -57,7 +57,6 @@ func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger
 		name  string
 		wall  time.Duration
 		maxKB int64
-		found string
 		err   error
 	}
 	var out []outcome
@@ -86,60 +85,89 @@ func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger
 		}
 		out = append(out, o)
 	}
-	out[0].found = port21Findings(filepath.Join(dir, "port21.json"))
-	out[1].found = nmapFindings(filepath.Join(dir, "nmap.xml"))
-	fmt.Fprintf(stdout, "Scanner: %d loopback hosts (127.0.0.1 with vsftpd, ProFTPD and Pure-FTPd, bad profile, on ports %s; %s silent), %s.\n\n",
-		hosts, portList, scanRange, time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintln(stdout, "| scanner | seconds | hosts/s | peak RSS MiB | port21 : this, hosts/s | findings |\n|---|---:|---:|---:|---:|---|")
+	p21Found := port21Findings(filepath.Join(dir, "port21.json"))
+	nmapFound := nmapFindings(filepath.Join(dir, "nmap.xml"))
+	var names []string
+	for _, m := range mix {
+		names = append(names, fmt.Sprintf("%s on %d", m.name, m.port))
+	}
+	fmt.Fprintf(stdout, "Scanner: %d loopback hosts x %d ports: 127.0.0.1 with %s; %s with nothing listening. %s.\n\n",
+		hosts, len(mix), strings.Join(names, ", "), scanRange, time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintln(stdout, "| scanner | seconds | hosts/s | peak RSS MiB | port21 : this, hosts/s |\n|---|---:|---:|---:|---:|")
 	p21 := float64(hosts) / out[0].wall.Seconds()
 	for _, o := range out {
 		if o.err != nil {
-			fmt.Fprintf(stdout, "| %s | failed: %s | | | | |\n", o.name, firstLine(o.err.Error()))
+			fmt.Fprintf(stdout, "| %s | failed: %s | | | |\n", o.name, firstLine(o.err.Error()))
 			continue
 		}
 		rate := float64(hosts) / o.wall.Seconds()
-		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s | %s |\n", o.name, number(o.wall.Seconds()), number(rate), number(float64(o.maxKB)/1024), ratio(p21, rate), o.found)
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", o.name, number(o.wall.Seconds()), number(rate), number(float64(o.maxKB)/1024), ratio(p21, rate))
+	}
+	fmt.Fprintln(stdout, "\n| service | port21 scan: status, product, findings | nmap: service, scripts |\n|---|---|---|")
+	for _, m := range mix {
+		fmt.Fprintf(stdout, "| %s | %s | %s |\n", m.name, mdCell(p21Found[m.port]), mdCell(nmapFound[m.port]))
 	}
 	return nil
 }
 
-// port21Findings summarises port21 scan's JSON report: finding ids per
-// port.
-func port21Findings(path string) string {
+// mdCell keeps a report's text from breaking the Markdown table.
+func mdCell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.ReplaceAll(s, "|", "/")
+}
+
+// port21Findings summarises port21 scan's JSON report per port of
+// 127.0.0.1: status, product and finding ids.
+func port21Findings(path string) map[int]string {
+	out := map[int]string{}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "no report: " + err.Error()
+		out[0] = "no report: " + err.Error()
+		return out
 	}
 	var rep struct {
 		Results []struct {
 			Target struct {
-				Port int `json:"port"`
+				Host string `json:"host"`
+				Port int    `json:"port"`
 			} `json:"target"`
+			Status  string `json:"status"`
+			Service *struct {
+				Product string `json:"product"`
+				Version string `json:"version"`
+			} `json:"service"`
 			Findings []struct {
 				ID string `json:"id"`
 			} `json:"findings"`
 		} `json:"results"`
 	}
 	if err := json.Unmarshal(data, &rep); err != nil {
-		return "unreadable report: " + err.Error()
+		out[0] = "unreadable report: " + err.Error()
+		return out
 	}
-	var parts []string
 	for _, r := range rep.Results {
-		var ids []string
-		for _, f := range r.Findings {
-			ids = append(ids, f.ID)
+		parts := []string{r.Status}
+		if r.Service != nil && r.Service.Product != "" {
+			parts = append(parts, strings.TrimSpace(r.Service.Product+" "+r.Service.Version)+":")
 		}
-		parts = append(parts, fmt.Sprintf("%d: %s", r.Target.Port, strings.Join(ids, " ")))
+		for _, f := range r.Findings {
+			parts = append(parts, f.ID)
+		}
+		out[r.Target.Port] = strings.Join(parts, " ")
 	}
-	return strings.Join(parts, "; ")
+	return out
 }
 
-// nmapFindings summarises nmap's XML: the service and the scripts that
-// reported something, per open port.
-func nmapFindings(path string) string {
+// nmapFindings summarises nmap's XML per open port: the service and the
+// scripts that reported something.
+func nmapFindings(path string) map[int]string {
+	out := map[int]string{}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "no report: " + err.Error()
+		out[0] = "no report: " + err.Error()
+		return out
 	}
 	var rep struct {
 		Hosts []struct {
@@ -149,6 +177,7 @@ func nmapFindings(path string) string {
 					State string `xml:"state,attr"`
 				} `xml:"state"`
 				Service struct {
+					Name    string `xml:"name,attr"`
 					Product string `xml:"product,attr"`
 					Version string `xml:"version,attr"`
 				} `xml:"service"`
@@ -160,20 +189,20 @@ func nmapFindings(path string) string {
 		} `xml:"host"`
 	}
 	if err := xml.Unmarshal(data, &rep); err != nil {
-		return "unreadable report: " + err.Error()
+		out[0] = "unreadable report: " + err.Error()
+		return out
 	}
-	var parts []string
 	for _, h := range rep.Hosts {
 		for _, p := range h.Ports {
 			if p.State.State != "open" {
 				continue
 			}
-			var ids []string
+			parts := []string{strings.TrimSpace(p.Service.Name + " " + p.Service.Product + " " + p.Service.Version)}
 			for _, sc := range p.Scripts {
-				ids = append(ids, sc.ID+"("+firstLine(sc.Output)+")")
+				parts = append(parts, sc.ID+"("+firstLine(sc.Output)+")")
 			}
-			parts = append(parts, fmt.Sprintf("%d: %s %s %s", p.ID, p.Service.Product, p.Service.Version, strings.Join(ids, " ")))
+			out[p.ID] = strings.Join(parts, " ")
 		}
 	}
-	return strings.Join(parts, "; ")
+	return out
 }

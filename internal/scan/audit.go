@@ -65,6 +65,10 @@ type audit struct {
 	noData bool
 	// ctl is the current control connection; nil after it was dropped.
 	ctl *conn
+	// spare is the next plain control connection, opened ahead of need;
+	// noSpare is set once the service refused one.
+	spare   *spare
+	noSpare bool
 	// failed are the probes that failed without ending the audit.
 	failed []error
 	// o is what the probes saw, for the checks.
@@ -93,6 +97,7 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 	a.o = Observation{Host: t.Host, Addr: a.addr, Now: s.now(), Roots: s.opts.Roots}
 	open, err := a.run()
 	a.dropCtl()
+	a.closeSpare()
 	// Observe, then judge: the probes above only recorded what they saw;
 	// the checks decide what it means, with the product finally found.
 	a.o.Implicit, a.o.Banner, a.o.Features = a.implicit, a.svc.Banner, a.svc.Features
@@ -190,7 +195,27 @@ func (a *audit) bannerWait() time.Duration {
 // open connects and reads the greeting: plainly, or with a TLS handshake
 // first when implicit is set. It returns the connection and the greeting.
 func (a *audit) open(implicit bool, cfg *tls.Config) (*conn, ftp.Reply, error) {
-	return a.openCtx(a.ctx, implicit, cfg)
+	if !implicit {
+		if c, r, ok := a.takeSpare(); ok {
+			return c, r, nil
+		}
+	}
+	c, r, err := a.openCtx(a.ctx, implicit, cfg)
+	// A server that limits connections per address (vsftpd's max_per_ip=1)
+	// may still count the one the scanner has just closed: its 421 is worth
+	// a few short waits. A ban refuses the first connection too, and greet
+	// reports that at once.
+	for wait := 100 * time.Millisecond; err != nil && r.Code == ftp.CodeServiceNotAvailable && wait <= 800*time.Millisecond; wait *= 2 {
+		t := time.NewTimer(wait)
+		select {
+		case <-a.ctx.Done():
+			t.Stop()
+			return c, r, err
+		case <-t.C:
+		}
+		c, r, err = a.openCtx(a.ctx, implicit, cfg)
+	}
+	return c, r, err
 }
 
 // openCtx is open under ctx, a context derived from the audit's: cancelling
@@ -221,6 +246,13 @@ func (a *audit) openCtx(ctx context.Context, implicit bool, cfg *tls.Config) (*c
 
 // greet makes the first connection, works out whether the port speaks
 // plain FTP, implicit FTPS or neither, and returns the open connection.
+//
+// A plain FTP server greets at once; an implicit FTPS server says nothing
+// until the client's hello; a slow one greets seconds late on every
+// connection. So while the first connection waits for its greeting (up to
+// bannerWait), a spare connection is opened after spareAfter and an
+// implicit FTPS handshake is tried beside it after implicitAfter: a silent
+// port costs one banner wait, not a banner wait plus a handshake.
 func (a *audit) greet() (c *conn, open bool, err error) {
 	raw, err := a.dial()
 	if err != nil {
@@ -229,36 +261,155 @@ func (a *audit) greet() (c *conn, open bool, err error) {
 		return nil, false, fmt.Errorf("connect: %w", err)
 	}
 	c = newConn(a.ctx, raw)
-	_ = raw.SetReadDeadline(time.Now().Add(a.bannerWait()))
-	r, err := c.reply()
-	_ = raw.SetReadDeadline(a.deadline())
-	if err == nil {
-		a.svc.Banner = message(r)
-		a.obs.Banner = message(r)
-		switch {
-		case r.Code == ftp.CodeServiceReady && smtpGreeting.MatchString(a.svc.Banner):
-			// SMTP greets with 220 too; an SMTP server is not an FTP
-			// service to audit, and must not be sent FTP commands.
+	start := time.Now()
+	until := start.Add(a.bannerWait())
+	_ = raw.SetReadDeadline(until)
+	plain := make(chan greeting, 1)
+	go func() {
+		r, err := c.reply()
+		plain <- greeting{r: r, err: err}
+	}()
+	spareTimer, tlsTimer := time.NewTimer(spareAfter), time.NewTimer(implicitAfter)
+	defer spareTimer.Stop()
+	defer tlsTimer.Stop()
+	var try *implicitTry
+	for {
+		select {
+		case <-spareTimer.C:
+			a.startSpare()
+			continue
+		case <-tlsTimer.C:
+			if try == nil {
+				try = a.tryImplicit(until)
+			}
+			continue
+		case g := <-plain:
+			_ = raw.SetReadDeadline(a.deadline())
+			var ne net.Error
+			silent := g.err != nil && c.cr.n == maxConnBytes && errors.As(g.err, &ne) && ne.Timeout()
+			if !silent {
+				try.stop()
+				return a.greeted(c, g.r, g.err)
+			}
+			if try == nil {
+				// bannerWait was shorter than implicitAfter.
+				try = a.tryImplicit(time.Now().Add(min(handshakeTimeout, time.Until(a.deadline()))))
+			}
+			t := try.wait()
+			if t.err != nil {
+				c.close()
+				return nil, true, fmt.Errorf("no greeting (%w), and implicit FTPS failed: %v", g.err, t.err)
+			}
 			c.close()
-			a.svc = finding.Service{}
-			return nil, true, fmt.Errorf("%w: the greeting is an SMTP server's: %s", ErrNotFTP, replyText(r))
-		case r.Code == ftp.CodeServiceReady:
-			return c, true, nil
-		case r.Code == ftp.CodeServiceNotAvailable:
-			// 421 at connect: too many connections, or this address is
-			// banned (port21, fail2ban and most daemons say so this way).
+			return a.greetedImplicit(t.c, t.r)
+		case t := <-try.result():
+			if t.err != nil {
+				try.done = &t
+				continue // the plain greeting may still come
+			}
 			c.close()
-			return nil, true, fmt.Errorf("%w: greeting %s (too many connections, or the scanner's address is banned)", ErrRefused, replyText(r))
-		case r.Code == ftp.CodeServiceReadyIn:
-			c.close()
-			return nil, true, fmt.Errorf("%w: service not ready: %s", ErrRefused, replyText(r))
+			<-plain
+			return a.greetedImplicit(t.c, t.r)
 		}
-		c.close()
-		return nil, true, fmt.Errorf("%w: greeting %s", ErrNotFTP, replyText(r))
 	}
-	silent := c.cr.n == maxConnBytes
-	var ne net.Error
-	if !silent || !errors.As(err, &ne) || !ne.Timeout() {
+}
+
+// spareAfter is how long a first greeting may take before the scanner
+// opens the audit's next connection beside it; implicitAfter is how long
+// before it tries implicit FTPS.
+const (
+	spareAfter    = 200 * time.Millisecond
+	implicitAfter = time.Second
+)
+
+// greeting is a reply read in the background, or its error.
+type greeting struct {
+	r   ftp.Reply
+	err error
+}
+
+// implicitTry is an implicit FTPS handshake tried while the plain
+// connection waits for a greeting.
+type implicitTry struct {
+	ch     chan implicitResult
+	cancel context.CancelFunc
+	done   *implicitResult
+}
+
+type implicitResult struct {
+	c   *conn
+	r   ftp.Reply
+	err error
+}
+
+// tryImplicit starts an implicit FTPS handshake and greeting, abandoned at
+// until.
+func (a *audit) tryImplicit(until time.Time) *implicitTry {
+	ctx, cancel := context.WithCancel(a.ctx)
+	t := &implicitTry{ch: make(chan implicitResult, 1), cancel: cancel}
+	go func() {
+		timer := time.AfterFunc(time.Until(until), cancel)
+		c, r, err := a.openCtx(ctx, true, a.inspectConfig(0, 0, nil))
+		if !timer.Stop() && err == nil {
+			// It answered just as its time ran out: the connection is
+			// already closed.
+			c.close()
+			err = fmt.Errorf("TLS handshake: %w", context.DeadlineExceeded)
+		}
+		if err != nil {
+			cancel()
+		}
+		t.ch <- implicitResult{c: c, r: r, err: err}
+	}()
+	return t
+}
+
+// result is the channel the outcome arrives on: nil (never ready) when
+// there is no attempt or it already answered.
+func (t *implicitTry) result() <-chan implicitResult {
+	if t == nil || t.done != nil {
+		return nil
+	}
+	return t.ch
+}
+
+// wait returns the attempt's outcome.
+func (t *implicitTry) wait() implicitResult {
+	if t.done == nil {
+		r := <-t.ch
+		t.done = &r
+	}
+	return *t.done
+}
+
+// stop abandons the attempt and closes its connection.
+func (t *implicitTry) stop() {
+	if t == nil {
+		return
+	}
+	t.cancel()
+	if r := t.wait(); r.c != nil {
+		r.c.close()
+	}
+}
+
+// greetedImplicit takes the connection of a successful implicit FTPS
+// attempt. A spare opened meanwhile is of no use: its greeting needs the
+// probe's TLS configuration.
+func (a *audit) greetedImplicit(tc *conn, r ftp.Reply) (*conn, bool, error) {
+	a.closeSpare()
+	a.implicit = true
+	a.svc.Banner = message(r)
+	a.obs.Banner = message(r)
+	a.svc.TLS = "implicit"
+	return tc, true, nil
+}
+
+// greeted judges the first greeting of a plain connection, or the error
+// that came instead.
+func (a *audit) greeted(c *conn, r ftp.Reply, err error) (*conn, bool, error) {
+	if err != nil {
+		silent := c.cr.n == maxConnBytes
 		c.close()
 		if errors.Is(err, ftp.ErrMalformedReply) {
 			return nil, true, fmt.Errorf("%w: %v", ErrNotFTP, err)
@@ -268,36 +419,28 @@ func (a *audit) greet() (c *conn, open bool, err error) {
 		}
 		return nil, true, fmt.Errorf("greeting: %w", err)
 	}
-	// Silent: perhaps implicit FTPS, which waits for the ClientHello. The
-	// plain connection stays open meanwhile, because a server doing a slow
-	// reverse DNS lookup greets late.
-	tc, r, terr := a.open(true, a.inspectConfig(0, 0, nil))
-	if terr == nil {
-		c.close()
-		a.implicit = true
-		a.svc.Banner = message(r)
-		a.obs.Banner = message(r)
-		a.svc.TLS = "implicit"
-		return tc, true, nil
-	}
-	// The plain connection stayed open through the TLS attempt, so a late
-	// greeting (a slow reverse DNS lookup) is already here: wait a moment
-	// more, not the rest of the target's time-out, so that a port that
-	// stays silent costs about two banner waits, not 30 s.
-	_ = raw.SetReadDeadline(time.Now().Add(min(a.bannerWait(), time.Second)))
-	r, err = c.reply()
-	_ = raw.SetReadDeadline(a.deadline())
-	if err != nil {
-		c.close()
-		return nil, true, fmt.Errorf("no greeting (%w), and implicit FTPS failed: %v", err, terr)
-	}
 	a.svc.Banner = message(r)
 	a.obs.Banner = message(r)
-	if r.Code != ftp.CodeServiceReady {
+	switch {
+	case r.Code == ftp.CodeServiceReady && smtpGreeting.MatchString(a.svc.Banner):
+		// SMTP greets with 220 too; an SMTP server is not an FTP
+		// service to audit, and must not be sent FTP commands.
 		c.close()
-		return nil, true, fmt.Errorf("%w: greeting %s", ErrNotFTP, replyText(r))
+		a.svc = finding.Service{}
+		return nil, true, fmt.Errorf("%w: the greeting is an SMTP server's: %s", ErrNotFTP, replyText(r))
+	case r.Code == ftp.CodeServiceReady:
+		return c, true, nil
+	case r.Code == ftp.CodeServiceNotAvailable:
+		// 421 at connect: too many connections, or this address is
+		// banned (port21, fail2ban and most daemons say so this way).
+		c.close()
+		return nil, true, fmt.Errorf("%w: greeting %s (too many connections, or the scanner's address is banned)", ErrRefused, replyText(r))
+	case r.Code == ftp.CodeServiceReadyIn:
+		c.close()
+		return nil, true, fmt.Errorf("%w: service not ready: %s", ErrRefused, replyText(r))
 	}
-	return c, true, nil
+	c.close()
+	return nil, true, fmt.Errorf("%w: greeting %s", ErrNotFTP, replyText(r))
 }
 
 // run performs the audit and returns whether the port was open. The
@@ -314,6 +457,7 @@ func (a *audit) run() (bool, error) {
 	}
 	a.res.Service = &a.svc
 	a.ctl = c
+	a.startSpare()
 	var tlsState *tls.ConnectionState
 	if a.implicit {
 		tlsState = c.tls

@@ -57,10 +57,16 @@ type fake struct {
 	// scanner's hand-made ones) with its result instead of a handshake.
 	helloReply func(version uint16, suites []uint16) []byte
 
+	// maxConns, when set, is how many connections may be open at once;
+	// one more is greeted with 421 and closed, as a server limiting
+	// connections per address does.
+	maxConns int
+
 	ln    net.Listener
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns []net.Conn
+	open  int      // connections open now
 	seen  []string // every command line received, for assertions
 }
 
@@ -85,9 +91,20 @@ func startFakeOn(t testing.TB, f *fake, addr string) netip.AddrPort {
 			}
 			f.mu.Lock()
 			f.conns = append(f.conns, c)
+			f.open++
+			over := f.maxConns > 0 && f.open > f.maxConns
 			f.mu.Unlock()
 			f.wg.Go(func() {
+				defer func() {
+					f.mu.Lock()
+					f.open--
+					f.mu.Unlock()
+				}()
 				defer c.Close()
+				if over {
+					_, _ = io.WriteString(c, "421 Too many connections from your address.\r\n")
+					return
+				}
 				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 				if f.raw != nil {
 					f.raw(c)

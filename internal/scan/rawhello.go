@@ -97,16 +97,19 @@ func parseServerHello(r io.Reader) (version, suite uint16, ok bool) {
 // rawHandshake opens a connection (after AUTH TLS for explicit FTPS), sends
 // a hand-made ClientHello and returns the server's choice.
 func (a *audit) rawHandshake(version uint16, suites []uint16) (gotVersion, gotSuite uint16, ok bool, ev finding.Evidence, err error) {
-	raw, err := a.dial()
-	if err != nil {
+	var c *conn
+	if a.implicit {
+		raw, err := a.dial()
+		if err != nil {
+			return 0, 0, false, ev, fmt.Errorf("TLS probe connection: %w", err)
+		}
+		c = newConn(a.ctx, raw)
+	} else if c, _, err = a.open(false, nil); err != nil {
 		return 0, 0, false, ev, fmt.Errorf("TLS probe connection: %w", err)
 	}
-	c := newConn(a.ctx, raw)
 	defer c.close()
+	raw := c.raw
 	if !a.implicit {
-		if _, err := c.reply(); err != nil {
-			return 0, 0, false, ev, fmt.Errorf("TLS probe greeting: %w", err)
-		}
 		var r ftp.Reply
 		r, ev, err = c.cmd("AUTH TLS")
 		if err != nil || r.Code != ftp.CodeAuthOK {

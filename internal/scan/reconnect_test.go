@@ -12,6 +12,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,7 +79,8 @@ func TestDroppedEveryTime(t *testing.T) {
 }
 
 // TestSilentPortBounded checks that a port that accepts and never speaks
-// costs a few banner waits, not the whole default time-out.
+// costs one banner wait (the implicit FTPS attempt runs beside it), not the
+// whole default time-out.
 func TestSilentPortBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the banner time-outs")
@@ -88,7 +90,7 @@ func TestSilentPortBounded(t *testing.T) {
 	s := newTestScanner(t, func(o *Options) { o.Timeout = DefaultTimeout })
 	start := time.Now()
 	r := auditOne(t, s, ap)
-	if el := time.Since(start); el > 15*time.Second {
+	if el := time.Since(start); el > 8*time.Second {
 		t.Errorf("a silent port took %v (time-out %v)", el, DefaultTimeout)
 	}
 	if r.Status != finding.StatusTimeout {
@@ -149,4 +151,89 @@ func TestBannedMidAudit(t *testing.T) {
 	if r.Status != finding.StatusRefused || !strings.Contains(r.Error, "banned") {
 		t.Errorf("status %q, error %q; want refused, saying the address may be banned", r.Status, r.Error)
 	}
+}
+
+// TestSpareConnections checks the connection the audit opens ahead of need
+// for a slow greeter: the target never sees more than two of the scanner's
+// connections at once, and a server that allows only one per address (and
+// greets the spare with 421) is audited as fully as one that allows many,
+// not reported as refusing the scanner.
+func TestSpareConnections(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	replies := maps.Clone(vsftpdPlain)
+	delete(replies, "AUTH") // the fake then does AUTH TLS itself
+	// peak is the most control connections the scanner held at once;
+	// overlaps counts those it opened while holding another.
+	var peak, overlaps int
+	audit := func(maxConns int) (Result, *fake) {
+		f := &fake{
+			banner:   "220 (vsFTPd 3.0.3)\r\n",
+			delay:    spareAfter + 100*time.Millisecond, // slow enough for a spare
+			replies:  replies,
+			tls:      &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+			maxConns: maxConns,
+		}
+		ap := startFake(t, f)
+		var d net.Dialer
+		var mu sync.Mutex
+		open := 0
+		s := newTestScanner(t, func(o *Options) {
+			o.Timeout = 20 * time.Second
+			o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := d.DialContext(ctx, network, addr)
+				if err != nil || addr != ap.String() {
+					return c, err // data connections are not counted
+				}
+				mu.Lock()
+				if open > 0 {
+					overlaps++
+				}
+				open++
+				peak = max(peak, open)
+				mu.Unlock()
+				return &closeHook{Conn: c, hook: func() {
+					mu.Lock()
+					open--
+					mu.Unlock()
+				}}, nil
+			}
+		})
+		return auditOne(t, s, ap), f
+	}
+	free, _ := audit(0)
+	if peak > 2 {
+		t.Errorf("the scanner held %d connections at once", peak)
+	}
+	if overlaps < 2 {
+		t.Errorf("%d connections opened ahead of need for a slow greeter, want a spare for each", overlaps)
+	}
+	overlaps = 0
+	one, _ := audit(1)
+	for _, r := range []Result{free, one} {
+		if r.Status != finding.StatusSuccess || r.Error != "" {
+			t.Errorf("status %q, error %q", r.Status, r.Error)
+		}
+	}
+	if !slices.Equal(ids(free), ids(one)) {
+		t.Errorf("one connection per address: findings %q, with no limit %q", ids(one), ids(free))
+	}
+	if overlaps != 1 {
+		t.Errorf("%d connections opened beside another where one per address is allowed: spares go on after the first was refused", overlaps)
+	}
+}
+
+// closeHook calls hook once, when the connection is first closed.
+type closeHook struct {
+	net.Conn
+	once sync.Once
+	hook func()
+}
+
+func (c *closeHook) Close() error {
+	c.once.Do(c.hook)
+	return c.Conn.Close()
 }

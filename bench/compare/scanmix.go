@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/port21/port21/internal/testpeers"
+)
+
+// mixService is one live service of the scan mix.
+type mixService struct {
+	name string
+	port int
+}
+
+// startScanMix starts the live services of the scan mix on 127.0.0.1: the
+// three Debian peers in both profiles, port21 serve on its defaults, and the
+// slow services. stop ends all that were started, by PID for the servers.
+func startScanMix(ctx context.Context, bin, dir string) ([]mixService, func(), error) {
+	var mix []mixService
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	for _, p := range testpeers.Products() {
+		for _, prof := range testpeers.Profiles() {
+			peer, err := testpeers.Launch(ctx, p, prof, testpeers.Options{})
+			if err != nil {
+				return nil, stop, fmt.Errorf("-scan: start %s (%s): %w", p, prof, err)
+			}
+			stops = append(stops, func() { peer.Stop() })
+			mix = append(mix, mixService{fmt.Sprintf("%s (%s)", p, prof), peer.Port})
+		}
+	}
+	s, err := startPort21Defaults(ctx, bin, filepath.Join(dir, "port21-scan-data"))
+	if err != nil {
+		return nil, stop, err
+	}
+	stops = append(stops, func() { s.stop() })
+	_, port, _ := net.SplitHostPort(s.Addr)
+	n, _ := strconv.Atoi(port)
+	mix = append(mix, mixService{"port21 (defaults)", n})
+	for _, sl := range slowServices() {
+		port, st, err := startSlow(ctx, sl)
+		if err != nil {
+			return nil, stop, err
+		}
+		stops = append(stops, st)
+		mix = append(mix, mixService{sl.name, port})
+	}
+	return mix, stop, nil
+}
+
+// startPort21Defaults starts port21 serve with nothing but a data directory
+// and a free loopback port, as an administrator's first start would.
+func startPort21Defaults(ctx context.Context, bin, data string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	logf, err := os.Create(data + ".log")
+	if err != nil {
+		return nil, fmt.Errorf("port21: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, "serve", "--data-dir="+data, "--listen="+addr)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start port21: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	s := &server{Name: "port21", Addr: addr, PID: cmd.Process.Pid,
+		stop: func() error { return stopPID(cmd.Process.Pid, exited) }}
+	if err := waitGreeting(ctx, addr, exited); err != nil {
+		s.stop()
+		logs, _ := os.ReadFile(logf.Name())
+		return nil, fmt.Errorf("port21 serve: %w\n%s", err, tail(logs, 2000))
+	}
+	return s, nil
+}
