@@ -143,8 +143,11 @@ var catalog = map[string]Entry{
 		Fix: Fix{
 			Summary: "Deny anonymous uploads, and remove world write from the directories anonymous users see (chmod o-w DIR), which is what a listing shows; if an upload drop box is needed, make it write-only and outside any download area.",
 			Config: map[string][]string{
-				ProductVsftpd:   {"anon_upload_enable=NO", "anon_mkdir_write_enable=NO", "anon_other_write_enable=NO"},
-				ProductProFTPD:  {"<Anonymous ~ftp>", "  <Limit WRITE>", "    DenyAll", "  </Limit>", "</Anonymous>"},
+				ProductVsftpd: {"anon_upload_enable=NO", "anon_mkdir_write_enable=NO", "anon_other_write_enable=NO"},
+				ProductProFTPD: {
+					"# in the <Anonymous> section: remove every <Limit> that says AllowAll (a <Directory> block's wins over the section's), and deny writes:",
+					"<Limit WRITE>", "  DenyAll", "</Limit>",
+				},
 				ProductPureFTPd: {pureConf("AnonymousCantUpload", "yes"), pureConf("AnonymousCanCreateDirs", "no")},
 				ProductIIS:      {`%windir%\system32\inetsrv\appcmd set config "FTP-SITE-NAME" -section:system.ftpServer/security/authorization /-"[users='?']"`, "# or remove the Write permission from the anonymous authorization rule"},
 			},

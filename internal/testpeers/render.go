@@ -31,13 +31,17 @@ type templateData struct {
 	Version                string // upstream version, e.g. "1.3.8"
 }
 
-// renderTemplate renders testdata/<product>-<profile>.conf.tmpl.
-// Extra lines are appended to the template before it is rendered.
-func renderTemplate(p Product, prof Profile, data templateData, extra ...string) ([]byte, error) {
+// renderTemplate renders testdata/<product>-<profile>.conf.tmpl, after
+// edit (when not nil) has rewritten it. Extra lines are appended to the
+// template before it is rendered.
+func renderTemplate(p Product, prof Profile, data templateData, edit func(string) string, extra ...string) ([]byte, error) {
 	name := fmt.Sprintf("testdata/%s-%s.conf.tmpl", p, prof)
 	src, err := templates.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("testpeers: no template for %s %s: %w", p, prof, err)
+	}
+	if edit != nil {
+		src = []byte(edit(string(src)))
 	}
 	if len(extra) > 0 {
 		if p == ProFTPD {

@@ -196,6 +196,14 @@ func Start(t testing.TB, p Product, prof Profile) *Peer {
 // one setting's effect, or that a fix line makes a finding disappear.
 func StartWith(t testing.TB, p Product, prof Profile, extra ...string) *Peer {
 	t.Helper()
+	return StartOpts(t, p, prof, Options{Extra: extra})
+}
+
+// StartOpts is Start with Options: extra lines, an edit of the profile's
+// template (a fix that removes or rewrites lines rather than adds them),
+// certificates.
+func StartOpts(t testing.TB, p Product, prof Profile, opts Options) *Peer {
+	t.Helper()
 	if prof != ProfileBad && prof != ProfileHardened {
 		t.Fatalf("testpeers: unknown profile %q", prof)
 	}
@@ -203,7 +211,7 @@ func StartWith(t testing.TB, p Product, prof Profile, extra ...string) *Peer {
 	sweepStale(cacheRoot())
 	var errs []error
 	for range startAttempts {
-		peer, err := launch(in, p, prof, Options{Extra: extra})
+		peer, err := launch(in, p, prof, opts)
 		if err == nil {
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -226,6 +234,9 @@ func StartWith(t testing.TB, p Product, prof Profile, extra ...string) *Peer {
 type Options struct {
 	// Extra configuration lines, as for StartWith.
 	Extra []string
+	// Edit, when set, rewrites the profile's template (before Extra is
+	// appended), as an administrator applying a fix edits the file.
+	Edit func(template string) string
 	// Accounts are added to the daemon's private /etc/passwd.
 	Accounts []Account
 	// CertPEM and KeyPEM, when both are set, are the certificate and key
@@ -392,7 +403,7 @@ func launch(in installation, p Product, prof Profile, opts Options) (peer *Peer,
 	if info.modulePath != "" {
 		data.ModulePath = in.path(info.modulePath)
 	}
-	rendered, err := renderTemplate(p, prof, data, extra...)
+	rendered, err := renderTemplate(p, prof, data, opts.Edit, extra...)
 	if err != nil {
 		return peer, err
 	}

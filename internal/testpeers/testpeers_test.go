@@ -41,7 +41,7 @@ func TestTemplatesRender(t *testing.T) {
 	for _, p := range Products() {
 		for _, prof := range Profiles() {
 			t.Run(string(p)+"/"+string(prof), func(t *testing.T) {
-				out, err := renderTemplate(p, prof, testData())
+				out, err := renderTemplate(p, prof, testData(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -72,7 +72,7 @@ func TestTemplatesRender(t *testing.T) {
 }
 
 func TestRenderUnknownProfile(t *testing.T) {
-	if _, err := renderTemplate(VSFTPD, Profile("lenient"), testData()); err == nil {
+	if _, err := renderTemplate(VSFTPD, Profile("lenient"), testData(), nil); err == nil {
 		t.Error("rendered a profile that has no template")
 	}
 }

@@ -74,6 +74,8 @@ func TestFixLinesRemoveFindings(t *testing.T) {
 		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDVersionDisclosed, ""},
 		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDAnonymousWrite, ""},
 		{testpeers.PureFTPd, finding.ProductPureFTPd, finding.IDFTPBounce, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDAnonymousLogin, ""},
+		{testpeers.ProFTPD, finding.ProductProFTPD, finding.IDAnonymousWrite, ""},
 	} {
 		t.Run(string(tc.product)+"/"+tc.id, func(t *testing.T) {
 			t.Parallel()
@@ -95,17 +97,84 @@ func TestFixLinesRemoveFindings(t *testing.T) {
 			if len(lines) == 0 {
 				t.Fatalf("no %s fix for %s", tc.key, tc.id)
 			}
+			opts := testpeers.Options{Extra: lines}
+			if tc.product == testpeers.ProFTPD {
+				opts = proftpdEdit(lines)
+			}
 			before := testpeers.Start(t, tc.product, testpeers.ProfileBad)
-			if !slices.Contains(ids(scanPeer(t, bin, before, false)), tc.id) {
+			if !slices.Contains(ids(scanPeer(t, bin, before, tc.id == finding.IDAnonymousWrite)), tc.id) {
 				t.Fatalf("the bad profile does not show %s to begin with", tc.id)
 			}
-			after := testpeers.StartWith(t, tc.product, testpeers.ProfileBad, lines...)
+			after := testpeers.StartOpts(t, tc.product, testpeers.ProfileBad, opts)
 			res := scanPeer(t, bin, after, tc.id == finding.IDAnonymousWrite)
 			if slices.Contains(ids(res), tc.id) {
 				t.Errorf("after %q on port %s, %s is still reported: %q", lines, strconv.Itoa(after.Port), tc.id, ids(res))
 			}
 		})
 	}
+}
+
+// proftpdEdit applies ProFTPD fix lines as an administrator would. Most
+// are directives to add; the <Anonymous> fixes are edits of that section,
+// which their comment line spells out: remove the section, or remove its
+// AllowAll limits and put the lines that follow into it.
+func proftpdEdit(lines []string) testpeers.Options {
+	var comment string
+	var directives []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "#") {
+			comment += l
+		} else {
+			directives = append(directives, l)
+		}
+	}
+	switch {
+	case strings.Contains(comment, "remove or comment out the <Anonymous"):
+		return testpeers.Options{Edit: func(src string) string {
+			return dropBlocks(src, "anonymous", func(string) bool { return true })
+		}, Extra: directives}
+	case strings.HasPrefix(comment, "# in the <Anonymous> section: remove every <Limit> that says AllowAll"):
+		return testpeers.Options{Edit: func(src string) string {
+			src = dropBlocks(src, "limit", func(b string) bool { return strings.Contains(b, "AllowAll") })
+			var out strings.Builder
+			for line := range strings.Lines(src) {
+				out.WriteString(line)
+				if strings.HasPrefix(strings.TrimSpace(line), "<Anonymous ") {
+					out.WriteString(strings.Join(directives, "\n") + "\n")
+				}
+			}
+			return out.String()
+		}}
+	}
+	return testpeers.Options{Extra: lines}
+}
+
+// dropBlocks removes from a ProFTPD configuration each <tag ...> ...
+// </tag> block (nested ones counted) for which drop is true.
+func dropBlocks(src, tag string, drop func(block string) bool) string {
+	var out, block strings.Builder
+	depth := 0
+	for line := range strings.Lines(src) {
+		t := strings.ToLower(strings.TrimSpace(line))
+		opens, closes := strings.HasPrefix(t, "<"+tag), strings.HasPrefix(t, "</"+tag+">")
+		switch {
+		case depth == 0 && !opens:
+			out.WriteString(line)
+			continue
+		case opens:
+			depth++
+		case closes:
+			depth--
+		}
+		block.WriteString(line)
+		if depth == 0 {
+			if !drop(block.String()) {
+				out.WriteString(block.String())
+			}
+			block.Reset()
+		}
+	}
+	return out.String() + block.String()
 }
 
 // pureSetting turns Debian's "echo 'VALUE' > /etc/pure-ftpd/conf/NAME"
