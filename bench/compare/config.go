@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type config struct {
 	PassiveHi int
 	Port21    string // a port21 binary; "" builds ./cmd/port21
 	Scan      bool   // measure the scanner against nmap instead of the servers
+	ScanRange string // -scan: the loopback block with nothing listening
+	ScanSlow  bool   // -scan: include the slow and odd services
 	Args      []string
 }
 
@@ -49,12 +52,17 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.WorkDir, "workdir", "/dev/shm", "directory (tmpfs) for the files, certificates and server state")
 	passive := fs.String("passive", "47000-47099", "passive data port range for every server")
 	fs.BoolVar(&cfg.Scan, "scan", false, "measure port21 scan against nmap -sV with the FTP scripts (loopback targets) instead of the servers")
+	fs.StringVar(&cfg.ScanRange, "scan-range", "127.3.0.0/22", "with -scan: the loopback block (in 127.0.0.0/8, /16 or smaller) scanned beside the live services, with nothing listening")
+	fs.BoolVar(&cfg.ScanSlow, "scan-slow", true, "with -scan: include the slow and odd services of slow.go among the live ones")
 	fs.StringVar(&cfg.Port21, "port21", "", "port21 binary to measure (default: go build ./cmd/port21 from this tree)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if p, err := netip.ParsePrefix(cfg.ScanRange); err != nil || !p.Addr().Is4() || !p.Addr().IsLoopback() || p.Bits() < 16 {
+		return config{}, fmt.Errorf("-scan-range %q: want an IPv4 prefix of /16 or smaller inside 127.0.0.0/8", cfg.ScanRange)
 	}
 	var err error
 	if cfg.Size, err = parseSize(*size); err != nil {

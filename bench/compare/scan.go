@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +16,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// scanRange is the loopback block of addresses with nothing listening that
-// both scanners sweep beside the real servers on 127.0.0.1.
-const scanRange = "127.3.0.0/22"
 
 // runScan is -scan: twelve live services on 127.0.0.1 (the three peers in
 // both profiles, port21 on its defaults, and the slow and odd services of
@@ -42,7 +39,7 @@ func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	mix, stop, err := startScanMix(ctx, bin, dir)
+	mix, stop, err := startScanMix(ctx, bin, dir, cfg.ScanSlow)
 	defer stop()
 	if err != nil {
 		return err
@@ -52,7 +49,8 @@ func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger
 		ports = append(ports, strconv.Itoa(m.port))
 	}
 	portList := strings.Join(ports, ",")
-	hosts := 1 + 1024 // 127.0.0.1 and the /22
+	scanRange := cfg.ScanRange
+	hosts := 1 + 1<<(32-netip.MustParsePrefix(scanRange).Bits()) // 127.0.0.1 and the block
 	type outcome struct {
 		name  string
 		wall  time.Duration

@@ -21,8 +21,9 @@ type mixService struct {
 
 // startScanMix starts the live services of the scan mix on 127.0.0.1: the
 // three Debian peers in both profiles, port21 serve on its defaults, and the
-// slow services. stop ends all that were started, by PID for the servers.
-func startScanMix(ctx context.Context, bin, dir string) ([]mixService, func(), error) {
+// slow services (unless slow is false). stop ends all that were started, by
+// PID for the servers.
+func startScanMix(ctx context.Context, bin, dir string, slow bool) ([]mixService, func(), error) {
 	var mix []mixService
 	var stops []func()
 	stop := func() {
@@ -48,6 +49,9 @@ func startScanMix(ctx context.Context, bin, dir string) ([]mixService, func(), e
 	_, port, _ := net.SplitHostPort(s.Addr)
 	n, _ := strconv.Atoi(port)
 	mix = append(mix, mixService{"port21 (defaults)", n})
+	if !slow {
+		return mix, stop, nil
+	}
 	for _, sl := range slowServices() {
 		port, st, err := startSlow(ctx, sl)
 		if err != nil {
