@@ -34,6 +34,13 @@ const (
 	// rttSamples is how many answers the connect time-out waits for before
 	// it trusts the round-trip estimate.
 	rttSamples = 8
+	// sweepRate is the most connection attempts per second the window is
+	// sized for: by Little's law, attempts in flight = rate x round trip,
+	// so a network that answers in 50 ms gets its 2,500 in flight, and
+	// loopback or a LAN, which answers in microseconds, gets sweepMin: more
+	// would not sweep faster there (the CPU is the limit) but would keep
+	// thousands of goroutines runnable and slow the audits beside them.
+	sweepRate = 50_000
 )
 
 // window is the sweep's congestion control: how many connection attempts
@@ -109,8 +116,8 @@ func (w *window) release(o outcome, rtt time.Duration) {
 	w.next = (w.next + 1) % sweepSample
 	w.n = min(w.n+1, sweepSample)
 	if answered {
-		w.size = min(w.size+1, w.max)
 		w.sample(rtt)
+		w.size = min(w.size+1, w.max, w.needed())
 	} else if w.n == sweepSample {
 		// A target that stays silent among others that answer is filtered;
 		// that alone says nothing about the network. Answers falling to
@@ -122,6 +129,15 @@ func (w *window) release(o outcome, rtt time.Duration) {
 			w.best = ratio // one halving per fall, not one per silent port
 		}
 	}
+}
+
+// needed is the window that sustains sweepRate at the measured round trip
+// (with its deviation), once there are enough answers to trust it.
+func (w *window) needed() int {
+	if w.samples < rttSamples {
+		return w.max
+	}
+	return max(sweepMin, int((w.srtt+4*w.rttvar).Seconds()*sweepRate))
 }
 
 // ratio is the share of recent attempts that were answered.

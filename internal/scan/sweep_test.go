@@ -12,11 +12,15 @@ import (
 
 // TestWindowGrowsWithAnswers: every answer widens the window, up to its
 // cap, and silence among answers does not narrow it.
+// wanRTT is the round trip of the window tests: a network far enough away
+// that the window is bounded by its cap, not by the round trip.
+const wanRTT = 200 * time.Millisecond
+
 func TestWindowGrowsWithAnswers(t *testing.T) {
 	w := newWindow(300, 5*time.Second)
 	for range 100 {
 		w.inflight++
-		w.release(answer, time.Millisecond)
+		w.release(answer, wanRTT)
 	}
 	if w.size != 300 {
 		t.Fatalf("window after 100 answers = %d, want its cap 300", w.size)
@@ -27,7 +31,7 @@ func TestWindowGrowsWithAnswers(t *testing.T) {
 		if i%3 == 0 {
 			w.release(silence, 0)
 		} else {
-			w.release(answer, time.Millisecond)
+			w.release(answer, wanRTT)
 		}
 	}
 	if w.size != 300 {
@@ -42,14 +46,14 @@ func TestWindowHalvesWhenAnswersStop(t *testing.T) {
 	w := newWindow(sweepMax, 5*time.Second)
 	for range sweepSample {
 		w.inflight++
-		w.release(answer, time.Millisecond)
+		w.release(answer, wanRTT)
 	}
 	before := w.size
 	// From every attempt answered to two in five, steadily.
 	for i := range 4 * sweepSample {
 		w.inflight++
 		if i%5 < 2 {
-			w.release(answer, time.Millisecond)
+			w.release(answer, wanRTT)
 		} else {
 			w.release(silence, 0)
 		}
@@ -70,6 +74,32 @@ func TestWindowHalvesWhenAnswersStop(t *testing.T) {
 // TestWindowNothingAnswers: a fully filtered range keeps the starting
 // window and the configured connect time-out, since no answer ever
 // measured the network.
+// TestWindowFitsTheRoundTrip: where answers come back in microseconds
+// (loopback, a LAN), a large window would not sweep faster, only keep
+// goroutines runnable beside the audits, so it stays at sweepMin; a slower
+// network gets what its round trip needs for sweepRate.
+func TestWindowFitsTheRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		rtt  time.Duration
+		want int
+	}{
+		{100 * time.Microsecond, sweepMin},
+		{10 * time.Millisecond, 10 * sweepRate / 1000},
+		{200 * time.Millisecond, sweepMax},
+	} {
+		w := newWindow(sweepMax, 5*time.Second)
+		for range 4 * sweepMax {
+			w.inflight++
+			w.release(answer, tc.rtt)
+		}
+		// rttvar decays towards zero with a steady round trip, so the
+		// window settles just above rtt x sweepRate.
+		if w.size < tc.want || w.size > tc.want+tc.want/10+1 {
+			t.Errorf("round trip %v: window %d, want about %d", tc.rtt, w.size, tc.want)
+		}
+	}
+}
+
 func TestWindowNothingAnswers(t *testing.T) {
 	w := newWindow(sweepMax, 5*time.Second)
 	for range 4 * sweepSample {
