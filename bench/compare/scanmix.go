@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"github.com/port21/port21/internal/testpeers"
 )
@@ -71,28 +68,5 @@ func startPort21Defaults(ctx context.Context, bin, data string) (*server, error)
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	logf, err := os.Create(data + ".log")
-	if err != nil {
-		return nil, fmt.Errorf("port21: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, "serve", "--data-dir="+data, "--listen="+addr)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start port21: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	s := &server{Name: "port21", Addr: addr, PID: cmd.Process.Pid,
-		stop: func() error { return stopPID(cmd.Process.Pid, exited) }}
-	if err := waitGreeting(ctx, addr, exited); err != nil {
-		s.stop()
-		logs, _ := os.ReadFile(logf.Name())
-		return nil, fmt.Errorf("port21 serve: %w\n%s", err, tail(logs, 2000))
-	}
-	return s, nil
+	return servePort21(ctx, bin, data+".log", addr, []string{"--data-dir=" + data, "--listen=" + addr})
 }

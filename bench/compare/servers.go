@@ -150,12 +150,23 @@ func startPort21(ctx context.Context, e *env) (*server, error) {
 		"--log-file=" + filepath.Join(e.dir, "port21-audit.log"),
 		"--xferlog-file=" + filepath.Join(e.dir, "port21-xfer.log"),
 	}
-	logf, err := os.Create(filepath.Join(e.dir, "port21-stderr.log"))
+	s, err := servePort21(ctx, bin, filepath.Join(e.dir, "port21-stderr.log"), addr, append([]string{dd}, flags...))
+	if err != nil {
+		return nil, err
+	}
+	s.Version, s.Config = version, flags
+	return s, nil
+}
+
+// servePort21 runs port21 serve with args, listening on addr, its output
+// in logPath, and waits for its greeting.
+func servePort21(ctx context.Context, bin, logPath, addr string, args []string) (*server, error) {
+	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("port21: %w", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, append([]string{"serve", dd}, flags...)...)
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -167,12 +178,12 @@ func startPort21(ctx context.Context, e *env) (*server, error) {
 		close(exited)
 	}()
 	s := &server{
-		Name: "port21", Version: version, Config: flags, Addr: addr, PID: cmd.Process.Pid,
+		Name: "port21", Addr: addr, PID: cmd.Process.Pid,
 		stop: func() error { return stopPID(cmd.Process.Pid, exited) },
 	}
 	if err := waitGreeting(ctx, addr, exited); err != nil {
 		s.stop()
-		logs, _ := os.ReadFile(logf.Name())
+		logs, _ := os.ReadFile(logPath)
 		return nil, fmt.Errorf("port21 serve: %w\n%s", err, tail(logs, 2000))
 	}
 	return s, nil
