@@ -69,6 +69,9 @@ type audit struct {
 	// noSpare is set once the service refused one.
 	spare   *spare
 	noSpare bool
+	// anon is the anonymous logins running beside the other probes
+	// (anonprobe.go); nil when none runs.
+	anon *anonTrack
 	// failed are the probes that failed without ending the audit.
 	failed []error
 	// o is what the probes saw, for the checks.
@@ -96,6 +99,10 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 	a := &audit{s: s, ctx: ctx, host: t.Host, addr: netip.AddrPortFrom(addr, t.Port), target: res.Target, res: &res}
 	a.o = Observation{Host: t.Host, Addr: a.addr, Now: s.now(), Roots: s.opts.Roots}
 	open, err := a.run()
+	if a.anon != nil {
+		// run ended early: keep what the logins beside it saw.
+		_ = a.joinAnonymous()
+	}
 	a.dropCtl()
 	a.closeSpare()
 	// Observe, then judge: the probes above only recorded what they saw;
@@ -206,6 +213,11 @@ func (a *audit) open(implicit bool, cfg *tls.Config) (*conn, ftp.Reply, error) {
 	// a few short waits. A ban refuses the first connection too, and greet
 	// reports that at once.
 	for wait := 100 * time.Millisecond; err != nil && r.Code == ftp.CodeServiceNotAvailable && wait <= 800*time.Millisecond; wait *= 2 {
+		if a.anon != nil {
+			// The anonymous logins beside this probe may hold the
+			// connection the service counts against the scanner.
+			a.anon.wait()
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-a.ctx.Done():
@@ -462,15 +474,19 @@ func (a *audit) run() (bool, error) {
 	if a.implicit {
 		tlsState = c.tls
 	}
-	for _, p := range []struct {
+	if err := a.control("pre-login probes", a.probeInfo); err != nil && a.fatal(err) {
+		return true, a.failure(err)
+	}
+	type probe struct {
 		name string
 		run  func(*conn) error
-	}{
-		{"pre-login probes", a.probeInfo},
-		{"mod_copy probe", a.probeModCopy},
-		{"anonymous login", a.probeAnonymous},
-		{"cleartext-login probe", a.probeCleartext},
-	} {
+	}
+	probes := []probe{{"mod_copy probe", a.probeModCopy}}
+	if !a.startAnonymous() {
+		probes = append(probes, probe{"anonymous login", a.probeAnonymous})
+	}
+	probes = append(probes, probe{"cleartext-login probe", a.probeCleartext})
+	for _, p := range probes {
 		if err := a.control(p.name, p.run); err != nil && a.fatal(err) {
 			return true, a.failure(err)
 		}
@@ -502,6 +518,9 @@ func (a *audit) run() (bool, error) {
 				a.svc.TLSSuites[l.Version] = l.Suites
 			}
 		}
+	}
+	if err := a.joinAnonymous(); err != nil && a.record(err) {
+		return true, a.failure(err)
 	}
 	if a.s.opts.Intrusive {
 		if err := a.defaultCreds(); err != nil && a.record(err) {
@@ -831,33 +850,56 @@ func (a *audit) passivePort(c *conn) (uint16, finding.Evidence, error) {
 // explicitTLS opens the second connection, asks for AUTH TLS, and inspects
 // the handshake. It reports no-tls when the service refuses.
 func (a *audit) explicitTLS() (*tls.ConnectionState, error) {
+	var captured []byte
+	c, auth, err := a.authTLS(&captured)
+	if auth != nil {
+		a.o.AuthTLS = auth
+	}
+	if err != nil {
+		if der, perr := x509.ParseCertificate(captured); errors.Is(err, ErrTLS) && captured != nil && perr == nil {
+			a.o.KeyOnly = der
+		}
+		return nil, err
+	}
+	if c == nil {
+		return nil, nil
+	}
+	defer c.close()
+	a.svc.TLS = "explicit"
+	st := c.tls
+	if a.anon != nil {
+		return st, nil // the anonymous track logs in over TLS itself
+	}
+	return st, a.afterTLSLogin(c)
+}
+
+// authTLS opens a plain connection, asks for AUTH TLS and completes the
+// handshake with the inspecting configuration (captured as for
+// inspectConfig). auth is the reply to AUTH TLS; c is nil, with no error,
+// when the service refused it. A 421 at connect is ErrRefused.
+func (a *audit) authTLS(captured *[]byte) (c *conn, auth *Exchange, err error) {
 	c, r, err := a.open(false, nil)
 	if err != nil {
 		if r.Code == ftp.CodeServiceNotAvailable {
-			return nil, fmt.Errorf("%w: explicit TLS connection: %w", ErrRefused, err)
+			return nil, nil, fmt.Errorf("%w: explicit TLS connection: %w", ErrRefused, err)
 		}
-		return nil, fmt.Errorf("explicit TLS connection: %w", err)
+		return nil, nil, fmt.Errorf("explicit TLS connection: %w", err)
 	}
-	defer c.close()
 	r, ev, err := c.cmd("AUTH TLS")
 	if err != nil {
-		return nil, err
+		c.close()
+		return nil, nil, err
 	}
-	a.o.AuthTLS = &Exchange{Code: r.Code, Evidence: ev}
+	auth = &Exchange{Code: r.Code, Evidence: ev}
 	if r.Code != ftp.CodeAuthOK {
-		return nil, nil
+		c.close()
+		return nil, auth, nil
 	}
-	var captured []byte
-	cfg := a.inspectConfig(0, 0, &captured)
-	if err := c.startTLS(cfg); err != nil {
-		if der, perr := x509.ParseCertificate(captured); captured != nil && perr == nil {
-			a.o.KeyOnly = der
-		}
-		return nil, fmt.Errorf("%w after AUTH TLS: %w", ErrTLS, err)
+	if err := c.startTLS(a.inspectConfig(0, 0, captured)); err != nil {
+		c.close()
+		return nil, auth, fmt.Errorf("%w after AUTH TLS: %w", ErrTLS, err)
 	}
-	a.svc.TLS = "explicit"
-	st := c.tls
-	return st, a.afterTLSLogin(c)
+	return c, auth, nil
 }
 
 // afterTLSLogin logs in as anonymous over TLS, when anonymous access exists,

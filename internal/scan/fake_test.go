@@ -32,6 +32,10 @@ type fake struct {
 	// replies maps a command line, or its verb, to the wire text sent back.
 	// The full line is looked up first, then the verb.
 	replies map[string]string
+	// tlsReplies, when set, are looked up before replies once the
+	// connection is protected by TLS: a server that answers differently
+	// over TLS.
+	tlsReplies map[string]string
 	// tls enables AUTH TLS (or implicit TLS) with this configuration.
 	tls      *tls.Config
 	implicit bool
@@ -51,6 +55,10 @@ type fake struct {
 	// closes the connection, as vsftpd does after refusing anonymous with
 	// force_anon_logins_ssl=YES.
 	hangUp map[string]bool
+	// hold maps command lines (or verbs) to a function called before their
+	// reply is sent, as a server that answers late on purpose (vsftpd
+	// after a refused PASS).
+	hold map[string]func()
 	// raw, when set, replaces the whole session: the hostile peers.
 	raw func(net.Conn)
 	// helloReply, when set, answers ClientHellos without extensions (the
@@ -146,6 +154,7 @@ func (f *fake) session(c net.Conn) {
 		return
 	}
 	r := ftp.NewReader(rw)
+	protected := f.implicit
 	var dataLn net.Listener
 	defer func() {
 		if dataLn != nil {
@@ -162,7 +171,15 @@ func (f *fake) session(c net.Conn) {
 		f.mu.Unlock()
 		verb, _, _ := strings.Cut(line, " ")
 		verb = strings.ToUpper(verb)
-		reply, ok := f.replies[line]
+		reply, ok := "", false
+		if protected {
+			if reply, ok = f.tlsReplies[line]; !ok {
+				reply, ok = f.tlsReplies[verb]
+			}
+		}
+		if !ok {
+			reply, ok = f.replies[line]
+		}
 		if !ok {
 			reply, ok = f.replies[verb]
 		}
@@ -190,6 +207,7 @@ func (f *fake) session(c net.Conn) {
 			}
 			rw = tc
 			r.Reset(tc)
+			protected = true
 			continue
 		case verb == "EPSV" && reply == "data":
 			if dataLn != nil {
@@ -230,6 +248,11 @@ func (f *fake) session(c net.Conn) {
 			reply = "226 Transfer complete.\r\n"
 		case !ok:
 			reply = "502 Command not implemented.\r\n"
+		}
+		if h := f.hold[line]; h != nil {
+			h()
+		} else if h := f.hold[verb]; h != nil {
+			h()
 		}
 		if _, err := io.WriteString(rw, reply); err != nil {
 			return

@@ -1,0 +1,124 @@
+package scan
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/port21/port21/internal/finding"
+)
+
+// TestAnonymousLoginBesideOtherProbes checks that a server holding back its
+// answer to the anonymous login (vsftpd waits about 3 s before refusing an
+// anonymous PASS) does not hold back the rest of the audit: the TLS probes
+// must arrive while the PASS is still unanswered. The server here answers
+// the PASS only once it has seen three AUTH TLS on other connections, or
+// after 5 s; run in line, as before, no AUTH TLS could come first. The
+// findings must be those of an audit whose probes all ran.
+func TestAnonymousLoginBesideOtherProbes(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	replies := maps.Clone(vsftpdPlain)
+	delete(replies, "AUTH") // the fake then does AUTH TLS itself
+	besides := make(chan bool, 1)
+	f := &fake{
+		banner:  "220 (vsFTPd 3.0.3)\r\n",
+		replies: replies,
+		tls:     &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10},
+	}
+	f.hold = map[string]func(){"PASS": func() {
+		until := time.Now().Add(5 * time.Second)
+		for time.Now().Before(until) {
+			if count(f.commands(), "AUTH TLS") >= 3 {
+				besides <- true
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		besides <- false
+	}}
+	ap := startFake(t, f)
+	r := auditOne(t, newTestScanner(t, func(o *Options) { o.Timeout = 20 * time.Second }), ap)
+	select {
+	case ok := <-besides:
+		if !ok {
+			t.Error("no TLS probe came while the anonymous PASS was unanswered: the login held back the audit")
+		}
+	default:
+		t.Error("the scanner never sent the anonymous PASS")
+	}
+	if r.Status != finding.StatusSuccess || r.Error != "" {
+		t.Errorf("status %q, error %q", r.Status, r.Error)
+	}
+	got := ids(r)
+	for _, want := range []string{finding.IDCleartextLogin, finding.IDTLSLegacyProtocol, finding.IDTLSCertUntrusted} {
+		if !slices.Contains(got, want) {
+			t.Errorf("findings %q lack %s", got, want)
+		}
+	}
+	if slices.Contains(got, finding.IDAnonymousLogin) {
+		t.Errorf("findings %q: anonymous login reported, but it was refused", got)
+	}
+}
+
+// TestAnonymousLoginOverTLSBeside checks the other half of the track: an
+// anonymous login refused in clear for want of TLS is tried again over TLS,
+// and what the session then finds (anonymous access, a world-writable
+// directory, clear data connections after PROT C) reaches the result.
+func TestAnonymousLoginOverTLSBeside(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	replies := with(vsftpdPlain, "USER anonymous", "530 Anonymous sessions must use encryption.\r\n")
+	delete(replies, "AUTH")
+	f := &fake{
+		banner:  "220 (vsFTPd 3.0.3)\r\n",
+		replies: replies,
+		tlsReplies: map[string]string{
+			"USER anonymous": "331 Please specify the password.\r\n",
+			"PASS":           "230 Login successful.\r\n",
+			"PBSZ":           "200 PBSZ set to 0.\r\n",
+			"PROT":           "200 PROT now Clear.\r\n",
+			"PORT":           "500 Illegal PORT command.\r\n",
+			"PASV":           "227 Entering Passive Mode (127,0,0,1,4,1).\r\n",
+			"EPSV":           "data",
+			"LIST":           "data",
+		},
+		tls:     &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		listing: "drwxrwxrwx    2 0        0            4096 Jan 01 12:00 incoming\r\n",
+	}
+	ap := startFake(t, f)
+	r := auditOne(t, newTestScanner(t, func(o *Options) { o.Timeout = 20 * time.Second }), ap)
+	if r.Status != finding.StatusSuccess || r.Error != "" {
+		t.Errorf("status %q, error %q", r.Status, r.Error)
+	}
+	got := ids(r)
+	for _, want := range []string{finding.IDAnonymousLogin, finding.IDAnonymousWrite, finding.IDDataCleartext} {
+		if !slices.Contains(got, want) {
+			t.Errorf("findings %q lack %s", got, want)
+		}
+	}
+	if slices.Contains(got, finding.IDFTPBounce) {
+		t.Errorf("findings %q: bounce reported, but PORT was refused", got)
+	}
+}
+
+func count(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if l == s {
+			n++
+		}
+	}
+	return n
+}
