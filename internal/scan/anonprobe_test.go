@@ -1,9 +1,6 @@
 package scan
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"maps"
 	"slices"
@@ -21,11 +18,7 @@ import (
 // after 5 s; run in line, as before, no AUTH TLS could come first. The
 // findings must be those of an audit whose probes all ran.
 func TestAnonymousLoginBesideOtherProbes(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	cert := validCert(t)
 	replies := maps.Clone(vsftpdPlain)
 	delete(replies, "AUTH") // the fake then does AUTH TLS itself
 	besides := make(chan bool, 1)
@@ -74,11 +67,7 @@ func TestAnonymousLoginBesideOtherProbes(t *testing.T) {
 // and what the session then finds (anonymous access, a world-writable
 // directory, clear data connections after PROT C) reaches the result.
 func TestAnonymousLoginOverTLSBeside(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	cert := validCert(t)
 	replies := with(vsftpdPlain, "USER anonymous", "530 Anonymous sessions must use encryption.\r\n")
 	delete(replies, "AUTH")
 	f := &fake{

@@ -263,6 +263,17 @@ func (f *fake) session(c net.Conn) {
 	}
 }
 
+// validCert returns a self-signed ECDSA P-256 certificate for 127.0.0.1,
+// valid from an hour ago to an hour from now.
+func validCert(t testing.TB) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+}
+
 // testCert returns a self-signed certificate for 127.0.0.1 with the given
 // key and validity.
 func testCert(t testing.TB, key any, notBefore, notAfter time.Time, names ...string) tls.Certificate {

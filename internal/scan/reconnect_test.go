@@ -2,9 +2,6 @@ package scan
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -25,11 +22,7 @@ import (
 // USER anonymous with 530 and closes the connection. The scanner must
 // reconnect and still run the cleartext-login probe and the TLS checks.
 func TestDroppedConnectionDoesNotBlind(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	cert := validCert(t)
 	replies := maps.Clone(vsftpdPlain)
 	replies["USER anonymous"] = "530 Anonymous sessions must use encryption.\r\n"
 	delete(replies, "AUTH") // the fake then does AUTH TLS itself
@@ -159,11 +152,7 @@ func TestBannedMidAudit(t *testing.T) {
 // greets the spare with 421) is audited as fully as one that allows many,
 // not reported as refusing the scanner.
 func TestSpareConnections(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	cert := validCert(t)
 	replies := maps.Clone(vsftpdPlain)
 	delete(replies, "AUTH") // the fake then does AUTH TLS itself
 	// peak is the most control connections the scanner held at once;

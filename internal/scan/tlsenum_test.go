@@ -1,9 +1,6 @@
 package scan
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"slices"
 	"strings"
@@ -17,11 +14,7 @@ import (
 // suites per version, and checks that the enumeration lists that set, in
 // the server's order of preference, and that the weak ones are evidence.
 func TestEnumerateSuites(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := testCert(t, key, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	cert := validCert(t)
 	// ECDSA certificate: the ECDHE_ECDSA suites are the ones that can work.
 	allowed := []uint16{
 		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
