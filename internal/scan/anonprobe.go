@@ -112,8 +112,9 @@ func (t *anonTrack) wait() { <-t.done }
 
 // joinAnonymous waits for the anonymous track, if one runs, and merges
 // what it saw into a. When the service refused the track's connection, the
-// logins run now, in line.
-func (a *audit) joinAnonymous() error {
+// logins run now, in line, if inLine is set (not after the audit ended
+// early).
+func (a *audit) joinAnonymous(inLine bool) error {
 	t := a.anon
 	if t == nil {
 		return nil
@@ -125,7 +126,7 @@ func (a *audit) joinAnonymous() error {
 	if t.refused {
 		// The service takes one connection at a time.
 		a.noSpare = true
-		if a.ctx.Err() != nil {
+		if !inLine || a.ctx.Err() != nil {
 			return nil
 		}
 		if err := a.control("anonymous login", a.probeAnonymous); err != nil {

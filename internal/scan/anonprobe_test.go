@@ -1,9 +1,12 @@
 package scan
 
 import (
+	"context"
 	"crypto/tls"
 	"maps"
+	"net"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,4 +113,49 @@ func count(lines []string, s string) int {
 		}
 	}
 	return n
+}
+
+// TestAnonymousTrackOneConnectionServer checks a service that takes one
+// connection per address, whose refusal of the spare comes only after the
+// anonymous track was handed it. The cleartext probe's USER is answered
+// after 2 s, so the track's retries all meet 421 and it gives up; the
+// logins must then run in line, and the audit end complete, with the
+// findings of a service without the limit.
+func TestAnonymousTrackOneConnectionServer(t *testing.T) {
+	cert := validCert(t)
+	replies := maps.Clone(vsftpdPlain)
+	delete(replies, "AUTH")
+	audit := func(maxConns int) Result {
+		f := &fake{
+			banner:   "220 (vsFTPd 3.0.3)\r\n",
+			replies:  replies,
+			tls:      &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10},
+			maxConns: maxConns,
+			hold:     map[string]func(){"USER": func() { time.Sleep(2 * time.Second) }},
+		}
+		ap := startFake(t, f)
+		var d net.Dialer
+		var dials atomic.Int32
+		s := newTestScanner(t, func(o *Options) {
+			o.Timeout = 20 * time.Second
+			o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if dials.Add(1) == 2 {
+					// The spare: late, so it is still pending when the
+					// anonymous track takes it.
+					time.Sleep(50 * time.Millisecond)
+				}
+				return d.DialContext(ctx, network, addr)
+			}
+		})
+		return auditOne(t, s, ap)
+	}
+	free, one := audit(0), audit(1)
+	for _, r := range []Result{free, one} {
+		if r.Status != finding.StatusSuccess || r.Error != "" {
+			t.Errorf("status %q, error %q", r.Status, r.Error)
+		}
+	}
+	if !slices.Equal(ids(free), ids(one)) {
+		t.Errorf("one connection per address: findings %q, with no limit %q", ids(one), ids(free))
+	}
 }

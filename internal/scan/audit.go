@@ -101,7 +101,7 @@ func (s *Scanner) Audit(ctx context.Context, t targets.Target) (Result, bool) {
 	open, err := a.run()
 	if a.anon != nil {
 		// run ended early: keep what the logins beside it saw.
-		_ = a.joinAnonymous()
+		_ = a.joinAnonymous(false)
 	}
 	a.dropCtl()
 	a.closeSpare()
@@ -519,7 +519,7 @@ func (a *audit) run() (bool, error) {
 			}
 		}
 	}
-	if err := a.joinAnonymous(); err != nil && a.record(err) {
+	if err := a.joinAnonymous(true); err != nil && a.record(err) {
 		return true, a.failure(err)
 	}
 	if a.s.opts.Intrusive {
