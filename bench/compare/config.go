@@ -30,6 +30,7 @@ type config struct {
 	Scan      bool   // measure the scanner against nmap instead of the servers
 	ScanRange string // -scan: the loopback block with nothing listening
 	ScanSlow  bool   // -scan: include the slow and odd services
+	ScanRuns  int    // -scan: runs of each scanner (the median is reported)
 	Args      []string
 }
 
@@ -54,6 +55,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.Scan, "scan", false, "measure port21 scan against nmap -sV with the FTP scripts (loopback targets) instead of the servers")
 	fs.StringVar(&cfg.ScanRange, "scan-range", "127.3.0.0/22", "with -scan: the loopback block (in 127.0.0.0/8, /16 or smaller) scanned beside the live services, with nothing listening")
 	fs.BoolVar(&cfg.ScanSlow, "scan-slow", true, "with -scan: include the slow and odd services of slow.go among the live ones")
+	fs.IntVar(&cfg.ScanRuns, "scan-runs", 3, "with -scan: runs of each scanner, one after the other (the median is reported, with the range)")
 	fs.StringVar(&cfg.Port21, "port21", "", "port21 binary to measure (default: go build ./cmd/port21 from this tree)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -91,6 +93,8 @@ func parseFlags(args []string) (config, error) {
 		return config{}, fmt.Errorf("-key %q: want rsa or ecdsa", cfg.Key)
 	case cfg.Runs < 1 || cfg.Runs > 20:
 		return config{}, fmt.Errorf("-runs %d: want 1-20", cfg.Runs)
+	case cfg.ScanRuns < 1 || cfg.ScanRuns > 20:
+		return config{}, fmt.Errorf("-scan-runs %d: want 1-20", cfg.ScanRuns)
 	case cfg.Files < 1 || cfg.Files > 100000:
 		return config{}, fmt.Errorf("-files %d: want 1-100000", cfg.Files)
 	case cfg.FileSize < 0 || cfg.FileSize > 1<<20:
