@@ -34,8 +34,12 @@ type anonTrack struct {
 // target never sees more than two of the scanner's connections. It reports
 // whether the logins were started; if not, they run in line as probes of the
 // control connection.
+//
+// A service that greets slowly keeps its spare for the probes instead:
+// there the spare saves a greeting's wait on each new connection, more than
+// running the logins beside the probes would.
 func (a *audit) startAnonymous() bool {
-	if a.implicit || a.noSpare || a.spare == nil || a.ctx.Err() != nil {
+	if a.implicit || a.noSpare || a.slowGreeter || a.spare == nil || a.ctx.Err() != nil {
 		return false
 	}
 	select {

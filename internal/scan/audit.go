@@ -72,6 +72,9 @@ type audit struct {
 	// anon is the anonymous logins running beside the other probes
 	// (anonprobe.go); nil when none runs.
 	anon *anonTrack
+	// slowGreeter is set when the first greeting took longer than
+	// spareAfter: every new connection will wait as long.
+	slowGreeter bool
 	// failed are the probes that failed without ending the audit.
 	failed []error
 	// o is what the probes saw, for the checks.
@@ -301,6 +304,7 @@ func (a *audit) greet() (c *conn, open bool, err error) {
 			silent := g.err != nil && c.cr.n == maxConnBytes && errors.As(g.err, &ne) && ne.Timeout()
 			if !silent {
 				try.stop()
+				a.slowGreeter = time.Since(start) > spareAfter
 				return a.greeted(c, g.r, g.err)
 			}
 			if try == nil {
