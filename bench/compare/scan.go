@@ -70,6 +70,9 @@ func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger
 			if o.err != nil {
 				continue
 			}
+			if err := forgetScanners(ctx, bin, dir); err != nil {
+				return err
+			}
 			log.Info("scanning", "scanner", o.name, "run", run+1, "of", cfg.ScanRuns, "hosts", hosts, "ports", portList)
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 			cmd := exec.CommandContext(cctx, o.argv[0], o.argv[1:]...)
@@ -77,8 +80,10 @@ func runScan(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger
 			runErr := cmd.Run()
 			wall := time.Since(t0)
 			cancel()
-			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && cmd.ProcessState != nil {
-				o.maxKB = max(o.maxKB, ru.Maxrss)
+			if cmd.ProcessState != nil { // nil when it never started
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					o.maxKB = max(o.maxKB, ru.Maxrss)
+				}
 			}
 			// port21 scan exits 2 when it has findings at --fail-on; any
 			// other failure is an error.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/port21/port21/internal/testpeers"
 )
@@ -38,7 +41,7 @@ func startScanMix(ctx context.Context, bin, dir string, slow bool) ([]mixService
 			mix = append(mix, mixService{fmt.Sprintf("%s (%s)", p, prof), peer.Port})
 		}
 	}
-	s, err := startPort21Defaults(ctx, bin, filepath.Join(dir, "port21-scan-data"))
+	s, err := startPort21Defaults(ctx, bin, port21MixData(dir))
 	if err != nil {
 		return nil, stop, err
 	}
@@ -58,6 +61,27 @@ func startScanMix(ctx context.Context, bin, dir string, slow bool) ([]mixService
 		mix = append(mix, mixService{sl.name, port})
 	}
 	return mix, stop, nil
+}
+
+// port21MixData is the data directory of the mix's port21 serve.
+func port21MixData(dir string) string { return filepath.Join(dir, "port21-scan-data") }
+
+// forgetScanners lifts the ban that the mix's port21 serve (on its
+// defaults, so with its defender on) put on 127.0.0.1 during a run, and
+// forgets the scanners' offences, as an administrator would with port21 ban
+// del: otherwise every later run would meet a refusal at connect, which
+// both scanners pass in no time. The server applies it within a second.
+func forgetScanners(ctx context.Context, bin, dir string) error {
+	out, err := exec.CommandContext(ctx, bin, "ban", "del", "127.0.0.1", "--data-dir", port21MixData(dir)).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "not banned") {
+		return fmt.Errorf("port21 ban del 127.0.0.1: %w: %s", err, out)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(1500 * time.Millisecond):
+	}
+	return nil
 }
 
 // startPort21Defaults starts port21 serve with nothing but a data directory
