@@ -347,14 +347,54 @@ func (s *Store) Get(ctx context.Context, name string) (User, error) {
 	if err := ValidateName(name); err != nil {
 		return User{}, fmt.Errorf("users: get: %w: %w", ErrNotFound, err)
 	}
-	us, err := s.query(ctx, "WHERE name = ?", name)
+	u, err := s.get(ctx, name)
+	if err != nil && s.lostConn != nil && s.lostConn(err) {
+		u, err = s.get(ctx, name) // a read is safe to repeat
+	}
 	if err != nil {
 		return User{}, fmt.Errorf("users: get %q: %w", name, err)
 	}
-	if len(us) == 0 {
-		return User{}, fmt.Errorf("users: get %q: %w", name, ErrNotFound)
+	return u, nil
+}
+
+// get reads one account and its allow list in a single statement, which
+// sees one snapshot on SQLite and PostgreSQL alike: the server calls Get
+// before every command of a session, and a read transaction of two queries
+// cost four round trips to the driver.
+func (s *Store) get(ctx context.Context, name string) (User, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+userColumns+`, a.prefix
+		FROM users LEFT JOIN user_allow a ON a."user" = users.name
+		WHERE users.name = ? ORDER BY a.pos`), name)
+	if err != nil {
+		return User{}, err
 	}
-	return us[0], nil
+	defer rows.Close()
+	var u User
+	found := false
+	for rows.Next() {
+		var prefix sql.NullString
+		row, err := scanUser(rows, &prefix)
+		if err != nil {
+			return User{}, err
+		}
+		if !found {
+			u, found = row, true
+		}
+		if prefix.Valid {
+			p, err := netip.ParsePrefix(prefix.String)
+			if err != nil {
+				return User{}, fmt.Errorf("user %q: allow list: %w", name, err)
+			}
+			u.Allow = append(u.Allow, p)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return User{}, err
+	}
+	if !found {
+		return User{}, ErrNotFound
+	}
+	return u, nil
 }
 
 // List returns every account, sorted by name (byte-wise, as Go sorts
@@ -367,46 +407,59 @@ func (s *Store) List(ctx context.Context) ([]User, error) {
 	return us, nil
 }
 
+// userColumns are the users table's columns in the order scanUser reads
+// them.
+const userColumns = `name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated,
+	perms, expires, disabled, quota_bytes, quota_files, rate_up, rate_down, max_sessions`
+
+// scanUser reads one row of userColumns, then extra, into a User.
+func scanUser(rows *sql.Rows, extra ...any) (User, error) {
+	var (
+		u                                User
+		created, updated, perms, expires string
+	)
+	dst := append([]any{&u.Name, &u.Home, &u.Hash, &u.ReadOnly, &u.AllowCleartext, &u.TLSReuseOptional,
+		&created, &updated, &perms, &expires, &u.Disabled, &u.QuotaBytes, &u.QuotaFiles,
+		&u.RateUp, &u.RateDown, &u.MaxSessions}, extra...)
+	if err := rows.Scan(dst...); err != nil {
+		return User{}, err
+	}
+	var err error
+	if perms != "" {
+		if u.Perms, err = ParsePerms(perms); err != nil {
+			return User{}, fmt.Errorf("user %q: perms: %w", u.Name, err)
+		}
+	}
+	if expires != "" {
+		if u.Expires, err = time.Parse(timeFormat, expires); err != nil {
+			return User{}, fmt.Errorf("user %q: expires: %w", u.Name, err)
+		}
+	}
+	if u.Created, err = time.Parse(timeFormat, created); err != nil {
+		return User{}, fmt.Errorf("user %q: created: %w", u.Name, err)
+	}
+	if u.Updated, err = time.Parse(timeFormat, updated); err != nil {
+		return User{}, fmt.Errorf("user %q: updated: %w", u.Name, err)
+	}
+	return u, nil
+}
+
 // query reads the accounts selected by where (a WHERE clause on the users
 // table, or "") with their allow lists, in one read transaction so the two
 // tables agree.
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]User, error) {
 	var us []User
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.q(
-			`SELECT name, home, hash, read_only, allow_cleartext, tls_reuse_optional, created, updated,
-			 perms, expires, disabled, quota_bytes, quota_files, rate_up, rate_down, max_sessions
-			 FROM users `+where+` ORDER BY name`), args...)
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+userColumns+` FROM users `+where+` ORDER BY name`), args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		index := map[string]int{}
 		for rows.Next() {
-			var (
-				u                                User
-				created, updated, perms, expires string
-			)
-			if err := rows.Scan(&u.Name, &u.Home, &u.Hash, &u.ReadOnly, &u.AllowCleartext, &u.TLSReuseOptional,
-				&created, &updated, &perms, &expires, &u.Disabled, &u.QuotaBytes, &u.QuotaFiles,
-				&u.RateUp, &u.RateDown, &u.MaxSessions); err != nil {
+			u, err := scanUser(rows)
+			if err != nil {
 				return err
-			}
-			if perms != "" {
-				if u.Perms, err = ParsePerms(perms); err != nil {
-					return fmt.Errorf("user %q: perms: %w", u.Name, err)
-				}
-			}
-			if expires != "" {
-				if u.Expires, err = time.Parse(timeFormat, expires); err != nil {
-					return fmt.Errorf("user %q: expires: %w", u.Name, err)
-				}
-			}
-			if u.Created, err = time.Parse(timeFormat, created); err != nil {
-				return fmt.Errorf("user %q: created: %w", u.Name, err)
-			}
-			if u.Updated, err = time.Parse(timeFormat, updated); err != nil {
-				return fmt.Errorf("user %q: updated: %w", u.Name, err)
 			}
 			index[u.Name] = len(us)
 			us = append(us, u)
