@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -97,6 +99,12 @@ type Store struct {
 	// the connection before the transaction committed (a PostgreSQL
 	// restart): the transaction is tried once more on a new connection.
 	lostConn func(error) bool
+	// getStmt is Get's statement, prepared on first use: parsing it anew
+	// was most of the cost of Get, which runs before every command of a
+	// session (BenchmarkGet). database/sql prepares it again on each
+	// connection of the pool as needed.
+	getStmt atomic.Pointer[sql.Stmt]
+	stmtMu  sync.Mutex
 }
 
 // OpenStore opens the account database at path, creating the file (mode
@@ -200,6 +208,9 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if st := s.getStmt.Load(); st != nil {
+		st.Close()
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("users: close store: %w", err)
 	}
@@ -362,9 +373,11 @@ func (s *Store) Get(ctx context.Context, name string) (User, error) {
 // before every command of a session, and a read transaction of two queries
 // cost four round trips to the driver.
 func (s *Store) get(ctx context.Context, name string) (User, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+userColumns+`, a.prefix
-		FROM users LEFT JOIN user_allow a ON a."user" = users.name
-		WHERE users.name = ? ORDER BY a.pos`), name)
+	st, err := s.getStatement(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	rows, err := st.QueryContext(ctx, name)
 	if err != nil {
 		return User{}, err
 	}
@@ -405,6 +418,27 @@ func (s *Store) List(ctx context.Context) ([]User, error) {
 		return nil, fmt.Errorf("users: list: %w", err)
 	}
 	return us, nil
+}
+
+// getStatement returns Get's prepared statement, preparing it the first
+// time. A failure is not kept: the next call tries again.
+func (s *Store) getStatement(ctx context.Context) (*sql.Stmt, error) {
+	if st := s.getStmt.Load(); st != nil {
+		return st, nil
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st := s.getStmt.Load(); st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.q(`SELECT `+userColumns+`, a.prefix
+		FROM users LEFT JOIN user_allow a ON a."user" = users.name
+		WHERE users.name = ? ORDER BY a.pos`))
+	if err != nil {
+		return nil, err
+	}
+	s.getStmt.Store(st)
+	return st, nil
 }
 
 // userColumns are the users table's columns in the order scanUser reads
