@@ -114,6 +114,16 @@ func (a *audit) anonymousOverTLS() error {
 // wait returns when the track has ended.
 func (t *anonTrack) wait() { <-t.done }
 
+// running reports whether the track still holds its connection.
+func (t *anonTrack) running() bool {
+	select {
+	case <-t.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // joinAnonymous waits for the anonymous track, if one runs, and merges
 // what it saw into a. When the service refused the track's connection, the
 // logins run now, in line, if inLine is set (not after the audit ended

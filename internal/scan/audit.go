@@ -230,6 +230,11 @@ func (a *audit) open(implicit bool, cfg *tls.Config) (*conn, ftp.Reply, error) {
 		}
 		c, r, err = a.openCtx(a.ctx, implicit, cfg)
 	}
+	if err == nil && !implicit {
+		// No spare was ready (the anonymous logins had it): start the
+		// next one beside this connection, if spares are on.
+		a.startSpare()
+	}
 	return c, r, err
 }
 

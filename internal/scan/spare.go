@@ -23,9 +23,11 @@ type spare struct {
 // startSpare opens the next spare in the background, unless the service is
 // implicit FTPS (whose greeting needs the probe's own TLS configuration),
 // refused a spare before (it limits connections per address), or has the
-// anonymous logins running beside the probes on a second connection.
+// anonymous logins running beside the probes on a second connection (once
+// they are over, spares resume: ProFTPD accepts a new connection only after
+// a pause, which the spare hides).
 func (a *audit) startSpare() {
-	if a.implicit || a.noSpare || a.spare != nil || a.anon != nil || a.ctx.Err() != nil {
+	if a.implicit || a.noSpare || a.spare != nil || a.anon != nil && a.anon.running() || a.ctx.Err() != nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
