@@ -10,8 +10,8 @@ import (
 
 // The anonymous logins are the probes whose answers a server may hold back
 // on purpose: vsftpd waits about 3 s before refusing an anonymous PASS,
-// Pure-FTPd with NoAnonymous a random 3-6 s before refusing USER anonymous
-// over TLS. Run in line, those waits were the audit's length plus everything
+// Pure-FTPd with NoAnonymous a random 3-6 s before refusing the anonymous
+// PASS over TLS. Run in line, those waits were the audit's length plus everything
 // else; run on a connection of their own beside the other probes, they are
 // the audit's length alone. The logins work on a fork of the audit (its own
 // Observation and flags), which joinAnonymous merges back, so the two never
