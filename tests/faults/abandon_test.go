@@ -173,7 +173,7 @@ func TestAbandonedSessionsReleaseEverything(t *testing.T) {
 		t.Error(err)
 	}
 	if t.Failed() {
-		t.Logf("server log:\n%s", srv.logs)
+		t.Logf("server log:\n%s", srv.logText())
 	}
 
 	if !settle(15*time.Second, func() bool { return srv.metrics(t)["port21_sessions"] == 0 }) {

@@ -64,7 +64,7 @@ func TestDataDirFull(t *testing.T) {
 	}
 	srv.dial(t, password)
 	if err := srv.cmd.Process.Signal(syscall.Signal(0)); err != nil {
-		t.Fatalf("server gone: %v\n%s", err, srv.logs)
+		t.Fatalf("server gone: %v\n%s", err, srv.logText())
 	}
 	// And it reached the store: a restart keeps it.
 	srv.kill()

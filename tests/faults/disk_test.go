@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -58,8 +59,9 @@ func checkFull(t *testing.T, what string, err error) {
 // APPE or REST+STOR whose copy of the old file is what does not fit,
 // and so does even a small upload once the disk is full to the last block.
 // Nothing partial and no temporary file is left; the sessions go on, and
-// once space is freed the next upload works. SIGHUP arrives every few
-// tens of milliseconds throughout and never ends the server.
+// once space is freed the next upload works. SIGHUP arrives every 5 to 55
+// milliseconds throughout, never ends the server, and a reload still works
+// after the barrage.
 func TestFullDiskEveryWay(t *testing.T) {
 	mnt := mountTmpfs(t, "2m")
 	data := t.TempDir()
@@ -72,6 +74,7 @@ func TestFullDiskEveryWay(t *testing.T) {
 	srv, _ := start(t, data)
 
 	hups := make(chan struct{})
+	var sent atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -80,8 +83,9 @@ func TestFullDiskEveryWay(t *testing.T) {
 			select {
 			case <-hups:
 				return
-			case <-time.After(time.Duration(20+rand.IntN(200)) * time.Millisecond):
+			case <-time.After(time.Duration(5+rand.IntN(50)) * time.Millisecond):
 				srv.cmd.Process.Signal(syscall.SIGHUP)
+				sent.Add(1)
 			}
 		}
 	}()
@@ -163,11 +167,21 @@ func TestFullDiskEveryWay(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	// Still alive, and still taking new sessions.
 	if err := srv.cmd.Process.Signal(syscall.Signal(0)); err != nil {
-		t.Fatalf("the server is gone: %v\n%s", err, srv.logs)
+		t.Fatalf("the server is gone: %v\n%s", err, srv.logText())
 	}
 	dialUser(t, srv.addr, "alice", alicePassword)
-	if n := strings.Count(srv.logs.String(), "reloaded"); n < 3 {
-		t.Errorf("only %d reloads logged", n)
+	// Signals that arrive during a reload coalesce, and the transfers take
+	// well under a second, so only "some" reloads is certain; what matters
+	// is that the server still reloads after the barrage.
+	reloads := strings.Count(srv.logText(), "reloaded")
+	if reloads == 0 {
+		t.Errorf("%d SIGHUPs sent, no reload logged", sent.Load())
+	}
+	srv.cmd.Process.Signal(syscall.SIGHUP)
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(srv.logText(), "reloaded") == reloads; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload after the barrage of SIGHUPs:\n%s", srv.logText())
+		}
 	}
 }
 

@@ -39,6 +39,14 @@ type server struct {
 	cmd  *exec.Cmd
 	addr string
 	logs *bytes.Buffer
+	logw *lockedWriter // guards logs: the server writes while a test reads
+}
+
+// logText is the server's log so far, read under the writer's lock.
+func (s *server) logText() string {
+	s.logw.mu.Lock()
+	defer s.logw.mu.Unlock()
+	return s.logs.String()
 }
 
 var (
@@ -70,11 +78,12 @@ func startUnder(t *testing.T, wrapper []string, dataDir string, extra ...string)
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	cmd.Stderr = &lockedWriter{w: logs}
+	logw := &lockedWriter{w: logs}
+	cmd.Stderr = logw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, logs: logs}
+	s := &server{cmd: cmd, logs: logs, logw: logw}
 	t.Cleanup(func() { s.kill(); s.cmd.Wait() })
 	var password string
 	lines := make(chan string)

@@ -24,8 +24,8 @@ func TestOpenFileLimit(t *testing.T) {
 	}
 	srv, password := startUnder(t, []string{prlimit, "--nofile=200:200"}, t.TempDir(), "--max-clients-per-ip", "512")
 	srv.waitLog(t, "max-clients lowered to fit the open-file limit")
-	if !strings.Contains(srv.logs.String(), "now=27") {
-		t.Errorf("want max-clients lowered to (200-64)/5 = 27:\n%s", srv.logs)
+	if !strings.Contains(srv.logText(), "now=27") {
+		t.Errorf("want max-clients lowered to (200-64)/5 = 27:\n%s", srv.logText())
 	}
 	var conns []net.Conn
 	defer func() {
@@ -71,7 +71,7 @@ func TestOpenFileLimit(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no login after the flood: %v\n%s", err, srv.logs)
+			t.Fatalf("no login after the flood: %v\n%s", err, srv.logText())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

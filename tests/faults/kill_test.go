@@ -200,8 +200,8 @@ func TestKill9HidesAndCleansTemporaries(t *testing.T) {
 			t.Errorf("%s stands after a killed upload (%d bytes)", p, fi.Size())
 		}
 	}
-	if !strings.Contains(srv2.logs.String(), "removed stale temporary uploads") {
-		t.Errorf("the restart did not report its clean-up:\n%s", srv2.logs)
+	if !strings.Contains(srv2.logText(), "removed stale temporary uploads") {
+		t.Errorf("the restart did not report its clean-up:\n%s", srv2.logText())
 	}
 	for _, from := range []string{"127.0.0.66", "127.0.8.9"} {
 		if got := greeting(t, srv2.addr, from); got != "" {

@@ -287,7 +287,7 @@ func TestLoad(t *testing.T) {
 	for time.Now().Before(stop) {
 		time.Sleep(time.Duration(200+mrand.IntN(1800)) * time.Millisecond)
 		if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatalf("SIGHUP: %v (the server died)\n%s", err, srv.logs)
+			t.Fatalf("SIGHUP: %v (the server died)\n%s", err, srv.logText())
 		}
 		hups++
 	}
@@ -308,7 +308,7 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	if srv.cmd.ProcessState != nil {
-		t.Fatalf("the server exited during the load:\n%s", srv.logs)
+		t.Fatalf("the server exited during the load:\n%s", srv.logText())
 	}
 
 	// What is on disk is exactly what the sessions stored.

@@ -22,9 +22,9 @@ import (
 func TestHealthzAndTransferDuration(t *testing.T) {
 	srv, password := start(t, t.TempDir(), "--metrics-listen", "127.0.0.1:0")
 	srv.waitLog(t, "msg=metrics")
-	m := regexp.MustCompile(`msg=metrics addr=(\S+)`).FindStringSubmatch(srv.logs.String())
+	m := regexp.MustCompile(`msg=metrics addr=(\S+)`).FindStringSubmatch(srv.logText())
 	if m == nil {
-		t.Fatalf("no metrics address in the log:\n%s", srv.logs)
+		t.Fatalf("no metrics address in the log:\n%s", srv.logText())
 	}
 	c := srv.dial(t, password)
 	if err := c.Stor("f", strings.NewReader("data")); err != nil {

@@ -80,9 +80,9 @@ var metricsAddrRE = regexp.MustCompile(`msg=metrics addr=(\S+)`)
 func (s *server) metrics(t *testing.T) map[string]float64 {
 	t.Helper()
 	s.waitLog(t, "msg=metrics")
-	m := metricsAddrRE.FindStringSubmatch(s.logs.String())
+	m := metricsAddrRE.FindStringSubmatch(s.logText())
 	if m == nil {
-		t.Fatalf("no metrics address in the log:\n%s", s.logs)
+		t.Fatalf("no metrics address in the log:\n%s", s.logText())
 	}
 	// No keep-alive: the scrape must not hold a descriptor of the server.
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}

@@ -23,11 +23,11 @@ import (
 func (s *server) waitLog(t *testing.T, want string) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if strings.Contains(s.logs.String(), want) {
+		if strings.Contains(s.logText(), want) {
 			return
 		}
 	}
-	t.Fatalf("log never said %q:\n%s", want, s.logs)
+	t.Fatalf("log never said %q:\n%s", want, s.logText())
 }
 
 func (s *server) signal(t *testing.T, sig syscall.Signal) {
@@ -111,7 +111,7 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("upload across the reload: %v\n%s", err, srv.logs)
+			t.Fatalf("upload across the reload: %v\n%s", err, srv.logText())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("upload across the reload never finished")
@@ -137,8 +137,8 @@ func TestSIGHUPBadConfigKeepsRunning(t *testing.T) {
 	os.WriteFile(file, []byte("max-clients = 0\n"), 0o600)
 	srv.signal(t, syscall.SIGHUP)
 	srv.waitLog(t, "reload refused")
-	if !strings.Contains(srv.logs.String(), "max-clients") {
-		t.Errorf("refused reload does not name max-clients:\n%s", srv.logs)
+	if !strings.Contains(srv.logText(), "max-clients") {
+		t.Errorf("refused reload does not name max-clients:\n%s", srv.logText())
 	}
 	if _, err := c.CurrentDir(); err != nil {
 		t.Errorf("session after a refused reload: %v", err)
@@ -148,8 +148,8 @@ func TestSIGHUPBadConfigKeepsRunning(t *testing.T) {
 	os.WriteFile(file, []byte("max-clients = 40\ntls-min-version = \"1.3\"\n"), 0o600)
 	srv.signal(t, syscall.SIGHUP)
 	srv.waitLog(t, "reloaded")
-	if !strings.Contains(srv.logs.String(), "needs a restart") || !strings.Contains(srv.logs.String(), "key=tls-min-version") {
-		t.Errorf("tls-min-version change not reported as needing a restart:\n%s", srv.logs)
+	if !strings.Contains(srv.logText(), "needs a restart") || !strings.Contains(srv.logText(), "key=tls-min-version") {
+		t.Errorf("tls-min-version change not reported as needing a restart:\n%s", srv.logText())
 	}
 	if _, err := c.CurrentDir(); err != nil {
 		t.Errorf("session after a reload: %v", err)
@@ -188,7 +188,7 @@ func TestSIGTERMLetsUploadFinish(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("upload across SIGTERM: %v\n%s", err, srv.logs)
+			t.Fatalf("upload across SIGTERM: %v\n%s", err, srv.logText())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("upload across SIGTERM never finished")
@@ -198,7 +198,7 @@ func TestSIGTERMLetsUploadFinish(t *testing.T) {
 	select {
 	case err := <-exited:
 		if err != nil {
-			t.Errorf("server exit: %v\n%s", err, srv.logs)
+			t.Errorf("server exit: %v\n%s", err, srv.logText())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not exit after its last transfer")
