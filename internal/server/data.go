@@ -218,7 +218,7 @@ func (s *session) listenPassive() (*dataPlan, error) {
 		return nil, fmt.Errorf("%w: %s", errPassiveBusy, reason)
 	}
 	pr := s.srv.conf().Passive
-	var lc net.ListenConfig
+	lc := net.ListenConfig{KeepAlive: noKeepAlive}
 	var lastErr error
 	for port := range passiveCandidates(pr.Low, pr.Len()) {
 		ln, err := lc.Listen(context.Background(), "tcp", netip.AddrPortFrom(s.local.Addr(), port).String())
@@ -241,6 +241,12 @@ func (s *session) listenPassive() (*dataPlan, error) {
 	release()
 	return nil, fmt.Errorf("no free passive port in %s: %w", pr, lastErr)
 }
+
+// noKeepAlive turns TCP keep-alive off on data connections. Go enables it
+// on every accepted and dialled connection, at four setsockopt calls each,
+// which a small file pays for nothing: data-timeout already ends a data
+// connection that stalls, long before the first keep-alive probe.
+const noKeepAlive = -1
 
 // passiveRandomTries is how many ports of the range listenPassive picks at
 // random before it sweeps the whole range.
@@ -481,6 +487,7 @@ func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) 
 	d := net.Dialer{
 		LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.local.Addr(), 0)),
 		Timeout:   s.srv.conf().DataTimeout.Duration,
+		KeepAlive: noKeepAlive,
 	}
 	c, err := d.DialContext(ctx, "tcp", p.active.String())
 	if err != nil {
