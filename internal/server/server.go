@@ -258,6 +258,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, implicitTLS bool) e
 			return fmt.Errorf("server: accept: %w", err)
 		}
 		tempDelay = 0
+		if ctx.Err() != nil {
+			// Accepted between the shutdown and the listener's close:
+			// a greeting now would be a session that drain never sees.
+			c.Close()
+			continue
+		}
 		s.wg.Go(func() { s.handle(ctx, c, implicitTLS) })
 	}
 }

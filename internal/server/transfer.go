@@ -80,8 +80,10 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 	if s.user != nil {
 		rec.User = s.user.Name
 	}
-	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
+	// Busy before the 150: a shutdown that comes between them must let
+	// the transfer the client was just told to start finish.
 	s.beginBusy()
+	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
 	s.srv.wg.Go(func() {
 		defer close(t.done)
 		defer s.endBusy() // after the final reply
