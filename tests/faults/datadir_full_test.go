@@ -56,7 +56,7 @@ func TestDataDirFull(t *testing.T) {
 	if out, err := exec.Command(bin, "ban", "add", "127.0.9.0/24", "--data-dir", data).CombinedOutput(); err != nil {
 		t.Fatalf("ban add: %v %s", err, out)
 	}
-	if !settle(5*time.Second, func() bool { return greeting(t, srv.addr, "127.0.9.9") == "" }) {
+	if !settle(20*time.Second, func() bool { return greeting(t, srv.addr, "127.0.9.9") == "" }) {
 		t.Fatal("the ban of the other process never arrived")
 	}
 	if got := greeting(t, srv.addr, "127.0.0.77"); got != "" {

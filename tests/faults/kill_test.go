@@ -98,7 +98,7 @@ func TestKill9HidesAndCleansTemporaries(t *testing.T) {
 			c.Quit()
 		}
 	}
-	if !settle(5*time.Second, func() bool { return greeting(t, srv.addr, "127.0.0.66") == "" }) {
+	if !settle(20*time.Second, func() bool { return greeting(t, srv.addr, "127.0.0.66") == "" }) {
 		t.Fatal("the defender did not ban 127.0.0.66")
 	}
 

@@ -329,7 +329,7 @@ func TestLoad(t *testing.T) {
 		}
 	}
 
-	if !settle(10*time.Second, func() bool { return srv.metrics(t)["port21_sessions"] == 0 }) {
+	if !settle(20*time.Second, func() bool { return srv.metrics(t)["port21_sessions"] == 0 }) {
 		t.Errorf("%v sessions still open after every client quit", srv.metrics(t)["port21_sessions"])
 	}
 	// Every connection and every file of a transfer is closed. Other

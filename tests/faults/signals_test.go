@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,10 +61,12 @@ func peerCert(t *testing.T, addr string) [32]byte {
 	return sha256.Sum256(tc.ConnectionState().PeerCertificates[0].Raw)
 }
 
-// slowUpload starts STOR of head+tail and holds tail back until release is
-// closed; done gets Stor's error (nil means 226).
+// slowUpload starts STOR of head+tail, returns once the server has
+// answered 150, and holds tail back until release is closed; done gets
+// Stor's error (nil means 226).
 func slowUpload(c *ftp.ServerConn, name string, head, tail []byte) (release chan struct{}, done chan error) {
 	release, done = make(chan struct{}), make(chan error, 1)
+	started := make(chan struct{})
 	pr, pw := io.Pipe()
 	go func() {
 		pw.Write(head)
@@ -71,8 +74,26 @@ func slowUpload(c *ftp.ServerConn, name string, head, tail []byte) (release chan
 		pw.Write(tail)
 		pw.Close()
 	}()
-	go func() { done <- c.Stor(name, pr) }()
+	// The client reads the body only after the server's 150, so the
+	// first read means the server is in the transfer.
+	go func() { done <- c.Stor(name, &firstRead{r: pr, first: started}) }()
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+	}
 	return release, done
+}
+
+// firstRead closes first when the first Read comes.
+type firstRead struct {
+	r     io.Reader
+	first chan struct{}
+	once  sync.Once
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	f.once.Do(func() { close(f.first) })
+	return f.r.Read(p)
 }
 
 // SIGHUP with a renewed certificate on disk: a new connection is shown the
@@ -84,7 +105,6 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 	c := srv.dial(t, password)
 	head, tail := bytes.Repeat([]byte("a"), 1<<20), bytes.Repeat([]byte("b"), 1<<20)
 	release, done := slowUpload(c, "during-reload", head, tail)
-	time.Sleep(300 * time.Millisecond) // the upload is under way
 
 	// A renewal replaces the files (as certbot's deploy does).
 	other := t.TempDir()
@@ -173,16 +193,20 @@ func TestSIGTERMLetsUploadFinish(t *testing.T) {
 	ir.ReadString('\n') // 220
 	head, tail := bytes.Repeat([]byte("a"), 1<<20), bytes.Repeat([]byte("b"), 1<<20)
 	release, done := slowUpload(c, "during-stop", head, tail)
-	time.Sleep(300 * time.Millisecond)
 
 	srv.signal(t, syscall.SIGTERM)
 	if line, _ := ir.ReadString('\n'); !strings.HasPrefix(line, "421") {
 		t.Errorf("idle session after SIGTERM got %q, want 421", line)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The listener closes beside the 421s; a connection that still makes
+	// it into the backlog must be closed unserved, never greeted.
 	if nc, err := net.DialTimeout("tcp", srv.addr, 2*time.Second); err == nil {
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		line, _ := bufio.NewReader(nc).ReadString('\n')
 		nc.Close()
-		t.Error("a new connection was accepted after SIGTERM")
+		if line != "" {
+			t.Errorf("a new connection after SIGTERM was answered %q", line)
+		}
 	}
 	close(release)
 	select {
