@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -218,20 +219,48 @@ func TestScanInterruptedReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	// ^C comes once the audit has sent its first command (the sweep's
+	// probe sends none), not on a clock that a loaded machine can beat.
+	inFlight := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			io.WriteString(c, "220 (vsFTPd 3.0.3)\r\n") // then nothing
-			t.Cleanup(func() { c.Close() })
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() {
+				io.WriteString(c, "220 (vsFTPd 3.0.3)\r\n")
+				if _, err := bufio.NewReader(c).ReadString('\n'); err == nil {
+					once.Do(func() { close(inFlight) })
+				}
+				io.Copy(io.Discard, c) // then nothing
+			}()
 		}
 	}()
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	defer cancel()
+	go func() {
+		select {
+		case <-inFlight:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	var stdout, stderr bytes.Buffer
 	sf := scanFlags{ports: port, reportFlags: reportFlags{format: "json"}, concurrency: 1, timeout: 20 * time.Second}
 	err = runScan(ctx, sf, []string{host}, nil, &stdout, &stderr)

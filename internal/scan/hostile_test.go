@@ -204,19 +204,29 @@ func TestHostileServersInOneScan(t *testing.T) {
 		}
 	})
 
-	s := newTestScanner(t, func(o *Options) { o.Timeout = 3 * time.Second; o.Concurrency = len(peers) })
+	// 10 s lets the well-behaved peers finish a full audit on a loaded
+	// machine; the slow hostile ones (20 s for a banner, a handshake
+	// that never ends) still last past it and must end at it.
+	const timeout = 10 * time.Second
+	s := newTestScanner(t, func(o *Options) { o.Timeout = timeout; o.Concurrency = len(peers) })
 	var results []Result
 	var mu sync.Mutex
+	start := time.Now()
 	err = s.Run(context.Background(), seq, nil, func(r Result) error {
 		mu.Lock()
 		defer mu.Unlock()
 		results = append(results, r)
 		return nil
 	})
+	el := time.Since(start)
 	close(stop)
 	sampler.Wait()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Logf("the scan took %v with a %v time-out", el.Round(time.Millisecond), timeout)
+	if el > 3*timeout {
+		t.Errorf("the scan took %v with a %v time-out: a hostile peer held it past its time-out", el, timeout)
 	}
 	const heapBound = 256 << 20
 	grown := int64(peak.Load()) - int64(base)

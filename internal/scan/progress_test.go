@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,14 +73,39 @@ func TestRunCountsPhases(t *testing.T) {
 	}
 }
 
+// drawWriter keeps what the bar writes and closes drawn at the first write.
+type drawWriter struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	once  sync.Once
+	drawn chan struct{}
+}
+
+func (w *drawWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.once.Do(func() { close(w.drawn) })
+	return w.b.Write(p)
+}
+
+func (w *drawWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
 func TestProgressDrawsAndErases(t *testing.T) {
 	var st Stats
 	st.Total.Store(1)
-	var b bytes.Buffer
-	p := StartProgress(&b, &st, 5*time.Millisecond)
-	time.Sleep(30 * time.Millisecond)
+	w := &drawWriter{drawn: make(chan struct{})}
+	p := StartProgress(w, &st, 5*time.Millisecond)
+	// Wait for a draw rather than sleeping: a loaded machine may miss ticks.
+	select {
+	case <-w.drawn:
+	case <-time.After(10 * time.Second):
+	}
 	p.Stop()
-	out := b.String()
+	out := w.String()
 	if !strings.Contains(out, "0/1") || !strings.HasSuffix(out, "\r") {
 		t.Errorf("progress output %q", out)
 	}

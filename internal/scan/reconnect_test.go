@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -111,15 +112,28 @@ func TestRefusedLoginWith421(t *testing.T) {
 // reports the target in flight as interrupted, every time, instead of
 // dropping it.
 func TestInterruptedTargetReported(t *testing.T) {
-	ap := startFake(t, &fake{raw: func(c net.Conn) {
-		io.WriteString(c, "220 (vsFTPd 3.0.3)\r\n")
-		io.Copy(io.Discard, c) // never answers FEAT
-	}})
 	s := newTestScanner(t, func(o *Options) { o.Timeout = 20 * time.Second })
 	for i := range 6 {
+		// ^C comes once the audit has sent its first command (the sweep's
+		// probe sends none), not on a clock that a loaded machine can beat.
+		inFlight := make(chan struct{})
+		var once sync.Once
+		ap := startFake(t, &fake{raw: func(c net.Conn) {
+			io.WriteString(c, "220 (vsFTPd 3.0.3)\r\n")
+			if _, err := bufio.NewReader(c).ReadString('\n'); err == nil {
+				once.Do(func() { close(inFlight) })
+			}
+			io.Copy(io.Discard, c) // never answers FEAT
+		}})
 		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-inFlight:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		var got []Result
-		time.AfterFunc(200*time.Millisecond, cancel)
 		err := s.Run(ctx, slices.Values([]targets.Target{{Host: ap.Addr().String(), Addr: ap.Addr(), Port: ap.Port()}}), nil,
 			func(r Result) error { got = append(got, r); return nil })
 		cancel()
