@@ -55,7 +55,8 @@ func TestBanMadeOnFullDiskHolds(t *testing.T) {
 		Until: time.Now().Add(time.Hour), Reason: "manual", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if !eventually(5*time.Second, func() bool { return dropped(t, ts.addr, "127.0.9.9") }) {
+	// Bans are re-read every second, but each probe may wait 3 s.
+	if !eventually(15*time.Second, func() bool { return dropped(t, ts.addr, "127.0.9.9") }) {
 		t.Fatal("the ban from the other process did not arrive")
 	}
 	if !dropped(t, ts.addr, "127.0.0.44") {
@@ -63,7 +64,7 @@ func TestBanMadeOnFullDiskHolds(t *testing.T) {
 	}
 	// Space is back: the ban reaches the store.
 	fs.full.Store(false)
-	if !eventually(5*time.Second, func() bool {
+	if !eventually(15*time.Second, func() bool {
 		bans, _ := ts.store.Bans(context.Background())
 		for _, b := range bans {
 			if b.Prefix == netip.MustParsePrefix("127.0.0.44/32") {

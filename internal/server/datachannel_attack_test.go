@@ -239,12 +239,18 @@ func TestProbeDoesNotFailTransfer(t *testing.T) {
 // one passive port from the client's address hold at most maxDataHandshakes
 // descriptors, and the client's own connection still gets through.
 func TestSilentConnectionsCannotExhaustDescriptors(t *testing.T) {
-	ts := startServer(t)
+	// The passive port must stay open through the wait below.
+	ts := startServer(t, func(c *config.Config) { c.DataTimeout = config.Duration{Duration: 30 * time.Second} })
 	ts.addUser(t, "alice", nil)
 	rc := ts.raw(t)
 	rc.login("alice", clientTLS())
 	addr := rc.epsv()
 	const n = 60
+	// The server ends a held handshake dataHandshakeTimeout after its
+	// accept, so none before start+10 s: a read that is still waiting at
+	// start+8 s is one the server holds, however slow the machine.
+	start := time.Now()
+	deadline := start.Add(dataHandshakeTimeout - 2*time.Second)
 	conns := make([]net.Conn, 0, n)
 	for i := 0; i < n; i++ {
 		c, err := net.Dial("tcp", addr)
@@ -263,7 +269,7 @@ func TestSilentConnectionsCannotExhaustDescriptors(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+			c.SetReadDeadline(deadline)
 			_, err := c.Read(make([]byte, 1))
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -274,9 +280,11 @@ func TestSilentConnectionsCannotExhaustDescriptors(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	t.Logf("%d of %d silent connections held", open, n)
 	if open > maxDataHandshakes {
 		t.Errorf("%d of %d silent connections are still held, want at most %d", open, n, maxDataHandshakes)
 	}
+	rc.conn.SetDeadline(time.Now().Add(20 * time.Second))
 	rc.transferAt(addr, "LIST", nil, 226)
 }
 

@@ -79,7 +79,7 @@ func (ts *testServer) proxiedVia(t *testing.T, proxy string, header []byte, clie
 // closedSilently reports whether the server closed c without a byte (a
 // close with the header unread is a reset).
 func closedSilently(c net.Conn) bool {
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
 	b, err := io.ReadAll(c)
 	return len(b) == 0 && (err == nil || errors.Is(err, syscall.ECONNRESET))
 }
@@ -139,13 +139,15 @@ func TestProxyTrustedPeerMustSendAValidHeader(t *testing.T) {
 			}
 		})
 	}
+	// Below 8 s: room for a loaded machine, yet a close only at
+	// proxyHeaderTimeout (10 s), not the login time-out, still fails.
 	t.Run("nothing at all", func(t *testing.T) {
 		start := time.Now()
 		c := dialWithHeader(t, ts.addr, "127.0.0.1", nil)
 		if !closedSilently(c) {
 			t.Error("not closed without a reply")
 		}
-		if d := time.Since(start); d > 4*time.Second {
+		if d := time.Since(start); d > 8*time.Second {
 			t.Errorf("a silent proxy connection held for %v (login-timeout 2s)", d)
 		}
 	})
@@ -155,7 +157,7 @@ func TestProxyTrustedPeerMustSendAValidHeader(t *testing.T) {
 		if !closedSilently(c) {
 			t.Error("not closed without a reply")
 		}
-		if d := time.Since(start); d > 4*time.Second {
+		if d := time.Since(start); d > 8*time.Second {
 			t.Errorf("a stalled header held for %v (login-timeout 2s)", d)
 		}
 	})

@@ -675,7 +675,7 @@ func TestUnspecifiedActiveAddressIsTheClient(t *testing.T) {
 // The data time-out is for stalls: a slow upload that keeps moving
 // outlives it, in clear and under TLS; a stalled one does not.
 func TestSlowTransferIsNotAStall(t *testing.T) {
-	ts := startServer(t, func(c *config.Config) { c.DataTimeout = config.Duration{Duration: time.Second} })
+	ts := startServer(t, func(c *config.Config) { c.DataTimeout = config.Duration{Duration: 3 * time.Second} })
 	ts.addUser(t, "alice", nil)
 	ts.addUser(t, "legacy", func(u *users.User) { u.AllowCleartext = true })
 	for _, secure := range []bool{true, false} {
@@ -690,6 +690,8 @@ func TestSlowTransferIsNotAStall(t *testing.T) {
 			rc.cmd(230, "PASS %s", testPassword)
 			cfg = nil
 		}
+		// rawFrom's 20 s deadline ran from before a possibly slow login.
+		rc.conn.SetDeadline(time.Now().Add(30 * time.Second))
 		addr := rc.epsv()
 		rc.send("STOR slow")
 		dc, err := dialData(t, addr, "", cfg)
@@ -697,14 +699,16 @@ func TestSlowTransferIsNotAStall(t *testing.T) {
 			t.Fatal(err)
 		}
 		rc.expect(150)
-		for i := 0; i < 8; i++ { // 2.4 s in all, well past the 1 s time-out
-			dc.Write(bytes.Repeat([]byte("s"), 2500))
+		// 4.5 s in all, well past the 3 s time-out; each 4 KiB chunk (or
+		// TLS record) arrives within 0.3 s of the last, well inside it.
+		for i := 0; i < 15; i++ {
+			dc.Write(bytes.Repeat([]byte("s"), 5000))
 			time.Sleep(300 * time.Millisecond)
 		}
 		dc.Close()
 		rc.expect(226)
-		if b, _ := os.ReadFile(filepath.Join(ts.home(user), "slow")); len(b) != 20000 {
-			t.Errorf("secure=%v: stored %d bytes, want 20000", secure, len(b))
+		if b, _ := os.ReadFile(filepath.Join(ts.home(user), "slow")); len(b) != 75000 {
+			t.Errorf("secure=%v: stored %d bytes, want 75000", secure, len(b))
 		}
 		// A client that stops sending is cut off.
 		addr = rc.epsv()
