@@ -105,6 +105,9 @@ type Store struct {
 	// connection of the pool as needed.
 	getStmt atomic.Pointer[sql.Stmt]
 	stmtMu  sync.Mutex
+	// watch, on SQLite, lets Get answer from the accounts it read since the
+	// last commit (see changeWatch); nil on PostgreSQL.
+	watch *changeWatch
 }
 
 // OpenStore opens the account database at path, creating the file (mode
@@ -135,6 +138,10 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: db, now: time.Now, readOpts: &sql.TxOptions{ReadOnly: true}}
 	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("users: open store %q: %w", path, err)
+	}
+	if s.watch, err = newChangeWatch(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("users: open store %q: %w", path, err)
 	}
@@ -208,6 +215,9 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.watch != nil {
+		s.watch.close()
+	}
 	if st := s.getStmt.Load(); st != nil {
 		st.Close()
 	}
@@ -358,12 +368,34 @@ func (s *Store) Get(ctx context.Context, name string) (User, error) {
 	if err := ValidateName(name); err != nil {
 		return User{}, fmt.Errorf("users: get: %w: %w", ErrNotFound, err)
 	}
+	if s.watch != nil {
+		return s.getWatched(ctx, name)
+	}
 	u, err := s.get(ctx, name)
 	if err != nil && s.lostConn != nil && s.lostConn(err) {
 		u, err = s.get(ctx, name) // a read is safe to repeat
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("users: get %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// getWatched is Get on SQLite: the version first, then the account, kept
+// under that version.
+func (s *Store) getWatched(ctx context.Context, name string) (User, error) {
+	v, verr := s.watch.current(ctx)
+	if verr == nil {
+		if u, ok := s.watch.lookup(name, v); ok {
+			return u, nil
+		}
+	}
+	u, err := s.get(ctx, name)
+	if err != nil {
+		return User{}, fmt.Errorf("users: get %q: %w", name, err)
+	}
+	if verr == nil {
+		s.watch.keep(v, u)
 	}
 	return u, nil
 }

@@ -52,6 +52,7 @@ var storeSuite = []struct {
 	{"CRUD", testStoreCRUD},
 	{"Validation", testStoreValidation},
 	{"TwoHandles", testStoreTwoHandles},
+	{"GetSeesOtherHandlesAtOnce", testGetSeesOtherHandlesAtOnce},
 	{"AccessFieldsRoundTrip", testAccessFieldsRoundTrip},
 	{"BansSharedAndVersioned", testBansSharedAndVersioned},
 	{"ReplaceHashIsConditional", testReplaceHashIsConditional},

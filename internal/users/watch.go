@@ -1,0 +1,95 @@
+package users
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// changeWatch lets Get skip re-reading an account while nothing in a SQLite
+// store has changed. The server reads the account before every command of
+// a session, so that `port21 user del`, `passwd` and `mod` apply at once; a
+// mirror of small files makes thousands of such reads, and a read of the
+// account costs several times a read of SQLite's data_version.
+//
+// data_version, read on a connection of its own that never writes, changes
+// whenever any other connection commits: the store's pool in this process,
+// or `port21 user` and `port21 ban` in another. An account is kept only
+// with the version read before it was read, so a change that commits at
+// any moment is seen by the next Get. Any commit (a ban, a login's
+// rehash) forgets every kept account; that costs one read each, never a
+// stale answer.
+type changeWatch struct {
+	// mu serialises the version query: the statement belongs to one
+	// connection and database/sql would share it between callers.
+	mu   sync.Mutex
+	conn *sql.Conn
+	stmt *sql.Stmt
+
+	kept    sync.Mutex
+	version int64
+	users   map[string]User
+}
+
+// maxKept bounds the accounts kept between commits; past it they are all
+// forgotten, and reads go on as without the watch until the next commit.
+const maxKept = 4096
+
+func newChangeWatch(ctx context.Context, db *sql.DB) (*changeWatch, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("change watch: %w", err)
+	}
+	stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("change watch: %w", err)
+	}
+	return &changeWatch{conn: conn, stmt: stmt, users: map[string]User{}}, nil
+}
+
+// current is the database's data version now.
+func (w *changeWatch) current(ctx context.Context) (int64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var v int64
+	if err := w.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+		return 0, fmt.Errorf("data version: %w", err)
+	}
+	return v, nil
+}
+
+// lookup returns the account kept for name at version v.
+func (w *changeWatch) lookup(name string, v int64) (User, bool) {
+	w.kept.Lock()
+	defer w.kept.Unlock()
+	if v != w.version {
+		return User{}, false
+	}
+	u, ok := w.users[name]
+	if ok {
+		u.Allow = slices.Clone(u.Allow) // the caller's to change
+	}
+	return u, ok
+}
+
+// keep records u, read after version v was read. Another version than the
+// kept one's replaces them all: an entry is never served under a version
+// older than the read that made it, whichever reader came last.
+func (w *changeWatch) keep(v int64, u User) {
+	w.kept.Lock()
+	defer w.kept.Unlock()
+	if v != w.version || len(w.users) >= maxKept {
+		clear(w.users)
+		w.version = v
+	}
+	u.Allow = slices.Clone(u.Allow)
+	w.users[u.Name] = u
+}
+
+func (w *changeWatch) close() {
+	w.stmt.Close()
+	w.conn.Close()
+}
