@@ -271,13 +271,25 @@ func TestApplyManagersNetns(t *testing.T) {
 			} else {
 				// firewall-cmd is slow (a Python start and a D-Bus call per
 				// step): the allow must outlast the apply and one check.
-				const expiry = 10 * time.Second
-				start := time.Now()
-				if err := m.Apply(ctx, Policy{Allow: trusted, Passive: passive, For: expiry}); err != nil {
-					t.Fatal(err)
-				}
-				if d := time.Since(start); d > expiry/2 {
-					t.Logf("the machine is slow: the apply took %s", d)
+				// firewalld times each rule from its own addition, so an
+				// apply that took half the window (a loaded machine: 24 s
+				// once) is rolled back and made again with a longer one.
+				expiry := 10 * time.Second
+				var start time.Time
+				for try := 1; ; try++ {
+					start = time.Now()
+					if err := m.Apply(ctx, Policy{Allow: trusted, Passive: passive, For: expiry}); err != nil {
+						t.Fatal(err)
+					}
+					d := time.Since(start)
+					if d <= expiry/2 || try == 3 {
+						break
+					}
+					t.Logf("the machine is slow: the apply took %s of a %s allow; again with %s", d, expiry, 4*d)
+					if err := m.Rollback(ctx); err != nil {
+						t.Fatal(err)
+					}
+					expiry = 4 * d
 				}
 				l.expect("allow for 10s", true, false)
 				// firewalld removes the allows on its own timer: wait for
@@ -303,7 +315,7 @@ func TestApplyManagersNetns(t *testing.T) {
 			// --confirm through the CLI: the watchdog rolls back by itself.
 			state := t.TempDir()
 			cli := append(append([]string(nil), fw.prefix...), l.bin, "firewall", "apply", "--allow", "198.51.100.2",
-				"--passive-ports", "50000-50010", "--confirm", "4s", "--backend", string(b), "--state-dir", state)
+				"--passive-ports", "50000-50010", "--confirm", "8s", "--backend", string(b), "--state-dir", state)
 			start := time.Now()
 			if out, err := exec.Command(cli[0], cli[1:]...).CombinedOutput(); err != nil {
 				t.Fatalf("port21 firewall apply: %v\n%s", err, out)
