@@ -313,6 +313,10 @@ const dataRetryGrace = 2 * time.Second
 func (s *session) acceptData(p *dataPlan) {
 	tl := p.ln.(*net.TCPListener)
 	tl.SetDeadline(time.Now().Add(s.srv.conf().DataTimeout.Duration))
+	if !p.protect {
+		s.acceptClear(p, tl)
+		return
+	}
 	conns := make(chan *net.TCPConn)
 	acceptErr := make(chan error, 1)
 	stop := make(chan struct{})
@@ -334,9 +338,6 @@ func (s *session) acceptData(p *dataPlan) {
 			case <-stop:
 				c.Close()
 				return
-			}
-			if !p.protect {
-				return // the first one is the data connection
 			}
 		}
 	})
@@ -375,11 +376,6 @@ func (s *session) acceptData(p *dataPlan) {
 		}
 		select {
 		case c := <-conns:
-			if !p.protect {
-				accepting = false // the accept goroutine has returned
-				deliver(dataReady{dc: &dataConn{raw: c}})
-				return
-			}
 			if len(queue) >= maxDataHandshakes {
 				s.emit(audit.Refused{Stage: audit.StageData, Reason: "superseded", Detail: "handshake from " + addrPort(queue[0].RemoteAddr()).String() + " pushed out by a newer connection"})
 				queue[0].SetLinger(0)
@@ -433,6 +429,34 @@ func (s *session) acceptData(p *dataPlan) {
 			}
 			// The deadline passed during handshakes: their outcome decides.
 		}
+	}
+}
+
+// acceptClear is acceptData without TLS: the first connection from the
+// client's address is the data connection, so the accepting goroutine
+// hands it over itself. A mirror of small files opens one data connection
+// per file, and a second goroutine (and the wake-up between the two)
+// cost more than the accept.
+func (s *session) acceptClear(p *dataPlan, tl *net.TCPListener) {
+	for {
+		c, err := tl.AcceptTCP()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) { // the deadline passed
+				err = errDataTimeout
+			}
+			p.closeListener()
+			p.ready <- dataReady{err: err}
+			return
+		}
+		if from := addrPort(c.RemoteAddr()); from.Addr() != s.remote.Addr() {
+			s.emit(audit.Refused{Stage: audit.StageData, Reason: "foreign-address", Detail: "from " + from.String()})
+			c.SetLinger(0)
+			c.Close()
+			continue
+		}
+		p.closeListener()
+		p.ready <- dataReady{dc: &dataConn{raw: c}}
+		return
 	}
 }
 
