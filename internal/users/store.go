@@ -141,7 +141,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("users: open store %q: %w", path, err)
 	}
-	if s.watch, err = newChangeWatch(ctx, db); err != nil {
+	if s.watch, err = newChangeWatch(ctx, db, abs); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("users: open store %q: %w", path, err)
 	}

@@ -11,17 +11,21 @@ import (
 // changeWatch lets Get skip re-reading an account while nothing in a SQLite
 // store has changed. The server reads the account before every command of
 // a session, so that `port21 user del`, `passwd` and `mod` apply at once; a
-// mirror of small files makes thousands of such reads, and a read of the
-// account costs several times a read of SQLite's data_version.
+// mirror of small files makes thousands of such reads.
 //
-// data_version, read on a connection of its own that never writes, changes
-// whenever any other connection commits: the store's pool in this process,
-// or `port21 user` and `port21 ban` in another. An account is kept only
-// with the version read before it was read, so a change that commits at
-// any moment is seen by the next Get. Any commit (a ban, a login's
-// rehash) forgets every kept account; that costs one read each, never a
-// stale answer.
+// The version that tells a change is, on Linux, a count of inotify events
+// on the database's files (fileEvents: one system call), and elsewhere, or
+// if inotify cannot be had, SQLite's data_version, read on a connection of
+// its own that never writes; it changes whenever any other connection
+// commits. Either way, a commit by the store's pool in this process, or by
+// `port21 user` and `port21 ban` in another, changes it before any reader
+// can see the commit. An account is kept only with the version read before
+// it was read, so a change that commits at any moment is seen by the next
+// Get. Any commit (a ban, a login's rehash) forgets every kept account;
+// that costs one read each, never a stale answer.
 type changeWatch struct {
+	files *fileEvents // nil: data_version below
+
 	// mu serialises the version query: the statement belongs to one
 	// connection and database/sql would share it between callers.
 	mu   sync.Mutex
@@ -37,7 +41,15 @@ type changeWatch struct {
 // forgotten, and reads go on as without the watch until the next commit.
 const maxKept = 4096
 
-func newChangeWatch(ctx context.Context, db *sql.DB) (*changeWatch, error) {
+func newChangeWatch(ctx context.Context, db *sql.DB, path string) (*changeWatch, error) {
+	if files, err := newFileEvents(path); err == nil {
+		return &changeWatch{files: files, users: map[string]User{}}, nil
+	}
+	return newDataVersionWatch(ctx, db)
+}
+
+// newDataVersionWatch is a changeWatch on data_version alone.
+func newDataVersionWatch(ctx context.Context, db *sql.DB) (*changeWatch, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("change watch: %w", err)
@@ -52,6 +64,9 @@ func newChangeWatch(ctx context.Context, db *sql.DB) (*changeWatch, error) {
 
 // current is the database's data version now.
 func (w *changeWatch) current(ctx context.Context) (int64, error) {
+	if w.files != nil {
+		return w.files.version()
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var v int64
@@ -90,6 +105,10 @@ func (w *changeWatch) keep(v int64, u User) {
 }
 
 func (w *changeWatch) close() {
+	if w.files != nil {
+		w.files.close()
+		return
+	}
 	w.stmt.Close()
 	w.conn.Close()
 }

@@ -10,7 +10,26 @@ import (
 	"time"
 )
 
-func TestGetSeesOtherHandlesAtOnce(t *testing.T) { testGetSeesOtherHandlesAtOnce(t, sqliteOpener) }
+func TestGetSeesOtherHandlesAtOnce(t *testing.T) {
+	t.Run("inotify", func(t *testing.T) { testGetSeesOtherHandlesAtOnce(t, sqliteOpener) })
+	t.Run("data_version", func(t *testing.T) { testGetSeesOtherHandlesAtOnce(t, dataVersionOpener) })
+}
+
+// dataVersionOpener is sqliteOpener with the change watch on SQLite's
+// data_version, as where inotify cannot be had.
+func dataVersionOpener(t *testing.T) opener {
+	open := sqliteOpener(t)
+	return func(t *testing.T) *Store {
+		s := open(t)
+		s.watch.close()
+		w, err := newDataVersionWatch(context.Background(), s.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.watch = w
+		return s
+	}
+}
 
 // testGetSeesOtherHandlesAtOnce: the server reads an account before every
 // command so that the CLI's changes apply at once. Whatever Get keeps
@@ -84,7 +103,12 @@ func testGetSeesOtherHandlesAtOnce(t *testing.T, newDB backend) {
 // changes the hash; once a change has returned, no Get that starts after it
 // may return the old hash. Run with -race.
 func TestGetUnderConcurrentChanges(t *testing.T) {
-	open := sqliteOpener(t)
+	t.Run("inotify", func(t *testing.T) { testGetUnderConcurrentChanges(t, sqliteOpener) })
+	t.Run("data_version", func(t *testing.T) { testGetUnderConcurrentChanges(t, dataVersionOpener) })
+}
+
+func testGetUnderConcurrentChanges(t *testing.T, newDB backend) {
+	open := newDB(t)
 	ctx := context.Background()
 	server, cli := open(t), open(t)
 	if err := cli.Add(ctx, User{Name: "bob", Hash: hashA}); err != nil {
