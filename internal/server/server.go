@@ -105,6 +105,7 @@ type Server struct {
 	passiveSlots *policy.Limiter
 	lists        *listLimits
 	tlsBuffers   sync.Pool // *[]byte of tlsCopyBuffer bytes
+	idle         *idleRelease
 	cmds         map[string]command
 
 	mu       sync.Mutex
@@ -145,6 +146,7 @@ func New(opts Options) (*Server, error) {
 		sessions:     map[*session]struct{}{},
 		retired:      map[string][]retired{},
 		rehashed:     map[string]string{},
+		idle:         newIdleRelease(),
 	}
 	cfg := opts.Config
 	s.cfg.Store(&cfg)

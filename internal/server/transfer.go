@@ -84,8 +84,10 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 	// the transfer the client was just told to start finish.
 	s.beginBusy()
 	s.reply(ftp.CodeFileStatusOK, "%s", prelim)
+	s.srv.idle.begin()
 	s.srv.wg.Go(func() {
 		defer close(t.done)
+		defer s.srv.idle.end()
 		defer s.endBusy() // after the final reply
 		defer cancel()
 		defer plan.close()
