@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -70,6 +71,17 @@ func (b *bench) curlArgs(m mode) []string {
 func (b *bench) transfer(ctx context.Context, m mode, upload bool) (float64, error) {
 	args := b.curlArgs(m)
 	if upload {
+		// The last upload's file goes first, so that no server frees a
+		// large file during the measured transfer (vsftpd truncates at
+		// STOR, port21 and Pure-FTPd rename at the end), and every server's
+		// upload finds the same memory: on a VM that hands freed memory
+		// back to its host (free page reporting, seen on this project's
+		// machines), pages freed seconds before are slower to allocate
+		// than pages freed just now, which made uploads vary 3x from one
+		// run to the next, whatever the server.
+		if err := os.Remove(filepath.Join(b.e.files, "up.bin")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, fmt.Errorf("remove the last upload: %w", err)
+		}
 		args = append(args, "-T", filepath.Join(b.e.files, "big.bin"), b.url()+"up.bin")
 	} else {
 		args = append(args, "-o", "/dev/null", b.url()+"big.bin")
