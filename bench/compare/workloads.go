@@ -152,12 +152,19 @@ func (b *bench) large(ctx context.Context, m mode) {
 	}
 }
 
+// idleSettle is how long the sessions are held before the memory reading.
+const idleSettle = 5 * time.Second
+
 // idle holds cfg.Sessions logged-in idle sessions in mode m and reports the
 // server's whole PSS divided by them, and the PSS they added.
 func (b *bench) idle(ctx context.Context, m mode, first bool) {
 	n := b.e.cfg.Sessions
 	name := fmt.Sprintf("PSS per idle %s session (%d held, whole server / %d)", m.Name, n, n)
 	marginal := fmt.Sprintf("PSS added per idle %s session", m.Name)
+	if first && !sleep(ctx, idleSettle) { // let the large transfers settle too
+		b.fail(name, "KiB", lower, ctx.Err())
+		return
+	}
 	before, err := treePSS(b.s.PID)
 	if err != nil {
 		b.fail(name, "KiB", lower, err)
@@ -203,11 +210,11 @@ func (b *bench) idle(ctx context.Context, m mode, first bool) {
 	if refused != nil {
 		b.res.note(fmt.Sprintf("%s held only %d of %d idle %s sessions (%s): its figures are per session held", displayName(b.s.Name), held, n, m.Name, firstLine(refused.Error())))
 	}
-	select {
-	case <-ctx.Done():
+	// Idle means settled: port21 gives back what the logins took 2 s after
+	// the last one (the peers' processes do not change once forked).
+	if !sleep(ctx, idleSettle) {
 		b.fail(name, "KiB", lower, ctx.Err())
 		return
-	case <-time.After(time.Second):
 	}
 	after, err := treePSS(b.s.PID)
 	if err != nil {

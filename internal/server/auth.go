@@ -176,6 +176,7 @@ func (s *session) cmdPASS(arg string) bool {
 	// A good login does not forget the address's failures: they may have
 	// been guesses against other accounts (issue 7). They expire with the
 	// ban window.
+	s.srv.idle.poke()
 	s.emit(audit.Login{User: u.Name, TLS: s.tlsOn, ReadOnly: u.ReadOnly, Perms: u.Effective().String(), Anonymous: anonymous})
 	// Every later line of the audit log names the account.
 	s.log = s.log.With("user", u.Name)

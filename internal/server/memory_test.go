@@ -48,6 +48,19 @@ func TestIdleRelease(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("not released after the second quiet time")
 	}
+
+	// A login or a session's end arms it too, but not while a transfer runs.
+	r.begin()
+	r.poke()
+	none("a session ended while a transfer runs", 200*time.Millisecond)
+	r.end()
+	<-released
+	r.poke()
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not released after a session ended")
+	}
 }
 
 // TestServerReleasesAfterTransfers: the server's transfers drive the

@@ -327,6 +327,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, implicitTLS bool) {
 		return
 	}
 	defer preLogin()
+	defer s.idle.poke()
 	sess, err := newSession(s, c, remote, log)
 	if err != nil {
 		log.Error("session setup failed", "err", err)
