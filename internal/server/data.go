@@ -322,16 +322,10 @@ func (s *session) acceptData(p *dataPlan) {
 	stop := make(chan struct{})
 	s.srv.wg.Go(func() {
 		for {
-			c, err := tl.AcceptTCP()
+			c, err := s.acceptOwn(tl)
 			if err != nil {
 				acceptErr <- err
 				return
-			}
-			if from := addrPort(c.RemoteAddr()); from.Addr() != s.remote.Addr() {
-				s.emit(audit.Refused{Stage: audit.StageData, Reason: "foreign-address", Detail: "from " + from.String()})
-				c.SetLinger(0)
-				c.Close()
-				continue
 			}
 			select {
 			case conns <- c:
@@ -438,15 +432,25 @@ func (s *session) acceptData(p *dataPlan) {
 // per file, and a second goroutine (and the wake-up between the two)
 // cost more than the accept.
 func (s *session) acceptClear(p *dataPlan, tl *net.TCPListener) {
+	c, err := s.acceptOwn(tl)
+	p.closeListener()
+	if err != nil {
+		if !errors.Is(err, net.ErrClosed) { // the deadline passed
+			err = errDataTimeout
+		}
+		p.ready <- dataReady{err: err}
+		return
+	}
+	p.ready <- dataReady{dc: &dataConn{raw: c}}
+}
+
+// acceptOwn accepts the next connection from the client's own address;
+// any other address is refused (reset) and logged.
+func (s *session) acceptOwn(tl *net.TCPListener) (*net.TCPConn, error) {
 	for {
 		c, err := tl.AcceptTCP()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) { // the deadline passed
-				err = errDataTimeout
-			}
-			p.closeListener()
-			p.ready <- dataReady{err: err}
-			return
+			return nil, err
 		}
 		if from := addrPort(c.RemoteAddr()); from.Addr() != s.remote.Addr() {
 			s.emit(audit.Refused{Stage: audit.StageData, Reason: "foreign-address", Detail: "from " + from.String()})
@@ -454,9 +458,7 @@ func (s *session) acceptClear(p *dataPlan, tl *net.TCPListener) {
 			c.Close()
 			continue
 		}
-		p.closeListener()
-		p.ready <- dataReady{dc: &dataConn{raw: c}}
-		return
+		return c, nil
 	}
 }
 

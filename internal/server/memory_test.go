@@ -23,17 +23,14 @@ func TestIdleRelease(t *testing.T) {
 		case <-time.After(d):
 		}
 	}
+	once := func(step string) { t.Helper(); waitReleased(t, released, step) }
 
 	r.begin()
 	r.begin()
 	r.end()
 	none("one of two transfers still running", 200*time.Millisecond)
 	r.end()
-	select {
-	case <-released:
-	case <-time.After(10 * time.Second):
-		t.Fatal("not released after the last transfer")
-	}
+	once("after the last transfer")
 	none("released twice", 200*time.Millisecond)
 
 	// A transfer that starts and ends within the quiet time moves it on;
@@ -43,11 +40,7 @@ func TestIdleRelease(t *testing.T) {
 	r.begin()
 	none("a transfer running", 200*time.Millisecond)
 	r.end()
-	select {
-	case <-released:
-	case <-time.After(10 * time.Second):
-		t.Fatal("not released after the second quiet time")
-	}
+	once("after the second quiet time")
 
 	// A login or a session's end arms it too, but not while a transfer runs.
 	r.begin()
@@ -56,11 +49,7 @@ func TestIdleRelease(t *testing.T) {
 	r.end()
 	<-released
 	r.poke()
-	select {
-	case <-released:
-	case <-time.After(10 * time.Second):
-		t.Fatal("not released after a session ended")
-	}
+	once("after a session ended")
 }
 
 // TestServerReleasesAfterTransfers: the server's transfers drive the
@@ -91,9 +80,15 @@ func TestServerReleasesAfterTransfers(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
+	waitReleased(t, released, "after the download")
+}
+
+// waitReleased fails t unless a release comes within 10 s.
+func waitReleased(t *testing.T, released <-chan struct{}, step string) {
+	t.Helper()
 	select {
 	case <-released:
 	case <-time.After(10 * time.Second):
-		t.Fatal("not released after the download")
+		t.Fatalf("not released %s", step)
 	}
 }
