@@ -157,6 +157,56 @@ type stallConn struct {
 	fin     atomic.Bool
 	next    atomic.Int64 // unix nanoseconds after which to refresh the deadline
 	quick   int          // reads left on which to ask for quick ACKs; one goroutine reads
+
+	// During a download crypto/tls writes every 16 KiB record with a
+	// system call of its own, and on loopback each one also wakes the
+	// client; batch collects them into writes of up to limit bytes. nil
+	// when not batching; one goroutine writes.
+	batch []byte
+	limit int
+}
+
+// A TLS record on the wire is at most 16 KiB of data and 256 bytes of
+// header, padding and tag. Batches start at two records and grow to eight:
+// larger ones saved no more CPU and held the client back (1 MiB batches
+// were 10% slower on loopback).
+const (
+	maxRecord = 16<<10 + 256
+	minBatch  = 2 * maxRecord
+	maxBatch  = 8 * maxRecord
+)
+
+// startBatch makes writes collect in buf (of maxBatch bytes) until
+// endBatch.
+func (w *stallConn) startBatch(buf []byte) {
+	w.batch, w.limit = buf[:0], minBatch
+}
+
+// endBatch writes what the batch holds and stops batching.
+func (w *stallConn) endBatch() error {
+	err := w.flush()
+	w.batch = nil
+	return err
+}
+
+// flush writes the batch. Its size adapts as clear-text chunks do (see
+// minChunk): it doubles while writes go fast and halves when one is slow,
+// so that a slow client still moves a batch within every data-timeout.
+func (w *stallConn) flush() error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	w.refresh()
+	start := time.Now()
+	_, err := w.Conn.Write(w.batch)
+	switch took := time.Since(start); {
+	case took < w.timeout/8:
+		w.limit = min(2*w.limit, cap(w.batch))
+	case took > w.timeout/2:
+		w.limit = max(w.limit/2, minBatch)
+	}
+	w.batch = w.batch[:0]
+	return err
 }
 
 // quickReads is how many reads of a data connection ask for quick ACKs: the
@@ -194,6 +244,17 @@ func (w *stallConn) Read(b []byte) (int, error) {
 }
 
 func (w *stallConn) Write(b []byte) (int, error) {
+	if w.batch != nil {
+		if len(w.batch)+len(b) > w.limit {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+		if len(b) <= w.limit {
+			w.batch = append(w.batch, b...)
+			return len(b), nil
+		}
+	}
 	w.refresh()
 	return w.Conn.Write(b)
 }

@@ -104,7 +104,7 @@ type Server struct {
 	// passiveSlots counts passive listeners waiting for a connection.
 	passiveSlots *policy.Limiter
 	lists        *listLimits
-	tlsBuffers   sync.Pool // *[]byte of tlsCopyBuffer bytes
+	tlsBuffers   sync.Pool // *[]byte of tlsCopyBuffer+maxBatch bytes
 	idle         *idleRelease
 	cmds         map[string]command
 
@@ -155,7 +155,7 @@ func New(opts Options) (*Server, error) {
 	if s.tlsBase, err = newTLSBase(&s.cert, cfg.TLSMin, cfg.TLSMax); err != nil {
 		return nil, err
 	}
-	s.tlsBuffers.New = func() any { b := make([]byte, tlsCopyBuffer); return &b }
+	s.tlsBuffers.New = func() any { b := make([]byte, tlsCopyBuffer+maxBatch); return &b }
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

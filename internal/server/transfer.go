@@ -128,13 +128,23 @@ func (s *session) runTransfer(op, vpath, prelim string, abandon func(), fn func(
 // with the deadline refreshed per chunk. Under TLS the data passes through
 // memory anyway, the deadline refreshes itself on every read and write (see
 // stallConn), and crypto/tls hands out one 16 KiB record per Read:
-// collecting records into a large buffer makes one write per megabyte
-// instead of one per record.
+// collecting records into a large buffer makes one file write per megabyte
+// instead of one per record. A download's records are batched into fewer
+// socket writes (stallConn.batch).
 func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, error) {
 	if dc.tls != nil {
 		buf := s.srv.tlsBuffers.Get().(*[]byte)
 		defer s.srv.tlsBuffers.Put(buf)
-		return copyFull(dst, src, *buf)
+		data, batch := (*buf)[:tlsCopyBuffer], (*buf)[tlsCopyBuffer:]
+		if dst != io.Writer(dc.tls) { // an upload, or a conversion to ASCII
+			return copyFull(dst, src, data)
+		}
+		dc.fin.startBatch(batch)
+		n, err := copyFull(dst, src, data)
+		if ferr := dc.fin.endBatch(); err == nil {
+			err = ferr
+		}
+		return n, err
 	}
 	timeout := s.srv.conf().DataTimeout.Duration
 	var total int64
@@ -158,10 +168,11 @@ func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, e
 	}
 }
 
-// tlsCopyBuffer is the buffer of a TLS transfer: 64 TLS records. They are
-// pooled (Server.tlsBuffers): zeroing a fresh megabyte for every small file
-// costs more than the file, and the pool empties itself at garbage
-// collection, so an idle server keeps none.
+// tlsCopyBuffer is the data buffer of a TLS transfer: 64 TLS records; the
+// pooled buffers (Server.tlsBuffers) hold a download's batch after it
+// (maxBatch bytes). Zeroing a fresh megabyte for every small file costs
+// more than the file, and the pool empties itself at garbage collection,
+// so an idle server keeps none.
 const tlsCopyBuffer = 1 << 20
 
 // copyFull copies src to dst until EOF, writing only full buffers (and the
