@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -22,7 +23,7 @@ import (
 type fileEvents struct {
 	mu     sync.Mutex
 	fd     int
-	name   []byte // the database's base name; its -wal, -shm, -journal match too
+	names  [][]byte // the database's base names (link, file); its -wal, -shm, -journal match too
 	gen    int64
 	broken error // the watch ended (directory removed, unmounted): no version
 	buf    [8 << 10]byte
@@ -37,11 +38,22 @@ func newFileEvents(path string) (*fileEvents, error) {
 	// a restore that renames a copy over the database counts as a change.
 	const mask = unix.IN_MODIFY | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM |
 		unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
-	if _, err := unix.InotifyAddWatch(fd, filepath.Dir(path), mask); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("inotify watch %s: %w", filepath.Dir(path), err)
+	// SQLite follows a symbolic link to the database and keeps its -wal
+	// beside the file it reaches, so that directory is watched; the
+	// link's own too, where a new link would be put.
+	paths := []string{path}
+	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
+		paths = append(paths, real)
 	}
-	return &fileEvents{fd: fd, name: []byte(filepath.Base(path))}, nil
+	e := &fileEvents{fd: fd}
+	for _, p := range paths {
+		if _, err := unix.InotifyAddWatch(fd, filepath.Dir(p), mask); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("inotify watch %s: %w", filepath.Dir(p), err)
+		}
+		e.names = append(e.names, []byte(filepath.Base(p)))
+	}
+	return e, nil
 }
 
 // version returns a number that changes whenever the database's files have
@@ -91,7 +103,7 @@ func (e *fileEvents) parse(b []byte) (changed, gone bool) {
 			return true, true
 		case ev.Mask&unix.IN_Q_OVERFLOW != 0:
 			changed = true // events were lost
-		case bytes.HasPrefix(name, e.name):
+		case slices.ContainsFunc(e.names, func(n []byte) bool { return bytes.HasPrefix(name, n) }):
 			changed = true
 		}
 	}

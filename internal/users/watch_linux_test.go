@@ -92,3 +92,34 @@ func TestGetWithoutWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestGetThroughSymlinkSeesChangesAtOnce: an administrator who keeps
+// users.db elsewhere and links it into the data directory still gets
+// changes at once: SQLite writes the -wal beside the real file, which is
+// the directory that must be watched.
+func TestGetThroughSymlinkSeesChangesAtOnce(t *testing.T) {
+	real := filepath.Join(t.TempDir(), "users.db")
+	link := filepath.Join(t.TempDir(), "users.db")
+	ctx := context.Background()
+	cli := openTestStore(t, real)
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	server := openTestStore(t, link)
+	if err := cli.Add(ctx, User{Name: "bob", Hash: hashA}); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{hashB, hashA, hashB} {
+		for range 2 { // the second read is where a kept account would show
+			if _, err := server.Get(ctx, "bob"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cli.SetHash(ctx, "bob", h); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := server.Get(ctx, "bob"); err != nil || u.Hash != h {
+			t.Fatalf("through the link, Get = %.20q, %v after the hash became %.20q", u.Hash, err, h)
+		}
+	}
+}
