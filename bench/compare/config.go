@@ -36,6 +36,10 @@ type config struct {
 
 var knownServers = []string{"port21", "vsftpd", "pure-ftpd", "proftpd"}
 
+// pureSpare is the room Pure-FTPd needs beyond the idle sessions: the
+// bench's own connections and sessions of the last workload still closing.
+const pureSpare = 16
+
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	cfg := config{Args: args}
@@ -51,7 +55,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", 45*time.Minute, "give up (and stop every server) after this long")
 	fs.StringVar(&cfg.WorkDir, "workdir", "/dev/shm", "directory (tmpfs) for the files, certificates and server state")
-	passive := fs.String("passive", "47000-47099", "passive data port range for every server")
+	passive := fs.String("passive", "47000-47999", "passive data port range for every server (Pure-FTPd needs two ports per session held)")
 	fs.BoolVar(&cfg.Scan, "scan", false, "measure port21 scan against nmap -sV with the FTP scripts (loopback targets) instead of the servers")
 	fs.StringVar(&cfg.ScanRange, "scan-range", "127.3.0.0/22", "with -scan: the loopback block (in 127.0.0.0/8, /16 or smaller) scanned beside the live services, with nothing listening")
 	fs.BoolVar(&cfg.ScanSlow, "scan-slow", true, "with -scan: include the slow and odd services of slow.go among the live ones")
@@ -109,6 +113,12 @@ func parseFlags(args []string) (config, error) {
 		return config{}, fmt.Errorf("-size %d: want 1MiB-64GiB", cfg.Size)
 	case cfg.Timeout <= 0:
 		return config{}, fmt.Errorf("-timeout %v: want a positive duration", cfg.Timeout)
+	case contains(cfg.Servers, "pure-ftpd") && (cfg.PassiveHi-cfg.PassiveLo+1)/2 < cfg.Sessions+pureSpare:
+		// Pure-FTPd lowers its client limit to half the passive range,
+		// whatever MaxClientsNumber says, so a narrow range would refuse
+		// the idle sessions past that and skew its per-session memory.
+		return config{}, fmt.Errorf("-passive %q: Pure-FTPd serves at most one client per two passive ports; -sessions %d needs at least %d ports",
+			*passive, cfg.Sessions, 2*(cfg.Sessions+pureSpare))
 	}
 	return cfg, nil
 }

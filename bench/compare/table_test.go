@@ -59,3 +59,23 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// Pure-FTPd serves one client per two passive ports: a range too narrow for
+// the idle sessions is refused up front, not found in the table afterwards.
+func TestParseFlagsPassiveRoomForPure(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{nil, true},
+		{[]string{"-passive", "47000-47099"}, false},
+		{[]string{"-passive", "47000-47099", "-sessions", "30"}, true},
+		{[]string{"-passive", "47000-47099", "-servers", "port21,vsftpd,proftpd"}, true},
+		{[]string{"-sessions", "1000"}, false},
+	} {
+		_, err := parseFlags(tc.args)
+		if (err == nil) != tc.ok {
+			t.Errorf("parseFlags(%q): err = %v, want ok = %v", tc.args, err, tc.ok)
+		}
+	}
+}
