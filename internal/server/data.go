@@ -415,14 +415,15 @@ func (s *session) acceptData(p *dataPlan) {
 		for _, c := range queue {
 			c.Close() // their handshakes fail and are drained below
 		}
-		n := running
-		s.srv.wg.Go(func() {
-			for ; n > 0; n-- {
-				if r := <-results; r.dc != nil {
-					r.dc.abort()
+		if n := running; n > 0 {
+			s.srv.wg.Go(func() {
+				for ; n > 0; n-- {
+					if r := <-results; r.dc != nil {
+						r.dc.abort()
+					}
 				}
-			}
-		})
+			})
+		}
 		p.ready <- r
 	}
 	for {
