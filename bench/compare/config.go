@@ -24,7 +24,7 @@ type config struct {
 	JSON      string        // path of the JSON report, "" for none
 	Timeout   time.Duration // the whole run
 	WorkDir   string        // where the temporary directory goes (tmpfs)
-	PassiveLo int           // passive data ports, the same for every server
+	PassiveLo int           // passive data ports, split into equal slices, one per server
 	PassiveHi int
 	Port21    string // a port21 binary; "" builds ./cmd/port21
 	Scan      bool   // measure the scanner against nmap instead of the servers
@@ -55,7 +55,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", 45*time.Minute, "give up (and stop every server) after this long")
 	fs.StringVar(&cfg.WorkDir, "workdir", "/dev/shm", "directory (tmpfs) for the files, certificates and server state")
-	passive := fs.String("passive", "47000-47999", "passive data port range for every server (Pure-FTPd needs two ports per session held)")
+	passive := fs.String("passive", "47000-48999", "passive data ports, split into equal slices, one per server (the servers run side by side; Pure-FTPd needs two ports per session held)")
 	fs.BoolVar(&cfg.Scan, "scan", false, "measure port21 scan against nmap -sV with the FTP scripts (loopback targets) instead of the servers")
 	fs.StringVar(&cfg.ScanRange, "scan-range", "127.3.0.0/22", "with -scan: the loopback block (in 127.0.0.0/8, /16 or smaller) scanned beside the live services, with nothing listening")
 	fs.BoolVar(&cfg.ScanSlow, "scan-slow", true, "with -scan: include the slow and odd services of slow.go among the live ones")
@@ -113,14 +113,28 @@ func parseFlags(args []string) (config, error) {
 		return config{}, fmt.Errorf("-size %d: want 1MiB-64GiB", cfg.Size)
 	case cfg.Timeout <= 0:
 		return config{}, fmt.Errorf("-timeout %v: want a positive duration", cfg.Timeout)
-	case contains(cfg.Servers, "pure-ftpd") && (cfg.PassiveHi-cfg.PassiveLo+1)/2 < cfg.Sessions+pureSpare:
-		// Pure-FTPd lowers its client limit to half the passive range,
+	case cfg.passiveSliceLen() < 8:
+		return config{}, fmt.Errorf("-passive %q: want at least 8 ports for each of the %d servers", *passive, len(cfg.Servers))
+	case contains(cfg.Servers, "pure-ftpd") && cfg.passiveSliceLen()/2 < cfg.Sessions+pureSpare:
+		// Pure-FTPd lowers its client limit to half its passive range,
 		// whatever MaxClientsNumber says, so a narrow range would refuse
 		// the idle sessions past that and skew its per-session memory.
-		return config{}, fmt.Errorf("-passive %q: Pure-FTPd serves at most one client per two passive ports; -sessions %d needs at least %d ports",
-			*passive, cfg.Sessions, 2*(cfg.Sessions+pureSpare))
+		return config{}, fmt.Errorf("-passive %q: Pure-FTPd serves at most one client per two passive ports; -sessions %d with %d servers needs at least %d ports",
+			*passive, cfg.Sessions, len(cfg.Servers), 2*(cfg.Sessions+pureSpare)*len(cfg.Servers))
 	}
 	return cfg, nil
+}
+
+// passiveSliceLen is the number of passive ports each server gets: the
+// servers run side by side, so each has its own equal slice of -passive.
+func (c config) passiveSliceLen() int {
+	return (c.PassiveHi - c.PassiveLo + 1) / max(1, len(c.Servers))
+}
+
+// passiveSlice is the passive range of the i-th server of c.Servers.
+func (c config) passiveSlice(i int) (lo, hi int) {
+	lo = c.PassiveLo + i*c.passiveSliceLen()
+	return lo, lo + c.passiveSliceLen() - 1
 }
 
 // parseSize reads "256MiB", "1GiB", "4096" (bytes), "64KiB".

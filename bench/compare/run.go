@@ -68,22 +68,18 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer e.remove()
-	for _, name := range cfg.Servers {
-		if ctx.Err() != nil {
-			break
-		}
-		s, err := measure(ctx, e, name, rep.Results, log)
-		if err != nil {
-			// port21 must run; a peer that cannot is reported and skipped.
-			if name == "port21" {
-				return err
+	benches, err := startAll(ctx, e, rep, log)
+	defer func() {
+		for _, b := range benches {
+			if err := b.s.stop(); err != nil {
+				log.Warn("stop", "server", b.s.Name, "err", err)
 			}
-			log.Warn("peer skipped", "server", name, "err", err)
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s not measured: %v", name, firstLine(err.Error())))
-			continue
 		}
-		rep.Servers = append(rep.Servers, s)
+	}()
+	if err != nil {
+		return err
 	}
+	measure(ctx, e, benches, log)
 	// A run cut short by -timeout or ^C still reports what it measured.
 	var runErr error
 	if err := ctx.Err(); err != nil {
@@ -102,7 +98,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	rep.DurationS = time.Since(start).Seconds()
 	rep.Notes = append(rep.Notes,
 		"large-file rates are over curl's data phase (time_starttransfer to the end: the login and the data connection's setup are left out), MB = 10^6 bytes",
-		"server CPU and PSS are the server's whole process tree (vsftpd and ProFTPD fork per session), from /proc, children included",
+		"server CPU and PSS are the server's whole process tree (vsftpd and ProFTPD fork per session), from /proc, children included; the CPU per GiB leaves out the login each transfer starts with (the median of three logins, measured apart)",
+		"the large files were moved in turns, one transfer per server per round, so that a slow spell of the machine falls on every server alike",
 		"port21 stores argon2id hashes (its default); the peers read yescrypt hashes ($y$j9T$, Debian 12's default) from their private /etc/passwd",
 		"ProFTPD's master sleeps 0.2 s after each session ends (compile-time), which caps its login rate",
 	)
@@ -137,42 +134,67 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	return runErr
 }
 
-// measure starts one server, runs every workload against it, and stops it.
-// Workload failures are recorded in res; the error is for a server that
-// did not start.
-func measure(ctx context.Context, e *env, name string, res *results, log *slog.Logger) (s *server, err error) {
-	log.Info("starting", "server", name)
-	if name == "port21" {
-		s, err = startPort21(ctx, e)
-	} else {
-		s, err = startPeer(ctx, e, name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if stopErr := s.stop(); stopErr != nil {
-			log.Warn("stop", "server", name, "err", stopErr)
+// startAll starts every server of the run, side by side, each on its own
+// slice of the passive range. A peer that cannot start is noted and left
+// out; port21 must start.
+func startAll(ctx context.Context, e *env, rep *report, log *slog.Logger) ([]*bench, error) {
+	var benches []*bench
+	for i, name := range e.cfg.Servers {
+		if ctx.Err() != nil {
+			break
 		}
-		if rerr := e.resetFiles(); rerr != nil {
-			log.Warn("reset files", "err", rerr)
+		lo, hi := e.cfg.passiveSlice(i)
+		log.Info("starting", "server", name, "passive", fmt.Sprintf("%d-%d", lo, hi))
+		var s *server
+		var err error
+		if name == "port21" {
+			s, err = startPort21(ctx, e, lo, hi)
+		} else {
+			s, err = startPeer(ctx, e, name, lo, hi)
 		}
-	}()
-	b := &bench{e: e, s: s, res: res, log: log}
+		if err != nil {
+			if name == "port21" {
+				return benches, err
+			}
+			log.Warn("peer skipped", "server", name, "err", err)
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s not measured: %v", name, firstLine(err.Error())))
+			continue
+		}
+		benches = append(benches, &bench{e: e, s: s, res: rep.Results, log: log})
+		rep.Servers = append(rep.Servers, s)
+	}
+	return benches, nil
+}
+
+// measure runs the workloads. The large files go first and in turns, one
+// transfer per server per round, so that a slower spell of the machine (on
+// this VM the same transfer varies by a quarter from one minute to the
+// next) falls on every server alike instead of on whichever ran then. The
+// rest runs server by server on the same processes, so the memory figures
+// are taken after the large transfers. Workload failures are recorded in
+// the results.
+func measure(ctx context.Context, e *env, benches []*bench, log *slog.Logger) {
 	for _, m := range modes {
-		b.large(ctx, m)
+		large(ctx, benches, m)
 	}
-	for i, m := range []mode{modes[1], modes[0]} {
-		b.idle(ctx, m, i == 0)
+	if err := e.resetFiles(); err != nil {
+		log.Warn("reset files", "err", err)
 	}
-	for _, m := range modes {
-		b.small(ctx, m)
+	for _, b := range benches {
+		for i, m := range []mode{modes[1], modes[0]} {
+			b.idle(ctx, m, i == 0)
+		}
+		for _, m := range modes {
+			b.small(ctx, m)
+		}
+		for _, m := range []mode{modes[1], modes[0]} {
+			b.logins(ctx, m)
+		}
+		b.cachedLogins(ctx)
+		if err := e.resetFiles(); err != nil {
+			log.Warn("reset files", "err", err)
+		}
 	}
-	for _, m := range []mode{modes[1], modes[0]} {
-		b.logins(ctx, m)
-	}
-	b.cachedLogins(ctx)
-	return s, nil
 }
 
 // clientVersions names the clients' versions for the report.

@@ -48,9 +48,9 @@ func peerExtra(p testpeers.Product) []string {
 	return nil
 }
 
-// startPeer starts a Debian peer with the run's accounts, certificate and
-// passive range.
-func startPeer(ctx context.Context, e *env, name string) (*server, error) {
+// startPeer starts a Debian peer with the run's accounts and certificate,
+// on the passive ports lo-hi.
+func startPeer(ctx context.Context, e *env, name string, lo, hi int) (*server, error) {
 	product := testpeers.Product(name)
 	var accts []testpeers.Account
 	for _, a := range e.allAccounts() {
@@ -62,8 +62,8 @@ func startPeer(ctx context.Context, e *env, name string) (*server, error) {
 		Accounts:   accts,
 		CertPEM:    e.certPEM,
 		KeyPEM:     e.keyPEM,
-		PassiveMin: e.cfg.PassiveLo,
-		PassiveMax: e.cfg.PassiveHi,
+		PassiveMin: lo,
+		PassiveMax: hi,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -105,9 +105,9 @@ func port21Cmd(ctx context.Context, bin string, stdin []byte, args ...string) er
 
 // startPort21 makes port21's user store (the same accounts, argon2id
 // hashes, the plain series' accounts and the bench account allowed to log
-// in without TLS) and starts port21 serve on the run's certificate and
-// passive range.
-func startPort21(ctx context.Context, e *env) (*server, error) {
+// in without TLS) and starts port21 serve on the run's certificate and the
+// passive ports lo-hi.
+func startPort21(ctx context.Context, e *env, lo, hi int) (*server, error) {
 	bin, err := buildPort21(ctx, e.cfg, e.dir)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func startPort21(ctx context.Context, e *env) (*server, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	flags := []string{
 		"--listen=" + addr,
-		fmt.Sprintf("--passive-ports=%d-%d", e.cfg.PassiveLo, e.cfg.PassiveHi),
+		fmt.Sprintf("--passive-ports=%d-%d", lo, hi),
 		"--cert=" + e.certFile, "--key=" + e.keyFile,
 		"--max-clients=4000", "--max-clients-per-ip=4000", "--max-passive-per-ip=64",
 		"--log-file=" + filepath.Join(e.dir, "port21-audit.log"),

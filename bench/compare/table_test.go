@@ -60,22 +60,36 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-// Pure-FTPd serves one client per two passive ports: a range too narrow for
-// the idle sessions is refused up front, not found in the table afterwards.
-func TestParseFlagsPassiveRoomForPure(t *testing.T) {
+// The servers run side by side, each on its own slice of -passive, and
+// Pure-FTPd serves one client per two passive ports of its slice: a range
+// too narrow is refused up front, not found in the table afterwards.
+func TestParseFlagsPassiveSlices(t *testing.T) {
 	for _, tc := range []struct {
-		args []string
-		ok   bool
+		args   []string
+		ok     bool
+		lo, hi int // the last server's slice
 	}{
-		{nil, true},
-		{[]string{"-passive", "47000-47099"}, false},
-		{[]string{"-passive", "47000-47099", "-sessions", "30"}, true},
-		{[]string{"-passive", "47000-47099", "-servers", "port21,vsftpd,proftpd"}, true},
-		{[]string{"-sessions", "1000"}, false},
+		{nil, true, 48500, 48999},
+		{[]string{"-passive", "47000-47999"}, false, 0, 0},
+		{[]string{"-passive", "47000-47399", "-sessions", "30"}, true, 47300, 47399},
+		{[]string{"-passive", "47000-47099", "-servers", "port21,vsftpd,proftpd"}, true, 47066, 47098},
+		{[]string{"-passive", "47000-47015", "-servers", "port21,vsftpd"}, true, 47008, 47015},
+		{[]string{"-passive", "47000-47014", "-servers", "port21,vsftpd"}, false, 0, 0},
+		{[]string{"-sessions", "1000"}, false, 0, 0},
 	} {
-		_, err := parseFlags(tc.args)
+		cfg, err := parseFlags(tc.args)
 		if (err == nil) != tc.ok {
 			t.Errorf("parseFlags(%q): err = %v, want ok = %v", tc.args, err, tc.ok)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if lo, hi := cfg.passiveSlice(len(cfg.Servers) - 1); lo != tc.lo || hi != tc.hi {
+			t.Errorf("parseFlags(%q): last slice %d-%d, want %d-%d", tc.args, lo, hi, tc.lo, tc.hi)
+		}
+		if _, hi := cfg.passiveSlice(len(cfg.Servers) - 1); hi > cfg.PassiveHi {
+			t.Errorf("parseFlags(%q): slice ends past %d", tc.args, cfg.PassiveHi)
 		}
 	}
 }
