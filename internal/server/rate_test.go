@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"io"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -34,5 +36,32 @@ func TestUploadRateIsSharedBySessions(t *testing.T) {
 	wg.Wait()
 	if took := time.Since(start); took < 3*time.Second {
 		t.Errorf("500 KiB at a shared 100 KiB/s took %s", took)
+	}
+}
+
+// TestRateLimitedTLSDownloadStartsAtOnce: a download limited to 16 KiB/s
+// over TLS sends its first bytes at once, as the limit allows, instead of
+// after the megabyte the TLS copy used to collect first (a minute at that
+// rate, past the timeouts of FileZilla and WinSCP). The client gives the
+// first byte 10 s; the limit's burst alone is 16 KiB.
+func TestRateLimitedTLSDownloadStartsAtOnce(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "slow", func(u *users.User) { u.RateDown = 16 << 10 })
+	writeFile(t, filepath.Join(ts.home("slow"), "big.bin"), bytes.Repeat([]byte("d"), 2<<20))
+	rc := ts.raw(t)
+	rc.login("slow", clientTLS())
+	addr := rc.epsv()
+	rc.send("RETR big.bin")
+	dc, err := dialData(t, addr, "", rc.tls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	rc.expect(150)
+	start := time.Now()
+	dc.SetReadDeadline(start.Add(10 * time.Second))
+	got, err := io.ReadAtLeast(dc, make([]byte, 32<<10), 1)
+	if err != nil {
+		t.Fatalf("no data within %s of the 150 (read %d bytes): %v", time.Since(start).Round(time.Millisecond), got, err)
 	}
 }

@@ -136,6 +136,13 @@ func (s *session) copyData(dc *dataConn, dst io.Writer, src io.Reader) (int64, e
 		buf := s.srv.tlsBuffers.Get().(*[]byte)
 		defer s.srv.tlsBuffers.Put(buf)
 		data, batch := (*buf)[:tlsCopyBuffer], (*buf)[tlsCopyBuffer:]
+		if _, limited := src.(*limitedReader); limited {
+			// A rate-limited transfer writes what each paced read
+			// returns: a full megabyte at, say, 16 KiB/s would keep the
+			// client waiting a minute for its first byte, past the
+			// timeouts of FileZilla and WinSCP.
+			return io.CopyBuffer(dst, src, data)
+		}
 		if dst != io.Writer(dc.tls) { // an upload, or a conversion to ASCII
 			return copyFull(dst, src, data)
 		}
