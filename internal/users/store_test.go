@@ -2,6 +2,7 @@ package users
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -401,6 +402,38 @@ func testStoreTwoHandles(t *testing.T, newDB backend) {
 	for _, s := range []*Store{server, cli} {
 		if n, err := s.Count(ctx); err != nil || n != 2*each+1 {
 			t.Errorf("Count = %d, %v; want %d", n, err, 2*each+1)
+		}
+	}
+}
+
+// TestStorePageCacheBounded: every pooled connection runs with the small
+// page cache, not SQLite's 2 MiB default (see pageCacheKiB).
+func TestStorePageCacheBounded(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, filepath.Join(t.TempDir(), "users.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Hold several connections at once so the pool opens more than one.
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 3 {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var kib int
+		if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&kib); err != nil {
+			t.Fatal(err)
+		}
+		if kib != -pageCacheKiB {
+			t.Fatalf("cache_size = %d, want %d", kib, -pageCacheKiB)
 		}
 	}
 }
