@@ -36,8 +36,8 @@ type dataPlan struct {
 
 	ln      net.Listener   // passive mode
 	release func()         // passive: gives back the address's passive slot
-	ready   chan dataReady // passive: the accepted, secured connection
-	wanted  chan struct{}  // passive: closed when a transfer asks for the connection
+	ready   chan dataReady // passive under TLS: the accepted, secured connection
+	wanted  chan struct{}  // passive under TLS: closed when a transfer asks for the connection
 	noReuse atomic.Bool    // passive: a handshake completed without resuming
 	taken   atomic.Bool    // passive: openData received from ready
 	lnOnce  sync.Once
@@ -68,8 +68,8 @@ func (p *dataPlan) close() {
 			return
 		}
 		p.closeListener()
-		if p.taken.Load() {
-			return // openData received the one connection acceptData delivers
+		if p.taken.Load() || p.ready == nil {
+			return // openData received the one connection acceptData delivers, or accepts itself
 		}
 		p.wg.Go(func() {
 			if r := <-p.ready; r.dc != nil {
@@ -294,9 +294,11 @@ func (s *session) listenPassive() (*dataPlan, error) {
 		p := s.newPlan()
 		p.ln = ln
 		p.release = release
-		p.ready = make(chan dataReady, 1)
-		p.wanted = make(chan struct{})
-		s.srv.wg.Go(func() { s.acceptData(p) })
+		if p.protect {
+			p.ready = make(chan dataReady, 1)
+			p.wanted = make(chan struct{})
+			s.srv.wg.Go(func() { s.acceptData(p) })
+		}
 		return p, nil
 	}
 	release()
@@ -374,10 +376,6 @@ const dataRetryGrace = 2 * time.Second
 func (s *session) acceptData(p *dataPlan) {
 	tl := p.ln.(*net.TCPListener)
 	tl.SetDeadline(time.Now().Add(s.srv.conf().DataTimeout.Duration))
-	if !p.protect {
-		s.acceptClear(p, tl)
-		return
-	}
 	conns := make(chan *net.TCPConn)
 	acceptErr := make(chan error, 1)
 	stop := make(chan struct{})
@@ -488,22 +486,33 @@ func (s *session) acceptData(p *dataPlan) {
 	}
 }
 
-// acceptClear is acceptData without TLS: the first connection from the
-// client's address is the data connection, so the accepting goroutine
-// hands it over itself. A mirror of small files opens one data connection
-// per file, and a second goroutine (and the wake-up between the two)
-// cost more than the accept.
-func (s *session) acceptClear(p *dataPlan, tl *net.TCPListener) {
+// acceptClear accepts a passive data connection in clear, in the
+// transfer's goroutine once the transfer asks for it: the first connection
+// from the client's address is the data connection, and one that came
+// earlier waits in the listener's backlog meanwhile. A mirror of small files
+// opens one data connection per file, and an accepting goroutine per PASV
+// (and the wake-up between it and the transfer) cost more than the accept.
+// The data time-out runs from the transfer command, so a listener that no
+// transfer asks for holds its port (and the address's passive slot) until
+// the next PASV or the session's end, as vsftpd's does; ctx's end (ABOR,
+// QUIT, the session's end) closes the listener.
+func (s *session) acceptClear(ctx context.Context, p *dataPlan) (*dataConn, error) {
+	defer p.closeListener()
+	tl := p.ln.(*net.TCPListener)
+	tl.SetDeadline(time.Now().Add(s.srv.conf().DataTimeout.Duration))
+	stop := context.AfterFunc(ctx, p.closeListener)
+	defer stop()
 	c, err := s.acceptOwn(tl)
-	p.closeListener()
-	if err != nil {
-		if !errors.Is(err, net.ErrClosed) { // the deadline passed
-			err = errDataTimeout
-		}
-		p.ready <- dataReady{err: err}
-		return
+	switch {
+	case err == nil:
+		return &dataConn{raw: c}, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, net.ErrClosed):
+		return nil, err
+	default: // the deadline passed
+		return nil, errDataTimeout
 	}
-	p.ready <- dataReady{dc: &dataConn{raw: c}}
 }
 
 // acceptOwn accepts the next connection from the client's own address;
@@ -559,6 +568,9 @@ func (s *session) secure(c *net.TCPConn, p *dataPlan) (*dataConn, error) {
 // openData returns the plan's data connection: the accepted one in passive
 // mode, or a new connection to the client in active mode.
 func (s *session) openData(ctx context.Context, p *dataPlan) (*dataConn, error) {
+	if p.ln != nil && !p.protect {
+		return s.acceptClear(ctx, p)
+	}
 	if p.ln != nil {
 		p.wantConn()
 		select {

@@ -21,6 +21,7 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/port21/port21/internal/config"
+	"github.com/port21/port21/internal/users"
 )
 
 // envInt reads a test knob from the environment: the default suite runs a
@@ -176,7 +177,7 @@ func fdSummary() string {
 // and the port is free again), an active-mode connection refused or never
 // handshaken (425), EPSV without a transfer, and ABOR at every
 // phase (after PASV, before the data connection, during a download or an
-// upload, after the transfer): each leaves no session, goroutine,
+// upload, after the transfer), under TLS and in clear: each leaves no session, goroutine,
 // descriptor, passive slot, passive port or temporary file behind, and no
 // file under the name of an upload that did not finish.
 func TestAbandonedTransfersReleaseEverything(t *testing.T) {
@@ -188,7 +189,7 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 		c.PassivePorts = "29120-29121"
 		c.ActiveMode = true
 	})
-	ts.addUser(t, "alice", nil)
+	ts.addUser(t, "alice", func(u *users.User) { u.AllowCleartext = true })
 	writeFile(t, filepath.Join(ts.home("alice"), "big.bin"), bytes.Repeat([]byte("b"), 32<<20))
 	baseG, baseFD := runtime.NumGoroutine(), openFDs()
 
@@ -213,7 +214,10 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 			}
 			rc.expect(150)
 			dc.Write(bytes.Repeat([]byte("u"), 1<<20))
-			dc.(interface{ NetConn() net.Conn }).NetConn().Close() // no close_notify
+			if tc, ok := dc.(interface{ NetConn() net.Conn }); ok {
+				dc = tc.NetConn() // no close_notify
+			}
+			dc.Close()
 		},
 		"data connection never comes": func(rc *rawClient) {
 			rc.epsv()
@@ -271,7 +275,11 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 			rc.cmd(200, "PORT 127,0,0,1,%d,%d", port>>8, port&0xff)
 			rc.send("RETR big.bin")
 			rc.expect(150)
-			rc.expect(425) // the handshake's deadline
+			if rc.tls != nil {
+				rc.expect(425) // the handshake's deadline
+			} else {
+				rc.expect(426) // in clear the download starts, and stalls
+			}
 			select {
 			case c := <-accepted:
 				c.Close()
@@ -360,17 +368,29 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 			rc.expect(226)
 		},
 	}
-	for name, phase := range phases {
-		t.Run(name, func(t *testing.T) {
-			// One at a time: the last phase's session has let go.
-			if !settle(10*time.Second, func() bool { return ts.sessionCount() == 0 }) {
-				t.Fatalf("%d sessions still open", ts.sessionCount())
+	// In clear too: there the passive listener accepts in the transfer's
+	// goroutine, not in one of its own.
+	for _, secure := range []bool{true, false} {
+		for name, phase := range phases {
+			if !secure {
+				name += " (clear)"
 			}
-			rc := ts.raw(t)
-			rc.login("alice", clientTLS())
-			phase(rc)
-			rc.conn.Close()
-		})
+			t.Run(name, func(t *testing.T) {
+				// One at a time: the last phase's session has let go.
+				if !settle(10*time.Second, func() bool { return ts.sessionCount() == 0 }) {
+					t.Fatalf("%d sessions still open", ts.sessionCount())
+				}
+				rc := ts.raw(t)
+				if secure {
+					rc.login("alice", clientTLS())
+				} else {
+					rc.cmd(331, "USER alice")
+					rc.cmd(230, "PASS %s", testPassword)
+				}
+				phase(rc)
+				rc.conn.Close()
+			})
+		}
 	}
 	if !settle(10*time.Second, func() bool { return ts.sessionCount() == 0 }) {
 		t.Errorf("%d sessions still open", ts.sessionCount())

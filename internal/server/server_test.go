@@ -258,6 +258,40 @@ func TestDataConnectionFromAnotherAddressRefused(t *testing.T) {
 	}
 }
 
+// TestDataConnectionFromAnotherAddressRefusedInClear: in clear the
+// passive listener accepts only once the transfer command has come, so a
+// thief that connects first waits in the backlog; it must be refused then,
+// never handed the file, and the client's own connection gets it.
+func TestDataConnectionFromAnotherAddressRefusedInClear(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "legacy", func(u *users.User) { u.AllowCleartext = true })
+	secret := bytes.Repeat([]byte("secret "), 1000)
+	writeFile(t, filepath.Join(ts.home("legacy"), "secret.txt"), secret)
+	rc := ts.raw(t)
+	rc.cmd(331, "USER legacy")
+	rc.cmd(230, "PASS %s", testPassword)
+	rc.cmd(200, "TYPE I")
+	addr := rc.epsv()
+	thief, err := dialData(t, addr, "127.0.0.2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer thief.Close()
+	_, got := rc.transferAt(addr, "RETR secret.txt", nil, 226)
+	if !bytes.Equal(got, secret) {
+		t.Errorf("the client read %d bytes, want the file's %d", len(got), len(secret))
+	}
+	thief.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := io.ReadAll(thief); len(n) > 0 {
+		t.Errorf("thief read %d bytes", len(n))
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Error("the thief's connection was left open")
+	}
+	if !contains(ts.logs.String(), "reason=foreign-address") {
+		t.Error("the refused data connection was not logged")
+	}
+}
+
 func TestBounceRefused(t *testing.T) {
 	ts := startServer(t)
 	ts.addUser(t, "alice", nil)
