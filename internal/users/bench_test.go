@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"path/filepath"
 	"testing"
 )
@@ -64,4 +65,49 @@ func BenchmarkGetFromDatabase(b *testing.B) {
 			b.Fatalf("%+v, %v", u, err)
 		}
 	}
+}
+
+// BenchmarkCleartextFrom answers a USER in clear with 1,000 accounts, 500
+// of them allowed in clear from a /32 each: from the kept rule, and read
+// anew as after every commit.
+func BenchmarkCleartextFrom(b *testing.B) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, filepath.Join(b.TempDir(), "users.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 1000
+	if err := s.tx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			name := fmt.Sprintf("user%d", i)
+			if _, err := tx.ExecContext(ctx, "INSERT INTO users(name, home, hash, allow_cleartext, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
+				name, "/srv/ftp/"+name, hashA, i%2, "2026-12-08T00:00:00.000000000Z", "2026-12-08T00:00:00.000000000Z"); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_allow("user", pos, prefix) VALUES (?, 0, ?)`, name, fmt.Sprintf("10.0.%d.%d/32", i/256, i%256)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	addr := netip.MustParseAddr("192.0.2.1") // in no list: every prefix is tried
+	b.Run("kept", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ok, err := s.CleartextFrom(ctx, addr); ok || err != nil {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("read", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if r, err := s.cleartextRule(ctx); err != nil || r.from(addr) {
+				b.Fatal(err)
+			}
+		}
+	})
 }

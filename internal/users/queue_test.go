@@ -133,13 +133,49 @@ func testCleartextFrom(t *testing.T, newDB backend) {
 	s := open(t)
 	h, _ := fastHasher(1).Hash(ctx, "pw")
 	lan := mustParsePrefix(t, "203.0.113.0/24")
-	s.Add(ctx, User{Name: "tls", Hash: h})
+	s.Add(ctx, User{Name: "tls", Hash: h, Allow: mustParsePrefix(t, "198.51.100.0/24")})
 	s.Add(ctx, User{Name: "lan", Hash: h, AllowCleartext: true, Allow: lan})
-	for addr, want := range map[string]bool{"203.0.113.5": true, "198.51.100.1": false, "127.0.0.1": false} {
-		if got, err := s.CleartextFrom(ctx, mustAddr(addr)); got != want || err != nil {
-			t.Errorf("CleartextFrom(%s) = %v, %v; want %v", addr, got, err, want)
+	check := func(want map[string]bool) {
+		t.Helper()
+		all, err := s.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for addr, w := range want {
+			got, err := s.CleartextFrom(ctx, mustAddr(addr))
+			if got != w || err != nil {
+				t.Errorf("CleartextFrom(%s) = %v, %v; want %v", addr, got, err, w)
+			}
+			// The summary answers as the accounts one by one would.
+			each := false
+			for _, u := range all {
+				each = each || u.CleartextAllowedFrom(mustAddr(addr))
+			}
+			if each != got {
+				t.Errorf("CleartextFrom(%s) = %v, but the accounts one by one say %v", addr, got, each)
+			}
 		}
 	}
+	check(map[string]bool{"203.0.113.5": true, "::ffff:203.0.113.5": true, "198.51.100.1": false, "127.0.0.1": false, "::1": false})
+
+	// An account in clear without an allow list opens loopback, and a
+	// change applies to the next USER.
+	s.Add(ctx, User{Name: "local", Hash: h, AllowCleartext: true})
+	s.Add(ctx, User{Name: "v6", Hash: h, AllowCleartext: true, Allow: mustParsePrefix(t, "2001:db8:21::/48")})
+	check(map[string]bool{"127.0.0.1": true, "::1": true, "::ffff:127.0.0.1": true, "2001:db8:21::9": true, "2001:db8:22::9": false, "198.51.100.1": false})
+	u, err := s.Get(ctx, "local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.AllowCleartext = false
+	if err := s.Update(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	check(map[string]bool{"127.0.0.1": false, "203.0.113.5": true, "2001:db8:21::9": true})
+	if err := s.Delete(ctx, "lan"); err != nil {
+		t.Fatal(err)
+	}
+	check(map[string]bool{"203.0.113.5": false, "2001:db8:21::9": true})
 }
 
 func mustParsePrefix(t *testing.T, s string) []netip.Prefix {

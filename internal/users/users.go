@@ -104,14 +104,17 @@ type User struct {
 // is treated as the IPv4 address it carries, and an IPv6 zone is ignored, so
 // the same allow list works whatever socket the client came in on.
 func (u User) AllowedFrom(addr netip.Addr) bool {
-	if len(u.Allow) == 0 {
-		return true
-	}
+	return len(u.Allow) == 0 || anyContains(u.Allow, addr)
+}
+
+// anyContains reports whether some prefix of allow contains addr, read as
+// AllowedFrom reads it.
+func anyContains(allow []netip.Prefix, addr netip.Addr) bool {
 	a := addr.Unmap().WithZone("")
 	if !a.IsValid() {
 		return false
 	}
-	for _, p := range u.Allow {
+	for _, p := range allow {
 		if NormalizePrefix(p).Contains(a) {
 			return true
 		}

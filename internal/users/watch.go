@@ -35,6 +35,9 @@ type changeWatch struct {
 	kept    sync.Mutex
 	version int64
 	users   map[string]User
+	// The cleartext rule, kept as the accounts are, under its own version.
+	clearVersion int64
+	clearRule    *cleartextRule
 }
 
 // maxKept bounds the accounts kept between commits; past it they are all
@@ -111,4 +114,21 @@ func (w *changeWatch) close() {
 	}
 	w.stmt.Close()
 	w.conn.Close()
+}
+
+// cleartext returns the cleartext rule kept at version v.
+func (w *changeWatch) cleartext(v int64) (cleartextRule, bool) {
+	w.kept.Lock()
+	defer w.kept.Unlock()
+	if w.clearRule == nil || v != w.clearVersion {
+		return cleartextRule{}, false
+	}
+	return *w.clearRule, true // read-only: never changed once kept
+}
+
+// keepCleartext records r, read after version v was read.
+func (w *changeWatch) keepCleartext(v int64, r cleartextRule) {
+	w.kept.Lock()
+	defer w.kept.Unlock()
+	w.clearVersion, w.clearRule = v, &r
 }
