@@ -90,8 +90,14 @@ type Hasher struct {
 	dummySalt []byte
 	// verified remembers recent successful verifications (see verifiedCache).
 	verified *verifiedCache
-	// freeing is set while a return of memory to the OS is scheduled.
-	freeing atomic.Bool
+	// freeing is set while a return of memory to the OS is scheduled;
+	// lastEnd is when the last computation ended, as time since born (a
+	// monotonic clock); free gives the memory back (tests replace it).
+	freeing   atomic.Bool
+	lastEnd   atomic.Int64
+	born      time.Time
+	freeAfter time.Duration
+	free      func()
 	// hook and waiting, when set (by tests only), run while a slot is held
 	// and just before waiting for one, so tests can observe the concurrency
 	// without relying on timing.
@@ -144,6 +150,9 @@ func newHasherQueue(maxConcurrent, maxWaiting int, maxWait time.Duration, p argo
 		maxWait:    maxWait,
 		dummySalt:  salt,
 		verified:   newVerifiedCache(15*time.Minute, 4096),
+		born:       time.Now(),
+		freeAfter:  freeAfter,
+		free:       debug.FreeOSMemory,
 	}
 }
 
@@ -199,26 +208,44 @@ func (h *Hasher) acquired() error {
 }
 
 func (h *Hasher) release() {
+	h.lastEnd.Store(int64(time.Since(h.born)))
 	<-h.sem
 	if len(h.sem) == 0 && h.freeing.CompareAndSwap(false, true) {
-		time.AfterFunc(freeAfter, h.freeMemory)
+		time.AfterFunc(h.freeAfter, h.freeMemory)
 	}
 }
 
-// freeAfter is how long the Hasher waits after its last computation before
-// giving memory back: a burst of logins reuses the same memory.
-const freeAfter = 200 * time.Millisecond
+// freeAfter is how long the Hasher must have been quiet (no computation
+// running or ended since) before it gives memory back: logins that follow
+// each other reuse the same memory. Each computation allocates its whole
+// memory cost at once, and on a VM faulting 64 MiB of fresh pages in costs
+// more CPU than the hash (348 against 110-128 ms here), so memory given
+// back between two logins triples the second's cost. The wait used to run
+// from the first computation of a burst, and memory went back in the middle
+// of any stream of logins slower than five a second.
+const freeAfter = time.Second
 
 // freeMemory gives the memory of finished argon2id computations back to the
-// OS. Each one allocates its whole memory cost (64 MiB by default) at once,
-// and the runtime would keep that heap, and the process's resident size, for
-// minutes after a single login: an idle server would stay as big as its
-// busiest moment. It runs at most once per quiet spell, and only when no
-// computation holds memory.
+// OS once the Hasher has been quiet for freeAfter, and otherwise waits
+// again. Without it the runtime would keep that heap, and the process's
+// resident size, for minutes after a single login: an idle server would
+// stay as big as its busiest moment.
 func (h *Hasher) freeMemory() {
-	defer h.freeing.Store(false)
-	if len(h.sem) == 0 {
-		debug.FreeOSMemory()
+	end := h.lastEnd.Load()
+	quiet := time.Since(h.born) - time.Duration(end)
+	if len(h.sem) > 0 || quiet < h.freeAfter {
+		wait := h.freeAfter - quiet
+		if len(h.sem) > 0 || wait <= 0 {
+			wait = h.freeAfter // a computation runs: its release counts from its end
+		}
+		time.AfterFunc(wait, h.freeMemory)
+		return
+	}
+	h.free()
+	h.freeing.Store(false)
+	// One that ended meanwhile found freeing set and scheduled nothing.
+	if h.lastEnd.Load() != end && h.freeing.CompareAndSwap(false, true) {
+		time.AfterFunc(h.freeAfter, h.freeMemory)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // testParams are cheap argon2id parameters so tests run fast; a few tests
@@ -380,5 +381,33 @@ func TestReadPassword(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ReadPassword(%.20q) = %.20q, %v; want %.20q", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// TestHasherFreesMemoryOnceQuiet: memory goes back to the OS only after a
+// quiet freeAfter, never in the middle of a stream of logins, however the
+// stream falls against the timer.
+func TestHasherFreesMemoryOnceQuiet(t *testing.T) {
+	h := fastHasher(1)
+	h.freeAfter = 400 * time.Millisecond
+	var frees atomic.Int32
+	h.free = func() { frees.Add(1) }
+	ctx := context.Background()
+	// A stream with gaps far shorter than freeAfter, lasting past it.
+	for start := time.Now(); time.Since(start) < 3*h.freeAfter; {
+		if _, err := h.Hash(ctx, "pw"); err != nil {
+			t.Fatal(err)
+		}
+		if n := frees.Load(); n != 0 {
+			t.Fatalf("memory given back %d times during a stream of logins", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	deadline := time.Now().Add(10 * h.freeAfter)
+	for frees.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := frees.Load(); n != 1 {
+		t.Fatalf("memory given back %d times after the stream, want once", n)
 	}
 }
