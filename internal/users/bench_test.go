@@ -39,24 +39,9 @@ func BenchmarkGet(b *testing.B) {
 // connection's page cache bounded (pageCacheKiB), most leaf pages come from
 // the kernel's page cache.
 func BenchmarkGetFromDatabase(b *testing.B) {
-	ctx := context.Background()
-	s, err := OpenStore(ctx, filepath.Join(b.TempDir(), "users.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	const n = 5000
-	if err := s.tx(ctx, func(tx *sql.Tx) error {
-		for i := range n {
-			name := fmt.Sprintf("user%d", i)
-			if _, err := tx.ExecContext(ctx, "INSERT INTO users(name, home, hash, created, updated) VALUES (?, ?, ?, ?, ?)", name, "/srv/ftp/"+name, hashA, "2026-12-08T00:00:00.000000000Z", "2026-12-08T00:00:00.000000000Z"); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	s := manyAccounts(b, n, false)
+	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -67,23 +52,26 @@ func BenchmarkGetFromDatabase(b *testing.B) {
 	}
 }
 
-// BenchmarkCleartextFrom answers a USER in clear with 1,000 accounts, 500
-// of them allowed in clear from a /32 each: from the kept rule, and read
-// anew as after every commit.
-func BenchmarkCleartextFrom(b *testing.B) {
+// manyAccounts opens a store with n accounts, user0 to user(n-1), written
+// in one transaction (Add commits each). With cleartext, every other one
+// may log in in clear, each account from its own /32.
+func manyAccounts(b *testing.B, n int, cleartext bool) *Store {
 	ctx := context.Background()
 	s, err := OpenStore(ctx, filepath.Join(b.TempDir(), "users.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
-	const n = 1000
+	b.Cleanup(func() { s.Close() })
+	const now = "2026-12-08T00:00:00.000000000Z"
 	if err := s.tx(ctx, func(tx *sql.Tx) error {
 		for i := range n {
 			name := fmt.Sprintf("user%d", i)
 			if _, err := tx.ExecContext(ctx, "INSERT INTO users(name, home, hash, allow_cleartext, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
-				name, "/srv/ftp/"+name, hashA, i%2, "2026-12-08T00:00:00.000000000Z", "2026-12-08T00:00:00.000000000Z"); err != nil {
+				name, "/srv/ftp/"+name, hashA, cleartext && i%2 == 1, now, now); err != nil {
 				return err
+			}
+			if !cleartext {
+				continue
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO user_allow("user", pos, prefix) VALUES (?, 0, ?)`, name, fmt.Sprintf("10.0.%d.%d/32", i/256, i%256)); err != nil {
 				return err
@@ -93,6 +81,15 @@ func BenchmarkCleartextFrom(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
+	return s
+}
+
+// BenchmarkCleartextFrom answers a USER in clear with 1,000 accounts, 500
+// of them allowed in clear from a /32 each: from the kept rule, and read
+// anew as after every commit.
+func BenchmarkCleartextFrom(b *testing.B) {
+	s := manyAccounts(b, 1000, true)
+	ctx := context.Background()
 	addr := netip.MustParseAddr("192.0.2.1") // in no list: every prefix is tried
 	b.Run("kept", func(b *testing.B) {
 		b.ReportAllocs()
