@@ -39,6 +39,7 @@ type dataPlan struct {
 	ready   chan dataReady // passive under TLS: the accepted, secured connection
 	wanted  chan struct{}  // passive under TLS: closed when a transfer asks for the connection
 	noReuse atomic.Bool    // passive: a handshake completed without resuming
+	unused  *time.Timer    // passive in clear: closes the listener if no transfer asks for it in time
 	taken   atomic.Bool    // passive: openData received from ready
 	lnOnce  sync.Once
 	want    sync.Once
@@ -66,6 +67,9 @@ func (p *dataPlan) close() {
 	p.once.Do(func() {
 		if p.ln == nil {
 			return
+		}
+		if p.unused != nil {
+			p.unused.Stop()
 		}
 		p.closeListener()
 		if p.taken.Load() || p.ready == nil {
@@ -298,6 +302,10 @@ func (s *session) listenPassive() (*dataPlan, error) {
 			p.ready = make(chan dataReady, 1)
 			p.wanted = make(chan struct{})
 			s.srv.wg.Go(func() { s.acceptData(p) })
+		} else {
+			// A timer, not a goroutine: the port is free again after
+			// data-timeout if no transfer comes, as under TLS.
+			p.unused = time.AfterFunc(s.srv.conf().DataTimeout.Duration, p.closeListener)
 		}
 		return p, nil
 	}
@@ -492,11 +500,15 @@ func (s *session) acceptData(p *dataPlan) {
 // earlier waits in the listener's backlog meanwhile. A mirror of small files
 // opens one data connection per file, and an accepting goroutine per PASV
 // (and the wake-up between it and the transfer) cost more than the accept.
-// The data time-out runs from the transfer command, so a listener that no
-// transfer asks for holds its port (and the address's passive slot) until
-// the next PASV or the session's end, as vsftpd's does; ctx's end (ABOR,
-// QUIT, the session's end) closes the listener.
+// A listener that no transfer asks for within data-timeout of PASV is
+// closed (p.unused), which frees its port and the address's passive slot;
+// once a transfer asks, the wait for the connection gets data-timeout anew.
+// ctx's end (ABOR, QUIT, the session's end) closes the listener.
 func (s *session) acceptClear(ctx context.Context, p *dataPlan) (*dataConn, error) {
+	if !p.unused.Stop() {
+		p.closeListener() // it fired, or is firing: too late
+		return nil, errDataTimeout
+	}
 	defer p.closeListener()
 	tl := p.ln.(*net.TCPListener)
 	tl.SetDeadline(time.Now().Add(s.srv.conf().DataTimeout.Duration))

@@ -287,6 +287,24 @@ func TestAbandonedTransfersReleaseEverything(t *testing.T) {
 				rc.t.Error("the server never connected")
 			}
 		},
+		"PASV and no transfer within data-timeout": func(rc *rawClient) {
+			addr := fmt.Sprintf("127.0.0.1:%d", rc.pasv())
+			// The port is free again after data-timeout (1 s here): an
+			// unused listener must not hold it until the session ends.
+			var c net.Conn
+			var err error
+			if !settle(5*time.Second, func() bool {
+				if c, err = net.DialTimeout("tcp", addr, time.Second); err == nil {
+					c.Close()
+				}
+				return err != nil
+			}) {
+				rc.t.Errorf("the passive port %s still accepts 5 s after PASV, past data-timeout", addr)
+			}
+			rc.send("RETR big.bin")
+			rc.expect(150)
+			rc.expect(425)
+		},
 		"ABOR after PASV, before any transfer": func(rc *rawClient) {
 			addr := fmt.Sprintf("127.0.0.1:%d", rc.pasv())
 			rc.cmd(226, "ABOR")
