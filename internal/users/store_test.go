@@ -410,11 +410,7 @@ func testStoreTwoHandles(t *testing.T, newDB backend) {
 // page cache, not SQLite's 2 MiB default (see pageCacheKiB).
 func TestStorePageCacheBounded(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenStore(ctx, filepath.Join(t.TempDir(), "users.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "users.db"))
 	// Hold several connections at once so the pool opens more than one.
 	var conns []*sql.Conn
 	defer func() {
