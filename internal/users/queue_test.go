@@ -176,6 +176,12 @@ func testCleartextFrom(t *testing.T, newDB backend) {
 		t.Fatal(err)
 	}
 	check(map[string]bool{"203.0.113.5": false, "2001:db8:21::9": true})
+
+	// A change from another process (the CLI, another node) applies at once.
+	if err := open(t).Add(ctx, User{Name: "other", Hash: h, AllowCleartext: true, Allow: mustParsePrefix(t, "198.51.100.0/24")}); err != nil {
+		t.Fatal(err)
+	}
+	check(map[string]bool{"198.51.100.1": true, "203.0.113.5": false})
 }
 
 func mustParsePrefix(t *testing.T, s string) []netip.Prefix {
