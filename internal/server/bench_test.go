@@ -238,6 +238,9 @@ func BenchmarkSmallFilesLftp(b *testing.B) {
 			script := strings.Join([]string{
 				"set cmd:fail-exit yes", "set net:max-retries 1", "set ftp:ssl-force true",
 				"set ftp:ssl-protect-data true", "set ssl:verify-certificate no",
+				// Else lftp parses the system's CA file for every data
+				// connection, ~5 ms of its CPU per file.
+				"set ssl:ca-file " + filepath.Join(ts.dir, "tls", "cert.pem"),
 				"open ftp://" + ts.addr, "user secure '" + testPassword + "'", mirror, "bye",
 			}, "; ")
 			b.ResetTimer()
