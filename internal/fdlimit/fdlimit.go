@@ -4,9 +4,9 @@
 package fdlimit
 
 // PerSession is what one FTP session can hold open at once: the control
-// connection, a passive listener, a data connection, a file and the
-// home's directory handle (os.Root).
-const PerSession = 5
+// connection, a passive listener, a data connection, a file and two
+// handles on the home directory (os.Root's, and the jail's for openat2).
+const PerSession = 6
 
 // Reserve is kept for listeners, the user store, log files and the
 // metrics endpoint.

@@ -647,35 +647,49 @@ func TestEscape(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
-			if tt.setup != nil {
-				tt.setup(t, e)
+		for _, walk := range []bool{false, true} {
+			name := tt.name
+			if walk {
+				name += " (os.Root walk)"
 			}
-			before := e.snapshot(t)
-			tempBefore := hasTemp(e.homeNames(t, ""))
-			done := make(chan error, 1)
-			go func() { done <- tt.op(t, e) }()
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("operation hung")
-			}
-			switch {
-			case tt.want == nil && err != nil:
-				t.Errorf("got error %v, want success", err)
-			case tt.want == errAny && err == nil:
-				t.Error("succeeded, want an error")
-			case tt.want != nil && tt.want != errAny && !errors.Is(err, tt.want):
-				t.Errorf("got error %v, want %v", err, tt.want)
-			}
-			e.checkNoLeak(t, err)
-			e.checkOutside(t, before)
-			if !tempBefore && hasTemp(e.homeNames(t, "")) {
-				t.Errorf("temporary file left in the home: %v", e.homeNames(t, ""))
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				e := newEnv(t)
+				e.j.walk = walk
+				runEscape(t, e, tt.setup, tt.op, tt.want)
+			})
+		}
+	}
+}
+
+// runEscape runs one case of TestEscape: op must end as want says, hang
+// nowhere, leak no real path and change nothing outside the home.
+func runEscape(t *testing.T, e *env, setup func(*testing.T, *env), op func(*testing.T, *env) error, want error) {
+	t.Helper()
+	if setup != nil {
+		setup(t, e)
+	}
+	before := e.snapshot(t)
+	tempBefore := hasTemp(e.homeNames(t, ""))
+	done := make(chan error, 1)
+	go func() { done <- op(t, e) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("operation hung")
+	}
+	switch {
+	case want == nil && err != nil:
+		t.Errorf("got error %v, want success", err)
+	case want == errAny && err == nil:
+		t.Error("succeeded, want an error")
+	case want != nil && want != errAny && !errors.Is(err, want):
+		t.Errorf("got error %v, want %v", err, want)
+	}
+	e.checkNoLeak(t, err)
+	e.checkOutside(t, before)
+	if !tempBefore && hasTemp(e.homeNames(t, "")) {
+		t.Errorf("temporary file left in the home: %v", e.homeNames(t, ""))
 	}
 }
 

@@ -2,9 +2,11 @@
 //
 // The client sees its home as "/". Every method takes a virtual path: an
 // absolute, slash-separated path as produced by [Resolve]. Paths are walked
-// with [os.Root], so no combination of "..", symbolic links or renames can
-// reach a file outside the home, and errors name only the virtual path,
-// never the real location of the home on the host.
+// with [os.Root] (or, to open a file on Linux, resolved by the kernel with
+// openat2's RESOLVE_BENEATH, the same rule in one system call), so no
+// combination of "..", symbolic links or renames can reach a file outside
+// the home, and errors name only the virtual path, never the real location
+// of the home on the host.
 //
 // Two things os.Root does not stop, and so neither does this package: a hard
 // link that already exists inside the home to a file outside it (the
@@ -84,6 +86,8 @@ const (
 // for concurrent use, although a Jail is meant to serve one session.
 type Jail struct {
 	root     *os.Root
+	dir      *os.File // the home itself, for the kernel's resolution (beneath_linux.go)
+	walk     bool     // walk with os.Root even where the kernel could resolve (tests)
 	readOnly atomic.Bool
 }
 
@@ -105,13 +109,22 @@ func Open(home string) (*Jail, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jail: open home directory: %w", cause(err))
 	}
-	return &Jail{root: root}, nil
+	j := &Jail{root: root}
+	if j.dir, err = j.openDir("."); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("jail: open home directory: %w", cause(err))
+	}
+	return j, nil
 }
 
 // Close releases the jail's handle on the home directory. Files and uploads
 // already open stay usable.
 func (j *Jail) Close() error {
-	if err := j.root.Close(); err != nil {
+	err := j.root.Close()
+	if derr := j.dir.Close(); err == nil {
+		err = derr
+	}
+	if err != nil {
 		return fmt.Errorf("jail: close: %w", cause(err))
 	}
 	return nil
@@ -359,6 +372,19 @@ func (j *Jail) Chtimes(vpath string, mtime time.Time) error {
 		// asking for year 1 gets an explicit refusal instead of a silent no-op.
 		return fail("chtimes", clean, syscall.EINVAL)
 	}
+	if !j.walk {
+		if ok, err := j.chtimesBeneath(rel, mtime); ok {
+			if err != nil {
+				return fail("chtimes", clean, err)
+			}
+			return nil
+		}
+	}
+	// os.Root passes the time on in nanoseconds since 1970, an int64 that
+	// overflows outside 1678-2262 (year 2400 would be stored as 1901).
+	if !time.Unix(0, mtime.UnixNano()).Equal(mtime) {
+		return fail("chtimes", clean, syscall.EINVAL)
+	}
 	// A regular file with more than one name may share its inode with a
 	// file outside the jail (a hard link only the administrator could have
 	// made); setting its time would reach out there.
@@ -441,6 +467,11 @@ func (j *Jail) openDir(rel string) (*os.File, error) {
 // openRegular opens the regular file rel for reading and returns it named
 // name, in blocking mode.
 func (j *Jail) openRegular(rel, name string) (*os.File, error) {
+	if !j.walk {
+		if f, ok, err := j.openRegularBeneath(rel, name); ok {
+			return f, err
+		}
+	}
 	// Look before opening: opening a device can have side effects (a tape
 	// rewinds, a terminal becomes the controlling one) even if it is closed
 	// at once. The fstat below is what settles it.

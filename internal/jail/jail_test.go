@@ -2,6 +2,7 @@ package jail
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -137,7 +138,14 @@ func TestReadDir(t *testing.T) {
 }
 
 func TestOpenFile(t *testing.T) {
+	for _, walk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("walk=%v", walk), func(t *testing.T) { testOpenFile(t, walk) })
+	}
+}
+
+func testOpenFile(t *testing.T, walk bool) {
 	e := newEnv(t)
+	e.j.walk = walk
 	e.write(t, "f", "content")
 	f, err := e.j.OpenFile("/f")
 	if err != nil {
@@ -271,21 +279,48 @@ func TestRename(t *testing.T) {
 }
 
 func TestChtimes(t *testing.T) {
+	for _, walk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("walk=%v", walk), func(t *testing.T) { testChtimes(t, walk) })
+	}
+}
+
+func testChtimes(t *testing.T, walk bool) {
 	e := newEnv(t)
+	e.j.walk = walk
 	e.write(t, "f", "")
 	if err := os.Chtimes(filepath.Join(e.home, "f"), oldTime, oldTime); err != nil {
 		t.Fatal(err)
 	}
 	want := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
-	if err := e.j.Chtimes("/f", want); err != nil {
-		t.Fatal(err)
+	// Past 2262 nanoseconds since 1970 overflow an int64, which os.Root
+	// uses: the walk must refuse such a time rather than store 1901.
+	far := time.Date(2400, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := e.j.Chtimes("/f", far); walk && !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Chtimes(year 2400) on the walk = %v, want EINVAL", err)
+	} else if !walk && err != nil {
+		t.Errorf("Chtimes(year 2400): %v", err)
 	}
-	fi, err := os.Stat(filepath.Join(e.home, "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !fi.ModTime().Equal(want) {
-		t.Errorf("mtime = %v, want %v", fi.ModTime(), want)
+	for _, want := range []time.Time{far, want} {
+		if walk && want == far {
+			continue
+		}
+		if err := e.j.Chtimes("/f", want); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(e.home, "f"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.ModTime().Equal(want) {
+			t.Errorf("mtime = %v, want %v", fi.ModTime(), want)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(e.home, "f"), &st); err != nil {
+			t.Fatal(err)
+		}
+		if atime := time.Unix(st.Atim.Unix()); !atime.Equal(oldTime) {
+			t.Errorf("atime = %v, want it left at %v", atime, oldTime)
+		}
 	}
 	for _, tt := range []struct {
 		vpath string
@@ -340,5 +375,27 @@ func TestReadOnly(t *testing.T) {
 	e.j.SetReadOnly(false)
 	if err := e.j.Mkdir("/new"); err != nil {
 		t.Error(err)
+	}
+}
+
+// BenchmarkOpenFile opens a file two directories down, as a mirror's
+// download does for each file: resolved by the kernel, and walked by
+// os.Root.
+func BenchmarkOpenFile(b *testing.B) {
+	for _, walk := range []bool{false, true} {
+		b.Run(fmt.Sprintf("walk=%v", walk), func(b *testing.B) {
+			e := newEnv(b)
+			e.j.walk = walk
+			e.mkdir(b, "a")
+			e.mkdir(b, "a/b")
+			e.write(b, "a/b/f", "content")
+			for b.Loop() {
+				f, err := e.j.OpenFile("/a/b/f")
+				if err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+			}
+		})
 	}
 }
