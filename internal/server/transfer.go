@@ -313,10 +313,13 @@ func (s *session) store(arg string, appendMode bool) bool {
 		return true
 	}
 	// Rights and quota first: a refusal should say why, not "use PASV".
-	if fi, err := s.jail.Stat(vpath); err == nil && fi.Mode().IsRegular() && !s.user.Can(users.PermOverwrite) {
-		s.failData(nil)
-		s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", users.PermOverwrite.Refusal())
-		return true
+	// Only an account that may not overwrite needs to look.
+	if !s.user.Can(users.PermOverwrite) {
+		if fi, err := s.jail.Stat(vpath); err == nil && fi.Mode().IsRegular() {
+			s.failData(nil)
+			s.reply(ftp.CodeFileUnavailable, "Permission denied: %s.", users.PermOverwrite.Refusal())
+			return true
+		}
 	}
 	wrap, release, ok := s.checkQuota(vpath)
 	if !ok {
