@@ -3,6 +3,7 @@ package faults
 import (
 	"bufio"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"os/exec"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jlaffaye/ftp"
+
+	"github.com/port21/port21/internal/fdlimit"
 )
 
 // TestOpenFileLimit runs the server with a hard limit of 200 open files
@@ -24,8 +27,8 @@ func TestOpenFileLimit(t *testing.T) {
 	}
 	srv, password := startUnder(t, []string{prlimit, "--nofile=200:200"}, t.TempDir(), "--max-clients-per-ip", "512")
 	srv.waitLog(t, "max-clients lowered to fit the open-file limit")
-	if !strings.Contains(srv.logText(), "now=27") {
-		t.Errorf("want max-clients lowered to (200-64)/5 = 27:\n%s", srv.logText())
+	if want := (200 - fdlimit.Reserve) / fdlimit.PerSession; !strings.Contains(srv.logText(), fmt.Sprintf("now=%d", want)) {
+		t.Errorf("want max-clients lowered to (200-%d)/%d = %d:\n%s", fdlimit.Reserve, fdlimit.PerSession, want, srv.logText())
 	}
 	var conns []net.Conn
 	defer func() {
