@@ -2,11 +2,11 @@
 //
 // The client sees its home as "/". Every method takes a virtual path: an
 // absolute, slash-separated path as produced by [Resolve]. Paths are walked
-// with [os.Root] (or, to open a file on Linux, resolved by the kernel with
-// openat2's RESOLVE_BENEATH, the same rule in one system call), so no
-// combination of "..", symbolic links or renames can reach a file outside
-// the home, and errors name only the virtual path, never the real location
-// of the home on the host.
+// with [os.Root] (or, to open a file or set its time on Linux, resolved by
+// the kernel with openat2's RESOLVE_BENEATH, the same rule in one system
+// call), so no combination of "..", symbolic links or renames can reach a
+// file outside the home, and errors name only the virtual path, never the
+// real location of the home on the host.
 //
 // Two things os.Root does not stop, and so neither does this package: a hard
 // link that already exists inside the home to a file outside it (the
