@@ -231,14 +231,13 @@ const freeAfter = time.Second
 // resident size, for minutes after a single login: an idle server would
 // stay as big as its busiest moment.
 func (h *Hasher) freeMemory() {
+	if len(h.sem) > 0 {
+		time.AfterFunc(h.freeAfter, h.freeMemory) // a computation runs: wait from its end
+		return
+	}
 	end := h.lastEnd.Load()
-	quiet := time.Since(h.born) - time.Duration(end)
-	if len(h.sem) > 0 || quiet < h.freeAfter {
-		wait := h.freeAfter - quiet
-		if len(h.sem) > 0 || wait <= 0 {
-			wait = h.freeAfter // a computation runs: its release counts from its end
-		}
-		time.AfterFunc(wait, h.freeMemory)
+	if quiet := time.Since(h.born) - time.Duration(end); quiet < h.freeAfter {
+		time.AfterFunc(h.freeAfter-quiet, h.freeMemory)
 		return
 	}
 	h.free()
